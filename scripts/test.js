@@ -1,0 +1,82 @@
+// `npm test`: type-check, lint, then the whole suite on SQLite and, when the
+// services are reachable, again on PostgreSQL with the Redis suites enabled.
+// In CI (CI=true) an unreachable PostgreSQL or Redis is a failure, not a skip.
+import { spawnSync } from 'node:child_process'
+import { readFileSync, rmSync } from 'node:fs'
+import net from 'node:net'
+
+const ci = process.env.CI === 'true'
+const pgUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+function reachable(url) {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname, port: Number(port) }, () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.setTimeout(1500, () => {
+      socket.destroy()
+      resolve(false)
+    })
+    socket.on('error', () => resolve(false))
+  })
+}
+
+function run(label, cmd, args, env = {}) {
+  console.log(`\n=== ${label}`)
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } })
+  return r.status === 0
+}
+
+const totals = { passed: 0, failed: 0, skipped: 0 }
+function vitest(label, env, extraArgs = []) {
+  const out = `node_modules/.vitest-${label}.json`
+  rmSync(out, { force: true })
+  const ok = run(
+    `tests (${label})`,
+    'npx',
+    [
+      'vitest',
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${out}`,
+      ...extraArgs,
+    ],
+    env,
+  )
+  try {
+    const r = JSON.parse(readFileSync(out, 'utf8'))
+    totals.passed += r.numPassedTests
+    totals.failed += r.numFailedTests
+    totals.skipped += r.numPendingTests + r.numTodoTests
+  } catch {
+    totals.failed += 1
+  }
+  return ok
+}
+
+const skipped = []
+const [hasPg, hasRedis] = await Promise.all([reachable(pgUrl), reachable(redisUrl)])
+if (ci && !hasPg) throw new Error(`CI: PostgreSQL is not reachable at ${pgUrl}`)
+if (ci && !hasRedis) throw new Error(`CI: Redis is not reachable at ${redisUrl}`)
+if (!hasRedis) skipped.push(`Redis suites (no Redis at ${redisUrl})`)
+if (!hasPg) skipped.push(`PostgreSQL run of the suite (no PostgreSQL at ${pgUrl})`)
+
+const env = {
+  ...(hasRedis && { TEST_REDIS_URL: redisUrl }),
+  ...(hasPg && { TEST_DATABASE_URL: pgUrl }),
+}
+let ok = run('type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])
+ok = run('lint', 'npx', ['biome', 'check', '.']) && ok
+ok = vitest('sqlite', { ...env, KEYGATE_TEST_DB: 'sqlite' }) && ok
+if (hasPg)
+  ok =
+    vitest('postgres', { ...env, KEYGATE_TEST_DB: 'postgres' }, ['--exclude', 'test/e2e/**']) && ok
+
+console.log('')
+for (const s of skipped) console.log(`SKIPPED: ${s}`)
+console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`)
+process.exit(ok && totals.failed === 0 ? 0 : 1)

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Ajv } from 'ajv'
+import formats from 'ajv-formats'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Config } from './config.js'
+import { createDeps, type DepsOverrides } from './deps.js'
+import authPlugin from './http/plugins/auth.js'
+import errorsPlugin from './http/plugins/errors.js'
+import openapiPlugin from './http/plugins/openapi.js'
+import securityPlugin from './http/plugins/security.js'
+import { authRoutes } from './http/routes/auth.js'
+import { healthRoutes } from './http/routes/health.js'
+import { postsRoutes } from './http/routes/posts.js'
+import { usersRoutes } from './http/routes/users.js'
+
+export interface BuildOptions extends DepsOverrides {
+  /** where JSON log lines go (default stdout); tests capture them here */
+  logStream?: { write(line: string): void }
+}
+
+export const BODY_LIMIT = 64 * 1024
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+// Bodies are validated strictly (12345678 is not a string); query and path
+// values arrive as text and are coerced. Unknown body fields are dropped.
+function createAjv(coerceTypes: boolean) {
+  const ajv = new Ajv({
+    removeAdditional: 'all',
+    useDefaults: true,
+    coerceTypes,
+    allErrors: true,
+    strict: false,
+  })
+  // ajv-formats is CommonJS: its default export arrives as `.default` under NodeNext.
+  const addFormats = formats.default ?? formats
+  return addFormats(ajv, ['email', 'uuid', 'date-time'])
+}
+
+function loggerOptions(
+  config: Config,
+  stream: BuildOptions['logStream'],
+): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    ...(stream && { stream }),
+    // Headers are never logged (they carry tokens); the query string neither.
+    serializers: {
+      req: (req) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip }),
+    },
+  }
+}
+
+/** The composition root: config in, a ready Fastify app out. Never listens or exits. */
+export async function buildApp(
+  config: Config,
+  options: BuildOptions = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config, options.logStream),
+    bodyLimit: BODY_LIMIT,
+    trustProxy: config.trustProxy ?? false,
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
+    return503OnClosing: true,
+    requestTimeout: 30_000,
+    // An X-Request-ID from the caller is kept when it is a sane token, else one is made.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  const bodyAjv = createAjv(false)
+  const paramsAjv = createAjv(true)
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : paramsAjv).compile(schema),
+  )
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-ID', request.id)
+  })
+
+  const deps = await createDeps(config, options)
+  app.addHook('onClose', deps.close)
+
+  await app.register(errorsPlugin)
+  await app.register(securityPlugin, { corsOrigins: config.corsOrigins })
+  await app.register(openapiPlugin)
+  await app.register(authPlugin)
+
+  await app.register(healthRoutes, { deps })
+  await app.register(authRoutes, { prefix: '/api/v1/auth', deps })
+  await app.register(usersRoutes, { prefix: '/api/v1/users', deps })
+  await app.register(postsRoutes, { prefix: '/api/v1/posts', deps })
+
+  await app.ready()
+  return app
+}

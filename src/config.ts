@@ -1,0 +1,234 @@
+import { availableParallelism } from 'node:os'
+
+export type JwtAlgorithm = 'HS256' | 'EdDSA' | 'ES256' | 'RS256'
+export const JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['HS256', 'EdDSA', 'ES256', 'RS256']
+
+export interface Argon2Params {
+  memoryCost: number // KiB
+  timeCost: number
+  parallelism: number
+}
+
+export interface RateLimitConfig {
+  enabled: boolean
+  /** failures per account and client before the doubling delay starts */
+  accountClientFailures: number
+  /** ceiling of the doubling delay, seconds */
+  maxDelaySeconds: number
+  /** failures per account per hour from all clients */
+  accountFailuresPerHour: number
+  /** requests per client per minute over the auth endpoints */
+  clientRequestsPerMinute: number
+}
+
+export interface Config {
+  production: boolean
+  host: string
+  port: number
+  databaseUrl: string
+  dbPoolSize: number
+  redisUrl: string | undefined
+  /** HS256 key; main/CLI fill it from ./data/secret.key in development */
+  secretKey: string | undefined
+  jwtAlgorithm: JwtAlgorithm
+  /** where generated keys and the dev secret live */
+  dataDir: string
+  /** PEM or JWK-set file with the signing key(s) for asymmetric algorithms */
+  jwtPrivateKeyFile: string | undefined
+  publicUrl: string
+  jwtIssuer: string
+  jwtAudience: string
+  accessTokenExpireMinutes: number
+  refreshTokenExpireDays: number
+  sessionMaxDays: number
+  refreshReuseGraceSeconds: number
+  passwordResetExpireMinutes: number
+  trustProxy: string[] | undefined
+  smtpUrl: string | undefined
+  mailFrom: string
+  introspectionSecret: string | undefined
+  corsOrigins: string[]
+  firstSuperuserEmail: string | undefined
+  firstSuperuserPassword: string | undefined
+  passwordMinLength: number
+  logLevel: string
+  webConcurrency: number
+  argon2: Argon2Params
+  /** how many password hashes may run at once (the rest queue) */
+  hashConcurrency: number
+  rateLimit: RateLimitConfig
+  migrateOnStart: boolean
+}
+
+/** Start-up configuration error; the message is one line that names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+type Env = Record<string, string | undefined>
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim()
+  return v === '' ? undefined : v
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = str(env, name)
+  if (raw === undefined) return fallback
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name}: expected an integer from ${min} to ${max}, got "${raw}"`)
+  }
+  return Number(raw)
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = str(env, name)?.toLowerCase()
+  if (raw === undefined) return fallback
+  if (['1', 'true', 'on', 'yes'].includes(raw)) return true
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false
+  throw new ConfigError(`${name}: expected on/off, got "${raw}"`)
+}
+
+function list(env: Env, name: string): string[] {
+  return (str(env, name) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+}
+
+function httpUrl(name: string, raw: string): string {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(`${name}: not a valid URL: "${raw}"`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name}: expected an http(s) URL, got "${raw}"`)
+  }
+  return raw.replace(/\/+$/, '')
+}
+
+function databaseUrl(raw: string): string {
+  if (raw.startsWith('sqlite:')) {
+    if (raw.length === 'sqlite:'.length) throw new ConfigError('DATABASE_URL: sqlite: needs a path')
+    return raw
+  }
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      new URL(raw)
+    } catch {
+      throw new ConfigError('DATABASE_URL: not a valid postgres:// URL')
+    }
+    return raw
+  }
+  throw new ConfigError('DATABASE_URL: expected sqlite:PATH, sqlite::memory: or postgres://…')
+}
+
+function urlWithScheme(name: string, raw: string | undefined, schemes: string[]) {
+  if (raw === undefined) return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(`${name}: not a valid URL`)
+  }
+  if (!schemes.includes(url.protocol)) {
+    throw new ConfigError(`${name}: expected a ${schemes.join(' or ')} URL`)
+  }
+  return raw
+}
+
+/** Reads and validates the whole configuration. Pure: no files, no process. */
+export function loadConfig(env: Env): Config {
+  const production = env.NODE_ENV === 'production'
+  const host = str(env, 'HOST') ?? '127.0.0.1'
+  const port = int(env, 'PORT', 8000, 0, 65535)
+
+  const algorithm = str(env, 'JWT_ALGORITHM') ?? 'HS256'
+  if (!JWT_ALGORITHMS.includes(algorithm as JwtAlgorithm)) {
+    throw new ConfigError(
+      `JWT_ALGORITHM: expected one of ${JWT_ALGORITHMS.join(', ')}, got "${algorithm}"`,
+    )
+  }
+
+  const secretKey = str(env, 'SECRET_KEY')
+  if (secretKey !== undefined && Buffer.byteLength(secretKey) < 32 && production) {
+    throw new ConfigError('SECRET_KEY: must be at least 32 bytes in production')
+  }
+  if (secretKey === undefined && production && algorithm === 'HS256') {
+    throw new ConfigError('SECRET_KEY: required with NODE_ENV=production (at least 32 bytes)')
+  }
+
+  const introspectionSecret = str(env, 'INTROSPECTION_SECRET')
+  if (introspectionSecret !== undefined && Buffer.byteLength(introspectionSecret) < 32) {
+    throw new ConfigError('INTROSPECTION_SECRET: must be at least 32 bytes')
+  }
+
+  const urlHost = host.includes(':') ? `[${host}]` : host
+  const publicUrl = httpUrl('PUBLIC_URL', str(env, 'PUBLIC_URL') ?? `http://${urlHost}:${port}`)
+  const jwtIssuer = str(env, 'JWT_ISSUER') ?? publicUrl
+
+  const logLevel = str(env, 'LOG_LEVEL') ?? 'info'
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+  }
+
+  const passwordMinLength = int(env, 'PASSWORD_MIN_LENGTH', 8, 1, 1024)
+  const firstSuperuserEmail = str(env, 'FIRST_SUPERUSER_EMAIL')
+  const firstSuperuserPassword = env.FIRST_SUPERUSER_PASSWORD || undefined
+  if ((firstSuperuserEmail === undefined) !== (firstSuperuserPassword === undefined)) {
+    throw new ConfigError(
+      'FIRST_SUPERUSER_PASSWORD: FIRST_SUPERUSER_EMAIL and FIRST_SUPERUSER_PASSWORD go together',
+    )
+  }
+
+  const trustProxy = list(env, 'TRUST_PROXY')
+
+  return {
+    production,
+    host,
+    port,
+    databaseUrl: databaseUrl(str(env, 'DATABASE_URL') ?? 'sqlite:./data/keygate.db'),
+    dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 1000),
+    redisUrl: urlWithScheme('REDIS_URL', str(env, 'REDIS_URL'), ['redis:', 'rediss:']),
+    secretKey,
+    jwtAlgorithm: algorithm as JwtAlgorithm,
+    dataDir: str(env, 'DATA_DIR') ?? './data',
+    jwtPrivateKeyFile: str(env, 'JWT_PRIVATE_KEY_FILE'),
+    publicUrl,
+    jwtIssuer,
+    jwtAudience: str(env, 'JWT_AUDIENCE') ?? 'keygate',
+    accessTokenExpireMinutes: int(env, 'ACCESS_TOKEN_EXPIRE_MINUTES', 30, 1, 24 * 60),
+    refreshTokenExpireDays: int(env, 'REFRESH_TOKEN_EXPIRE_DAYS', 30, 1, 3650),
+    sessionMaxDays: int(env, 'SESSION_MAX_DAYS', 90, 1, 3650),
+    refreshReuseGraceSeconds: int(env, 'REFRESH_REUSE_GRACE_SECONDS', 10, 0, 3600),
+    passwordResetExpireMinutes: int(env, 'PASSWORD_RESET_EXPIRE_MINUTES', 30, 1, 24 * 60),
+    trustProxy: trustProxy.length > 0 ? trustProxy : undefined,
+    smtpUrl: urlWithScheme('SMTP_URL', str(env, 'SMTP_URL'), ['smtp:', 'smtps:']),
+    mailFrom: str(env, 'MAIL_FROM') ?? 'Keygate <no-reply@localhost>',
+    introspectionSecret,
+    corsOrigins: list(env, 'CORS_ORIGINS'),
+    firstSuperuserEmail,
+    firstSuperuserPassword,
+    passwordMinLength,
+    logLevel,
+    webConcurrency: int(env, 'WEB_CONCURRENCY', 1, 1, 64),
+    argon2: {
+      memoryCost: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024, 4 * 1024 * 1024),
+      timeCost: int(env, 'ARGON2_TIME_COST', 2, 1, 100),
+      parallelism: int(env, 'ARGON2_PARALLELISM', 1, 1, 16),
+    },
+    hashConcurrency: int(env, 'HASH_CONCURRENCY', availableParallelism(), 1, 256),
+    rateLimit: {
+      enabled: bool(env, 'RATE_LIMIT', true),
+      accountClientFailures: int(env, 'RATE_LIMIT_ACCOUNT_CLIENT_FAILURES', 5, 1, 1_000_000),
+      maxDelaySeconds: int(env, 'RATE_LIMIT_MAX_DELAY_SECONDS', 900, 1, 86_400),
+      accountFailuresPerHour: int(env, 'RATE_LIMIT_ACCOUNT_FAILURES_PER_HOUR', 100, 1, 1_000_000),
+      clientRequestsPerMinute: int(env, 'RATE_LIMIT_CLIENT_PER_MINUTE', 300, 1, 1_000_000),
+    },
+    migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+  }
+}

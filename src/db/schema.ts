@@ -1,0 +1,63 @@
+import type { ColumnType } from 'kysely'
+
+// Timestamps are written as ISO-8601 strings (UTC, ms) on both dialects:
+// SQLite stores TEXT that sorts chronologically, PostgreSQL parses them into
+// timestamptz and reads back Date. Booleans are written as 0/1, which both accept.
+type Timestamp = ColumnType<Date | string, string, string>
+type Bool = ColumnType<boolean | number, number, number>
+
+export interface UsersTable {
+  id: string
+  email: string
+  /** lower-cased email: the unique key, so uniqueness holds in the database */
+  email_normalized: string
+  username: string | null
+  username_normalized: string | null
+  hashed_password: string
+  is_active: Bool
+  is_superuser: Bool
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface SessionsTable {
+  id: string
+  user_id: string
+  client_id: string
+  created_at: Timestamp
+  last_used_at: Timestamp
+  /** idle limit: moves forward on every refresh, never past max_expires_at */
+  expires_at: Timestamp
+  /** absolute limit (SESSION_MAX_DAYS) */
+  max_expires_at: Timestamp
+  revoked_at: Timestamp | null
+  user_agent: string | null
+  ip: string | null
+}
+
+export interface RefreshTokensTable {
+  /** SHA-256 of the opaque token; the token itself is never stored */
+  token_hash: string
+  session_id: string
+  created_at: Timestamp
+  expires_at: Timestamp
+  /** set when rotated; a second use after the grace window is reuse */
+  used_at: Timestamp | null
+}
+
+export interface PostsTable {
+  id: string
+  owner_id: string
+  title: string
+  content: string
+  published: Bool
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface DB {
+  users: UsersTable
+  sessions: SessionsTable
+  refresh_tokens: RefreshTokensTable
+  posts: PostsTable
+}

@@ -1,0 +1,32 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { ClientContext } from '../services/auth.js'
+
+/**
+ * The client_id of an RFC 6749 §2.3.1 Basic header. Keygate's clients are
+ * public: the secret is ignored, and Swagger UI's empty `Basic Og==` means "no client".
+ */
+function basicClientId(header: string | undefined): string | undefined {
+  const match = header ? /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null
+  if (!match?.[1]) return undefined
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8')
+  const id = decoded.split(':')[0] ?? ''
+  try {
+    return decodeURIComponent(id.replace(/\+/g, ' ')) || undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Who is calling: client id (form field or Basic header), user agent, address. */
+export function clientContext(request: FastifyRequest, formClientId?: string): ClientContext {
+  return {
+    clientId: (formClientId ?? basicClientId(request.headers.authorization))?.slice(0, 255),
+    userAgent: request.headers['user-agent'],
+    ip: request.ip,
+  }
+}
+
+/** RFC 6749 §5.1: responses that carry tokens must not be cached. */
+export async function noStore(_request: FastifyRequest, reply: FastifyReply) {
+  reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache')
+}

@@ -1,0 +1,148 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { HTTPMethod } from 'find-my-way'
+import FindMyWay from 'find-my-way'
+import {
+  ERRORS,
+  type ErrorName,
+  KeygateError,
+  ValidationError,
+  type ValidationIssue,
+} from '../../errors.js'
+import { toValidationIssues } from './validation-issues.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** an RFC 6749 endpoint: credential failures are answered as invalid_grant */
+    oauth?: boolean
+  }
+}
+
+// Fastify's own errors that are the client's fault, and how each is answered.
+const FASTIFY_CODES: Record<string, ErrorName> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_BODY',
+  FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+}
+
+const OAUTH_CREDENTIAL_ERRORS = new Set<ErrorName>(['INVALID_CREDENTIALS', 'INVALID_REFRESH_TOKEN'])
+
+/**
+ * Sends an error body as a ready string, so no response schema can strip
+ * fields from it. No error body ever carries a stack, SQL or submitted value.
+ */
+function send(
+  reply: FastifyReply,
+  status: number,
+  body: object,
+  headers: Record<string, string> = {},
+) {
+  return reply
+    .code(status)
+    .headers(headers)
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify(body))
+}
+
+function sendKeygateError(request: FastifyRequest, reply: FastifyReply, err: KeygateError) {
+  if (request.routeOptions.config.oauth) {
+    // RFC 6749 §5.2: invalid credentials and bad refresh tokens are invalid_grant,
+    // 400, with no WWW-Authenticate (a challenge there makes clients skip the body).
+    const e = OAUTH_CREDENTIAL_ERRORS.has(err.code) ? new KeygateError('INVALID_GRANT') : err
+    const oauthError = e.oauthError ?? (e.statusCode === 403 ? 'invalid_grant' : undefined)
+    const headers = { ...e.headers }
+    delete headers['WWW-Authenticate']
+    const body = oauthError
+      ? { error: oauthError, error_description: e.detail, detail: e.detail }
+      : { detail: e.detail }
+    return send(reply, e.statusCode, body, headers)
+  }
+  return send(reply, err.statusCode, { detail: err.detail }, err.headers)
+}
+
+const issuesBody = (issues: ValidationIssue[]) => ({ detail: issues })
+
+export default fp(async function errorsPlugin(app: FastifyInstance) {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof KeygateError) return sendKeygateError(request, reply, err)
+    if (err instanceof ValidationError) return send(reply, 422, issuesBody(err.issues))
+    if (err.validation) {
+      return send(
+        reply,
+        422,
+        issuesBody(toValidationIssues(err.validation, err.validationContext, request)),
+      )
+    }
+    if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+      return send(
+        reply,
+        422,
+        issuesBody([{ loc: ['body'], msg: 'Field required', type: 'missing' }]),
+      )
+    }
+    if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+      return send(
+        reply,
+        422,
+        issuesBody([{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }]),
+      )
+    }
+    const known = err.code ? FASTIFY_CODES[err.code] : undefined
+    if (known) {
+      const spec = ERRORS[known]
+      return send(reply, spec.status, { detail: spec.detail })
+    }
+    const status = err.statusCode ?? 500
+    if (status >= 400 && status < 500) {
+      // Another client error from Fastify or a plugin: keep its status, not its text.
+      return send(reply, status, { detail: statusText(status) })
+    }
+    // Logged with what identifies the request, never its body.
+    request.log.error({ err, method: request.method, url: request.url }, 'unhandled error')
+    return send(reply, 500, { detail: ERRORS.INTERNAL.detail })
+  })
+
+  // 405 for a path that exists under another method, as FastAPI answers.
+  const known = FindMyWay()
+  app.addHook('onRoute', (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]) as HTTPMethod[]
+    for (const method of methods) {
+      if (method === 'HEAD' || known.hasRoute(method, route.url)) continue
+      known.on(method, route.url, () => {})
+    }
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/'
+    const allowed = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) =>
+      known.find(m as HTTPMethod, path),
+    )
+    if (allowed.length > 0) {
+      return send(
+        reply,
+        405,
+        { detail: ERRORS.METHOD_NOT_ALLOWED.detail },
+        { Allow: allowed.join(', ') },
+      )
+    }
+    return send(reply, 404, { detail: ERRORS.NOT_FOUND.detail })
+  })
+})
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  408: 'Request Timeout',
+  411: 'Length Required',
+  413: 'Request body too large',
+  414: 'URI Too Long',
+  415: 'Unsupported media type',
+  431: 'Request Header Fields Too Large',
+}
+
+function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? 'Bad Request'
+}

@@ -1,0 +1,47 @@
+import cors from '@fastify/cors'
+import formbody from '@fastify/formbody'
+import helmet from '@fastify/helmet'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+
+/**
+ * Parses application/x-www-form-urlencoded as FastAPI's Form() reads it: empty
+ * values count as missing, a repeated key becomes a list (so a string field
+ * answers 422), and keys like `__proto__` stay plain data.
+ */
+export function parseForm(body: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const [key, value] of new URLSearchParams(body)) {
+    if (value === '') continue
+    const prev = Object.hasOwn(out, key) ? out[key] : undefined
+    const next = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value]
+    Object.defineProperty(out, key, {
+      value: next,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    })
+  }
+  return out
+}
+
+export default fp(async function securityPlugin(
+  app: FastifyInstance,
+  opts: { corsOrigins: string[] },
+) {
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        // Swagger UI at /docs is served from this origin: its scripts, styles and
+        // the token request all stay on 'self'. http:// deployments must not be
+        // told to upgrade their own requests.
+        'upgrade-insecure-requests': null,
+      },
+    },
+  })
+  await app.register(cors, {
+    origin: opts.corsOrigins.length > 0 ? opts.corsOrigins : false,
+    exposedHeaders: ['Location', 'Retry-After', 'X-Request-ID'],
+  })
+  await app.register(formbody, { parser: parseForm })
+})

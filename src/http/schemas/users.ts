@@ -1,0 +1,31 @@
+import { type Static, Type } from 'typebox'
+import type { User } from '../../repos/users.js'
+import { Page, Uuid } from './common.js'
+
+export const Email = Type.String({ format: 'email', maxLength: 320 })
+/** Letters, digits, `_ . -`; never `@`, so the login field is unambiguous. */
+export const Username = Type.String({ minLength: 3, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$' })
+export const newPassword = (minLength: number) => Type.String({ minLength, maxLength: 1024 })
+
+export const UserOut = Type.Object({
+  id: Uuid,
+  email: Type.String(),
+  username: Type.Union([Type.String(), Type.Null()]),
+  is_active: Type.Boolean(),
+  is_superuser: Type.Boolean(),
+  created_at: Type.String({ format: 'date-time' }),
+})
+export type UserOut = Static<typeof UserOut>
+export const UserPage = Page(UserOut)
+
+/** The public view of a user: an explicit copy, so a hash can never leave. */
+export function toUserOut(user: User): UserOut {
+  return {
+    id: user.id,
+    email: user.email,
+    username: user.username,
+    is_active: user.is_active,
+    is_superuser: user.is_superuser,
+    created_at: user.created_at.toISOString(),
+  }
+}

@@ -1,0 +1,154 @@
+import type { Kysely, Selectable } from 'kysely'
+import type { DB, UsersTable } from '../db/schema.js'
+import { bit, iso, toBool, toDate } from './row.js'
+
+export interface User {
+  id: string
+  email: string
+  username: string | null
+  hashed_password: string
+  is_active: boolean
+  is_superuser: boolean
+  created_at: Date
+  updated_at: Date
+}
+
+export interface NewUser {
+  id: string
+  email: string
+  username: string | null
+  hashed_password: string
+  is_active: boolean
+  is_superuser: boolean
+  created_at: Date
+}
+
+export interface UserChanges {
+  email?: string
+  username?: string | null
+  hashed_password?: string
+  is_active?: boolean
+  is_superuser?: boolean
+}
+
+export const normalizeEmail = (email: string): string => email.trim().toLowerCase()
+export const normalizeUsername = (username: string): string => username.trim().toLowerCase()
+
+export function toUser(row: Selectable<UsersTable>): User {
+  return {
+    id: row.id,
+    email: row.email,
+    username: row.username,
+    hashed_password: row.hashed_password,
+    is_active: toBool(row.is_active),
+    is_superuser: toBool(row.is_superuser),
+    created_at: toDate(row.created_at),
+    updated_at: toDate(row.updated_at),
+  }
+}
+
+function columns(changes: UserChanges) {
+  return {
+    ...(changes.email !== undefined && {
+      email: changes.email,
+      email_normalized: normalizeEmail(changes.email),
+    }),
+    ...(changes.username !== undefined && {
+      username: changes.username,
+      username_normalized: changes.username === null ? null : normalizeUsername(changes.username),
+    }),
+    ...(changes.hashed_password !== undefined && { hashed_password: changes.hashed_password }),
+    ...(changes.is_active !== undefined && { is_active: bit(changes.is_active) }),
+    ...(changes.is_superuser !== undefined && { is_superuser: bit(changes.is_superuser) }),
+  }
+}
+
+export function createUsersRepo(db: Kysely<DB>) {
+  return {
+    async insert(user: NewUser): Promise<User> {
+      const row = {
+        id: user.id,
+        email: user.email,
+        email_normalized: normalizeEmail(user.email),
+        username: user.username,
+        username_normalized: user.username === null ? null : normalizeUsername(user.username),
+        hashed_password: user.hashed_password,
+        is_active: bit(user.is_active),
+        is_superuser: bit(user.is_superuser),
+        created_at: iso(user.created_at),
+        updated_at: iso(user.created_at),
+      }
+      await db.insertInto('users').values(row).execute()
+      return { ...user, updated_at: user.created_at }
+    },
+
+    async findById(id: string): Promise<User | undefined> {
+      const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+      return row && toUser(row)
+    },
+
+    /** By email when the login contains '@', else by username (usernames never hold '@'). */
+    async findByLogin(login: string): Promise<User | undefined> {
+      const query = db.selectFrom('users').selectAll()
+      const row = await (login.includes('@')
+        ? query.where('email_normalized', '=', normalizeEmail(login))
+        : query.where('username_normalized', '=', normalizeUsername(login))
+      ).executeTakeFirst()
+      return row && toUser(row)
+    },
+
+    async update(id: string, changes: UserChanges, now: Date): Promise<User | undefined> {
+      await db
+        .updateTable('users')
+        .set({ ...columns(changes), updated_at: iso(now) })
+        .where('id', '=', id)
+        .execute()
+      return this.findById(id)
+    },
+
+    /** Swaps a hash only if it is still the one that was verified (no lost concurrent change). */
+    async replaceHash(id: string, oldHash: string, newHash: string): Promise<void> {
+      await db
+        .updateTable('users')
+        .set({ hashed_password: newHash })
+        .where('id', '=', id)
+        .where('hashed_password', '=', oldHash)
+        .execute()
+    },
+
+    async delete(id: string): Promise<boolean> {
+      const result = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
+      return result.numDeletedRows > 0n
+    },
+
+    async list(limit: number, offset: number): Promise<{ items: User[]; total: number }> {
+      const [rows, count] = await Promise.all([
+        db
+          .selectFrom('users')
+          .selectAll()
+          .orderBy('created_at')
+          .orderBy('id')
+          .limit(limit)
+          .offset(offset)
+          .execute(),
+        db
+          .selectFrom('users')
+          .select((eb) => eb.fn.countAll<string | number>().as('n'))
+          .executeTakeFirstOrThrow(),
+      ])
+      return { items: rows.map(toUser), total: Number(count.n) }
+    },
+
+    async countActiveSuperusers(): Promise<number> {
+      const row = await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('is_superuser', '=', 1)
+        .where('is_active', '=', 1)
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+  }
+}
+
+export type UsersRepo = ReturnType<typeof createUsersRepo>

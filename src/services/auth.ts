@@ -1,0 +1,131 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import type { Config } from '../config.js'
+import { KeygateError } from '../errors.js'
+import type { RefreshTokensRepo } from '../repos/refresh-tokens.js'
+import type { SessionsRepo } from '../repos/sessions.js'
+import type { User, UsersRepo } from '../repos/users.js'
+import type { Clock } from './clock.js'
+import type { PasswordHasher } from './passwords.js'
+import type { TokenService } from './tokens.js'
+
+/** Who is asking, as the HTTP layer (or CLI) saw it. */
+export interface ClientContext {
+  clientId?: string
+  userAgent?: string
+  ip?: string
+}
+
+/** RFC 6749 §5.1 token response. */
+export interface TokenPair {
+  access_token: string
+  token_type: 'bearer'
+  expires_in: number
+  refresh_token: string
+}
+
+/** The caller of a protected route, set by the bearer guard. */
+export interface AuthContext {
+  user: User
+  sessionId: string
+}
+
+const DAY_MS = 86_400_000
+export const DEFAULT_CLIENT_ID = 'keygate'
+
+/** Refresh tokens are stored only as their SHA-256; 256 random bits make a salt unnecessary. */
+export const hashRefreshToken = (token: string): string =>
+  createHash('sha256').update(token).digest('hex')
+
+export interface AuthServiceDeps {
+  config: Pick<Config, 'refreshTokenExpireDays' | 'sessionMaxDays'>
+  clock: Clock
+  hasher: PasswordHasher
+  tokens: TokenService
+  users: UsersRepo
+  sessions: SessionsRepo
+  refreshTokens: RefreshTokensRepo
+}
+
+export function createAuthService(deps: AuthServiceDeps) {
+  const { config, clock, hasher, tokens, users, sessions, refreshTokens } = deps
+
+  async function issuePair(
+    user: User,
+    sessionId: string,
+    clientId: string,
+    sessionMax: Date,
+  ): Promise<TokenPair> {
+    const now = clock.now()
+    const refresh = randomBytes(32).toString('base64url')
+    await refreshTokens.insert({
+      token_hash: hashRefreshToken(refresh),
+      session_id: sessionId,
+      created_at: now,
+      expires_at: new Date(
+        Math.min(now.getTime() + config.refreshTokenExpireDays * DAY_MS, sessionMax.getTime()),
+      ),
+    })
+    const access = await tokens.issueAccess({ sub: user.id, sid: sessionId, clientId })
+    return {
+      access_token: access,
+      token_type: 'bearer',
+      expires_in: tokens.accessTtlSeconds,
+      refresh_token: refresh,
+    }
+  }
+
+  return {
+    issuePair,
+
+    /**
+     * Password login. Unknown account and wrong password fail identically and
+     * take the same time: an unknown account still pays for one verification.
+     */
+    async login(login: string, password: string, ctx: ClientContext): Promise<TokenPair> {
+      const user = await users.findByLogin(login)
+      if (!user) {
+        await hasher.verifyDummy(password)
+        throw new KeygateError('INVALID_CREDENTIALS')
+      }
+      const { ok, needsRehash } = await hasher.verify(user.hashed_password, password)
+      if (!ok) throw new KeygateError('INVALID_CREDENTIALS')
+      // Only after a correct password, so "inactive" reveals nothing to a guesser.
+      if (!user.is_active) throw new KeygateError('INACTIVE_USER')
+      if (needsRehash) {
+        await users.replaceHash(user.id, user.hashed_password, await hasher.hash(password))
+      }
+
+      const now = clock.now()
+      const max = new Date(now.getTime() + config.sessionMaxDays * DAY_MS)
+      const sessionId = randomUUID()
+      const clientId = ctx.clientId || DEFAULT_CLIENT_ID
+      await sessions.insert({
+        id: sessionId,
+        user_id: user.id,
+        client_id: clientId,
+        created_at: now,
+        last_used_at: now,
+        expires_at: new Date(
+          Math.min(now.getTime() + config.refreshTokenExpireDays * DAY_MS, max.getTime()),
+        ),
+        max_expires_at: max,
+        user_agent: ctx.userAgent?.slice(0, 512) ?? null,
+        ip: ctx.ip ?? null,
+      })
+      return issuePair(user, sessionId, clientId, max)
+    },
+
+    /**
+     * The bearer guard: a valid signature is not enough. The session must be
+     * live and the user active, so logout and deactivation apply on the next request.
+     */
+    async authenticate(accessToken: string): Promise<AuthContext> {
+      const claims = await tokens.verifyAccess(accessToken)
+      const user = await sessions.findLiveWithUser(claims.sid, claims.sub, clock.now())
+      if (!user?.is_active) throw new KeygateError('INVALID_TOKEN')
+      return { user, sessionId: claims.sid }
+    },
+  }
+}
+
+export type AuthService = ReturnType<typeof createAuthService>

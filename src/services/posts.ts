@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto'
+import { KeygateError } from '../errors.js'
+import type { Post, PostChanges, PostsRepo } from '../repos/posts.js'
+import type { User } from '../repos/users.js'
+import type { Clock } from './clock.js'
+
+export interface PostInput {
+  title: string
+  content?: string
+  published?: boolean
+}
+
+/** Owners and superusers may change a post; everyone else may only read it. */
+const mayEdit = (user: User, post: Post) => user.is_superuser || post.owner_id === user.id
+
+export function createPostsService(deps: { clock: Clock; posts: PostsRepo }) {
+  const { clock, posts } = deps
+
+  async function find(id: string): Promise<Post> {
+    const post = await posts.findById(id)
+    if (!post) throw new KeygateError('POST_NOT_FOUND')
+    return post
+  }
+
+  return {
+    list: (limit: number, offset: number) => posts.list(limit, offset),
+
+    get: find,
+
+    async create(owner: User, input: PostInput): Promise<Post> {
+      const now = clock.now()
+      return posts.insert({
+        id: randomUUID(),
+        owner_id: owner.id,
+        title: input.title,
+        content: input.content ?? '',
+        published: input.published ?? true,
+        created_at: now,
+        updated_at: now,
+      })
+    },
+
+    async update(user: User, id: string, changes: PostChanges): Promise<Post> {
+      const post = await find(id)
+      if (!mayEdit(user, post)) throw new KeygateError('NOT_YOUR_POST')
+      const updated = await posts.update(id, changes, clock.now())
+      if (!updated) throw new KeygateError('POST_NOT_FOUND')
+      return updated
+    },
+
+    async remove(user: User, id: string): Promise<void> {
+      const post = await find(id)
+      if (!mayEdit(user, post)) throw new KeygateError('NOT_YOUR_POST')
+      await posts.delete(id)
+    },
+  }
+}
+
+export type PostsService = ReturnType<typeof createPostsService>

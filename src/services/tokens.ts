@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto'
+import {
+  type JWTHeaderParameters,
+  type JWTPayload,
+  errors as joseErrors,
+  jwtVerify,
+  SignJWT,
+} from 'jose'
+import { KeygateError } from '../errors.js'
+import type { Clock } from './clock.js'
+import type { SigningKeys } from './keys.js'
+
+export interface AccessClaims {
+  sub: string
+  sid: string
+  jti: string
+  client_id: string
+  iat: number
+  exp: number
+}
+
+export interface TokenServiceOptions {
+  keys: SigningKeys
+  issuer: string
+  audience: string
+  accessTtlSeconds: number
+  clock: Clock
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+// A token must never choose its own verification key.
+const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const
+
+export function createTokenService(opts: TokenServiceOptions) {
+  const { keys, issuer, audience, accessTtlSeconds, clock } = opts
+
+  return {
+    accessTtlSeconds,
+
+    /** Signs an RFC 9068 access token (`typ: at+jwt`). */
+    async issueAccess(claims: { sub: string; sid: string; clientId: string }): Promise<string> {
+      const iat = Math.floor(clock.now().getTime() / 1000)
+      const header: JWTHeaderParameters = { alg: keys.alg, typ: 'at+jwt' }
+      if (keys.current.kid) header.kid = keys.current.kid
+      return new SignJWT({ sid: claims.sid, client_id: claims.clientId })
+        .setProtectedHeader(header)
+        .setSubject(claims.sub)
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + accessTtlSeconds)
+        .setJti(randomUUID())
+        .sign(keys.current.key)
+    },
+
+    /**
+     * Verifies signature and claims with the algorithm pinned to the configured
+     * one (so `none` and algorithm confusion fail), `typ` pinned to at+jwt
+     * (RFC 9068 §4), and `exp`, `iss`, `aud` required. Any failure is one 401.
+     */
+    async verifyAccess(token: string): Promise<AccessClaims> {
+      let payload: JWTPayload
+      try {
+        ;({ payload } = await jwtVerify(
+          token,
+          (header) => {
+            if (FORBIDDEN_HEADERS.some((h) => h in header)) {
+              throw new joseErrors.JWSInvalid('embedded keys are not accepted')
+            }
+            const key = keys.verificationKey(header.kid)
+            if (!key) throw new joseErrors.JWKSNoMatchingKey()
+            return key
+          },
+          {
+            algorithms: [keys.alg],
+            typ: 'at+jwt',
+            issuer,
+            audience,
+            requiredClaims: ['exp', 'iat', 'sub', 'sid', 'jti'],
+            currentDate: clock.now(),
+          },
+        ))
+      } catch (err) {
+        if (err instanceof joseErrors.JOSEError) throw new KeygateError('INVALID_TOKEN')
+        throw err
+      }
+      const { sub, sid, jti, client_id, iat, exp } = payload
+      if (
+        typeof sub !== 'string' ||
+        !UUID.test(sub) ||
+        typeof sid !== 'string' ||
+        !UUID.test(sid)
+      ) {
+        throw new KeygateError('INVALID_TOKEN')
+      }
+      return {
+        sub,
+        sid,
+        jti: String(jti),
+        client_id: typeof client_id === 'string' ? client_id : 'keygate',
+        iat: iat as number,
+        exp: exp as number,
+      }
+    },
+  }
+}
+
+export type TokenService = ReturnType<typeof createTokenService>
