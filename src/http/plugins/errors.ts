@@ -11,12 +11,7 @@ import {
 } from '../../errors.js'
 import { toValidationIssues } from './validation-issues.js'
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** an RFC 6749 endpoint: credential failures are answered as invalid_grant */
-    oauth?: boolean
-  }
-}
+import '../route-config.js'
 
 // Fastify's own errors that are the client's fault, and how each is answered.
 const FASTIFY_CODES: Record<string, ErrorName> = {

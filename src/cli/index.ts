@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs'
+import { type Config, ConfigError, loadConfig } from '../config.js'
+import { migrateCommand } from './migrate.js'
+import { serveCommand } from './serve.js'
+
+/** What a command gets: its own arguments, the environment, and the streams to talk on. */
+export interface CommandContext {
+  args: string[]
+  env: NodeJS.ProcessEnv
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean }
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WritableStream
+  /** loadConfig(env), with a clear one-line error for a bad value */
+  config(): Config
+}
+
+export interface Command {
+  summary: string
+  usage: string
+  /** resolves to the exit code */
+  run(ctx: CommandContext): Promise<number>
+}
+
+/** Every command, by name. Each lives in its own file. */
+export const COMMANDS: Record<string, Command> = {
+  serve: serveCommand,
+  migrate: migrateCommand,
+}
+
+function help(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`)
+  return `Usage: keygate <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "keygate <command> --help" for a command's options.\n`
+}
+
+/** Runs `keygate <argv…>`; resolves to the process exit code. */
+export async function runCli(
+  argv: string[],
+  io: Pick<CommandContext, 'env' | 'stdin' | 'stdout' | 'stderr'>,
+): Promise<number> {
+  const [name, ...args] = argv
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(help())
+    return name ? 0 : 1
+  }
+  const command = COMMANDS[name]
+  if (!command) {
+    io.stderr.write(`keygate: unknown command "${name}"\n\n${help()}`)
+    return 2
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout.write(`Usage: ${command.usage}\n\n${command.summary}\n`)
+    return 0
+  }
+  try {
+    return await command.run({ ...io, args, config: () => loadConfig(io.env) })
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr.write(`keygate: ${err.message}\n`)
+      return 1
+    }
+    io.stderr.write(`keygate ${name}: ${err instanceof Error ? err.message : String(err)}\n`)
+    return 1
+  }
+}
+
+/** Loads `.env` from the working directory when there is one (SPEC §2). */
+export function loadDotEnv(): void {
+  if (existsSync('.env')) process.loadEnvFile('.env')
+}
