@@ -1,0 +1,69 @@
+// Load generation with autocannon (as a library), and the bench scenarios.
+import autocannon from 'autocannon'
+
+/** One autocannon run, reduced to the figures the report needs. */
+export async function load({ url, path, method = 'GET', headers = {}, body, connections, duration }) {
+  const r = await autocannon({
+    url: url + path,
+    method,
+    headers,
+    body,
+    connections,
+    duration,
+    timeout: 10,
+  })
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    total: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  }
+}
+
+const form = (fields) => new URLSearchParams(fields).toString()
+
+/** The requests each scenario repeats, given the seeded user and its token. */
+export function requests(seed) {
+  const bearer = { authorization: `Bearer ${seed.token}` }
+  return {
+    me: { path: '/api/v1/users/me', headers: bearer },
+    login: {
+      path: '/api/v1/auth/token',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form({ grant_type: 'password', username: seed.email, password: seed.password }),
+    },
+    posts_list: { path: '/api/v1/posts' },
+    post_create: {
+      path: '/api/v1/posts',
+      method: 'POST',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Benchmark post', content: 'Written under load.' }),
+    },
+  }
+}
+
+/** Runs the scenarios against Keygate and the baseline in one pass; `sample` polls RSS. */
+export async function runScenarios({ keygate, baseline, seed, connections, duration, sample }) {
+  const req = requests(seed)
+  const opts = { connections, duration }
+  const out = {}
+  out.baseline_me = await load({ url: baseline.url, ...req.me, ...opts })
+  out.me = await load({ url: keygate.url, ...req.me, ...opts })
+  out.posts_list = await load({ url: keygate.url, ...req.posts_list, ...opts })
+  out.post_create = await load({ url: keygate.url, ...req.post_create, ...opts })
+  const stopSampling = sample()
+  out.login = await load({ url: keygate.url, ...req.login, ...opts })
+  out.login.peak = stopSampling()
+  // Both at once: how much do logins (Argon2id on the thread pool) slow plain reads?
+  const [me, login] = await Promise.all([
+    load({ url: keygate.url, ...req.me, ...opts }),
+    load({ url: keygate.url, ...req.login, ...opts }),
+  ])
+  out.me_under_login = { ...me, login_rps: login.rps }
+  out.me_under_login.non2xx += login.non2xx
+  out.me_under_login.errors += login.errors
+  return out
+}
