@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { argonCeiling } from './lib/argon.js'
-import { load, requests } from './lib/load.js'
+import { load, requests, runScenarios } from './lib/load.js'
 import { memory, ROOT, startBaseline, startKeygate } from './lib/proc.js'
 import { print, summarize, targets } from './lib/report.js'
-import { runScenarios } from './lib/load.js'
 import { seed } from './lib/seed.js'
 
 const env = process.env
@@ -23,6 +22,8 @@ const { values } = parseArgs({
     workers: { type: 'string', default: env.BENCH_WORKERS ?? '1' },
     'log-level': { type: 'string', default: env.BENCH_LOG_LEVEL ?? 'info' },
     'ready-repeats': { type: 'string', default: '3' },
+    // a comma-separated subset of scenarios (baseline_me always runs), for quick comparisons
+    only: { type: 'string', default: env.BENCH_ONLY },
   },
 })
 const opts = {
@@ -32,6 +33,7 @@ const opts = {
   workers: Number(values.workers),
   logLevel: values['log-level'],
   readyRepeats: Number(values['ready-repeats']),
+  only: values.only?.split(','),
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
@@ -83,6 +85,7 @@ async function oneRun(i) {
         connections: opts.connections,
         duration: opts.duration,
         sample,
+        only: opts.only,
       })
       console.error(`run ${i + 1}/${opts.runs} done`)
       return { readyMs, idleRssMb, peakRssMb, scenarios }

@@ -46,24 +46,29 @@ export function requests(seed) {
 }
 
 /** Runs the scenarios against Keygate and the baseline in one pass; `sample` polls RSS. */
-export async function runScenarios({ keygate, baseline, seed, connections, duration, sample }) {
+export async function runScenarios({ keygate, baseline, seed, connections, duration, sample, only }) {
   const req = requests(seed)
   const opts = { connections, duration }
+  const want = (name) => !only || only.includes(name)
   const out = {}
   out.baseline_me = await load({ url: baseline.url, ...req.me, ...opts })
-  out.me = await load({ url: keygate.url, ...req.me, ...opts })
-  out.posts_list = await load({ url: keygate.url, ...req.posts_list, ...opts })
-  out.post_create = await load({ url: keygate.url, ...req.post_create, ...opts })
-  const stopSampling = sample()
-  out.login = await load({ url: keygate.url, ...req.login, ...opts })
-  out.login.peak = stopSampling()
-  // Both at once: how much do logins (Argon2id on the thread pool) slow plain reads?
-  const [me, login] = await Promise.all([
-    load({ url: keygate.url, ...req.me, ...opts }),
-    load({ url: keygate.url, ...req.login, ...opts }),
-  ])
-  out.me_under_login = { ...me, login_rps: login.rps }
-  out.me_under_login.non2xx += login.non2xx
-  out.me_under_login.errors += login.errors
+  if (want('me')) out.me = await load({ url: keygate.url, ...req.me, ...opts })
+  if (want('posts_list')) out.posts_list = await load({ url: keygate.url, ...req.posts_list, ...opts })
+  if (want('post_create')) out.post_create = await load({ url: keygate.url, ...req.post_create, ...opts })
+  if (want('login')) {
+    const stopSampling = sample()
+    out.login = await load({ url: keygate.url, ...req.login, ...opts })
+    out.login.peak = stopSampling()
+  }
+  if (want('me_under_login')) {
+    // Both at once: how much do logins (Argon2id on the thread pool) slow plain reads?
+    const [me, login] = await Promise.all([
+      load({ url: keygate.url, ...req.me, ...opts }),
+      load({ url: keygate.url, ...req.login, ...opts }),
+    ])
+    out.me_under_login = { ...me, login_rps: login.rps }
+    out.me_under_login.non2xx += login.non2xx
+    out.me_under_login.errors += login.errors
+  }
   return out
 }

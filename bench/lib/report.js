@@ -12,6 +12,7 @@ export function median(xs) {
 export function summarize(runs, argon) {
   const scen = {}
   for (const name of SCENARIOS) {
+    if (!runs[0].scenarios[name]) continue
     const pick = (k) => median(runs.map((r) => r.scenarios[name][k]))
     scen[name] = {
       rps: pick('rps'),
@@ -21,16 +22,17 @@ export function summarize(runs, argon) {
       errors: Math.max(...runs.map((r) => r.scenarios[name].errors)),
     }
   }
-  scen.me_under_login.login_rps = median(runs.map((r) => r.scenarios.me_under_login.login_rps))
-  const ratio = (f) => median(runs.map(f))
+  if (scen.me_under_login) {
+    scen.me_under_login.login_rps = median(runs.map((r) => r.scenarios.me_under_login.login_rps))
+  }
+  // A ratio whose scenarios did not run is NaN and shows as "n/a".
+  const ratio = (f) => median(runs.map((r) => f(r.scenarios)))
   return {
     scenarios: scen,
     argon,
-    me_vs_baseline: ratio((r) => r.scenarios.me.rps / r.scenarios.baseline_me.rps),
-    login_vs_ceiling: ratio((r) => r.scenarios.login.rps / argon.ceilingRps),
-    under_login_p99_factor: ratio(
-      (r) => r.scenarios.me_under_login.p99 / Math.max(r.scenarios.me.p99, 1),
-    ),
+    me_vs_baseline: ratio((s) => s.me?.rps / s.baseline_me.rps),
+    login_vs_ceiling: ratio((s) => s.login?.rps / argon.ceilingRps),
+    under_login_p99_factor: ratio((s) => s.me_under_login?.p99 / Math.max(s.me?.p99, 1)),
     idle_rss_mb: median(runs.map((r) => r.idleRssMb)),
     peak_rss_mb: median(runs.map((r) => r.peakRssMb)),
     ready_ms: median(runs.flatMap((r) => r.readyMs)),
@@ -69,13 +71,16 @@ export function print(s, opts) {
       `${name.padEnd(16)} ${x.rps.toFixed(0).padStart(7)} ${String(x.p50).padStart(9)} ${String(x.p99).padStart(8)} ${String(x.non2xx).padStart(9)} ${String(x.errors).padStart(7)}`,
     )
   }
-  out.push(`  (logins during me_under_login: ${s.scenarios.me_under_login.login_rps.toFixed(1)}/s)`)
+  if (s.scenarios.me_under_login) {
+    out.push(`  (logins during me_under_login: ${s.scenarios.me_under_login.login_rps.toFixed(1)}/s)`)
+  }
   out.push(
     `idle RSS ${s.idle_rss_mb.toFixed(1)} MB, peak RSS ${s.peak_rss_mb.toFixed(1)} MB, ready ${s.ready_ms.toFixed(0)} ms (median)`,
   )
   out.push('')
   for (const [label, ok, value] of targets(s)) {
-    out.push(`${ok ? 'PASS' : 'FAIL'}  ${label.padEnd(34)} ${value}`)
+    const verdict = value.startsWith('NaN') ? 'n/a ' : ok ? 'PASS' : 'FAIL'
+    out.push(`${verdict}  ${label.padEnd(34)} ${value}`)
   }
   return out.join('\n')
 }
