@@ -35,7 +35,9 @@ const r = await load({
   duration: Number(values.duration),
 })
 await keygate.stop()
-console.log(`${scenario}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, non-2xx ${r.non2xx}`)
+console.log(
+  `${scenario}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, non-2xx ${r.non2xx}`,
+)
 
 const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
 const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8'))
@@ -54,7 +56,12 @@ for (const [id, us] of self) {
   const key = `${functionName || '(anonymous)'}  ${where.split('/').slice(-2).join('/')}:${lineNumber + 1}`
   fnTime.set(key, (fnTime.get(key) ?? 0) + us)
   const pkg = url.includes('/node_modules/')
-    ? url.split('/node_modules/').pop().split('/').slice(0, url.includes('/@') ? 2 : 1).join('/')
+    ? url
+        .split('/node_modules/')
+        .pop()
+        .split('/')
+        .slice(0, url.includes('/@') ? 2 : 1)
+        .join('/')
     : url.includes('/dist/')
       ? `keygate ${url.split('/dist/').pop()}`
       : url.startsWith('node:')

@@ -109,5 +109,8 @@ mkdirSync(resultsDir, { recursive: true })
 const stamp = new Date().toISOString().replace(/[:.]/g, '-')
 const file = join(resultsDir, `${stamp}${opts.workers > 1 ? `-w${opts.workers}` : ''}.json`)
 const passed = Object.fromEntries(targets(summary).map(([label, ok, v]) => [label, { ok, v }]))
-writeFileSync(file, `${JSON.stringify({ options: opts, summary, targets: passed, runs }, null, 2)}\n`)
+writeFileSync(
+  file,
+  `${JSON.stringify({ options: opts, summary, targets: passed, runs }, null, 2)}\n`,
+)
 console.log(`\nwrote ${file}`)

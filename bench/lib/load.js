@@ -1,8 +1,19 @@
 // Load generation with autocannon (as a library), and the bench scenarios.
 import autocannon from 'autocannon'
+import { cpuSeconds } from './proc.js'
 
 /** One autocannon run, reduced to the figures the report needs. */
-export async function load({ url, path, method = 'GET', headers = {}, body, connections, duration }) {
+export async function load({
+  url,
+  path,
+  method = 'GET',
+  headers = {},
+  body,
+  connections,
+  duration,
+  pid,
+}) {
+  const cpu0 = pid && cpuSeconds(pid)
   const r = await autocannon({
     url: url + path,
     method,
@@ -19,6 +30,8 @@ export async function load({ url, path, method = 'GET', headers = {}, body, conn
     total: r.requests.total,
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
+    // Server CPU time per request: steadier than req/s on a machine shared with other work.
+    cpuUs: pid ? ((cpuSeconds(pid) - cpu0) * 1e6) / Math.max(r.requests.total, 1) : undefined,
   }
 }
 
@@ -46,15 +59,25 @@ export function requests(seed) {
 }
 
 /** Runs the scenarios against Keygate and the baseline in one pass; `sample` polls RSS. */
-export async function runScenarios({ keygate, baseline, seed, connections, duration, sample, only }) {
+export async function runScenarios({
+  keygate,
+  baseline,
+  seed,
+  connections,
+  duration,
+  sample,
+  only,
+}) {
   const req = requests(seed)
-  const opts = { connections, duration }
+  const opts = { connections, duration, pid: keygate.child.pid }
   const want = (name) => !only || only.includes(name)
   const out = {}
-  out.baseline_me = await load({ url: baseline.url, ...req.me, ...opts })
+  out.baseline_me = await load({ url: baseline.url, ...req.me, ...opts, pid: baseline.child.pid })
   if (want('me')) out.me = await load({ url: keygate.url, ...req.me, ...opts })
-  if (want('posts_list')) out.posts_list = await load({ url: keygate.url, ...req.posts_list, ...opts })
-  if (want('post_create')) out.post_create = await load({ url: keygate.url, ...req.post_create, ...opts })
+  if (want('posts_list'))
+    out.posts_list = await load({ url: keygate.url, ...req.posts_list, ...opts })
+  if (want('post_create'))
+    out.post_create = await load({ url: keygate.url, ...req.post_create, ...opts })
   if (want('login')) {
     const stopSampling = sample()
     out.login = await load({ url: keygate.url, ...req.login, ...opts })
@@ -63,8 +86,8 @@ export async function runScenarios({ keygate, baseline, seed, connections, durat
   if (want('me_under_login')) {
     // Both at once: how much do logins (Argon2id on the thread pool) slow plain reads?
     const [me, login] = await Promise.all([
-      load({ url: keygate.url, ...req.me, ...opts }),
-      load({ url: keygate.url, ...req.login, ...opts }),
+      load({ url: keygate.url, ...req.me, ...opts, pid: undefined }),
+      load({ url: keygate.url, ...req.login, ...opts, pid: undefined }),
     ])
     out.me_under_login = { ...me, login_rps: login.rps }
     out.me_under_login.non2xx += login.non2xx

@@ -115,3 +115,16 @@ export function memory(pid) {
   const sum = (field) => pids.reduce((s, p) => s + statusKb(p, field), 0) / 1024
   return { rssMb: sum('VmRSS'), hwmMb: sum('VmHWM') }
 }
+
+/** CPU seconds (user + system) used so far by a process and its children. */
+export function cpuSeconds(pid) {
+  let ticks = 0
+  for (const p of [String(pid), ...children(pid)]) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12]) // utime, stime
+    } catch {}
+  }
+  return ticks / 100 // USER_HZ is 100 on Linux
+}

@@ -1,5 +1,12 @@
 // Medians over runs, the printed table, and the issue's targets as PASS/FAIL.
-export const SCENARIOS = ['baseline_me', 'me', 'login', 'posts_list', 'post_create', 'me_under_login']
+export const SCENARIOS = [
+  'baseline_me',
+  'me',
+  'login',
+  'posts_list',
+  'post_create',
+  'me_under_login',
+]
 
 export function median(xs) {
   const s = xs.filter((x) => typeof x === 'number' && !Number.isNaN(x)).sort((a, b) => a - b)
@@ -18,6 +25,7 @@ export function summarize(runs, argon) {
       rps: pick('rps'),
       p50: pick('p50'),
       p99: pick('p99'),
+      cpuUs: pick('cpuUs'),
       non2xx: Math.max(...runs.map((r) => r.scenarios[name].non2xx)),
       errors: Math.max(...runs.map((r) => r.scenarios[name].errors)),
     }
@@ -31,6 +39,7 @@ export function summarize(runs, argon) {
     scenarios: scen,
     argon,
     me_vs_baseline: ratio((s) => s.me?.rps / s.baseline_me.rps),
+    me_cpu_vs_baseline: ratio((s) => s.baseline_me.cpuUs / s.me?.cpuUs),
     login_vs_ceiling: ratio((s) => s.login?.rps / argon.ceilingRps),
     under_login_p99_factor: ratio((s) => s.me_under_login?.p99 / Math.max(s.me?.p99, 1)),
     idle_rss_mb: median(runs.map((r) => r.idleRssMb)),
@@ -43,7 +52,11 @@ export function targets(s) {
   const bad = Object.values(s.scenarios).reduce((n, x) => n + x.non2xx + x.errors, 0)
   return [
     ['me ≥ 0.6 × baseline', s.me_vs_baseline >= 0.6, `${s.me_vs_baseline.toFixed(2)}×`],
-    ['login ≥ 0.85 × Argon2id ceiling', s.login_vs_ceiling >= 0.85, `${s.login_vs_ceiling.toFixed(2)}×`],
+    [
+      'login ≥ 0.85 × Argon2id ceiling',
+      s.login_vs_ceiling >= 0.85,
+      `${s.login_vs_ceiling.toFixed(2)}×`,
+    ],
     [
       'me_under_login p99 ≤ 3 × me p99',
       s.under_login_p99_factor <= 3,
@@ -65,17 +78,22 @@ export function print(s, opts) {
     `Argon2id verify (m=19456,t=2,p=1): ${s.argon.verifyMs.toFixed(1)} ms → ceiling ${s.argon.cores} cores ÷ verify = ${s.argon.ceilingRps.toFixed(1)} logins/s`,
   )
   out.push('')
-  out.push('scenario          req/s     p50 ms   p99 ms   non-2xx  errors')
+  out.push('scenario          req/s     p50 ms   p99 ms   non-2xx  errors   server CPU µs/req')
   for (const [name, x] of Object.entries(s.scenarios)) {
     out.push(
-      `${name.padEnd(16)} ${x.rps.toFixed(0).padStart(7)} ${String(x.p50).padStart(9)} ${String(x.p99).padStart(8)} ${String(x.non2xx).padStart(9)} ${String(x.errors).padStart(7)}`,
+      `${name.padEnd(16)} ${x.rps.toFixed(0).padStart(7)} ${String(x.p50).padStart(9)} ${String(x.p99).padStart(8)} ${String(x.non2xx).padStart(9)} ${String(x.errors).padStart(7)} ${Number.isNaN(x.cpuUs) ? '' : x.cpuUs.toFixed(0).padStart(10)}`,
     )
   }
   if (s.scenarios.me_under_login) {
-    out.push(`  (logins during me_under_login: ${s.scenarios.me_under_login.login_rps.toFixed(1)}/s)`)
+    out.push(
+      `  (logins during me_under_login: ${s.scenarios.me_under_login.login_rps.toFixed(1)}/s)`,
+    )
   }
   out.push(
     `idle RSS ${s.idle_rss_mb.toFixed(1)} MB, peak RSS ${s.peak_rss_mb.toFixed(1)} MB, ready ${s.ready_ms.toFixed(0)} ms (median)`,
+  )
+  out.push(
+    `me vs baseline: ${s.me_vs_baseline.toFixed(2)}× by req/s, ${s.me_cpu_vs_baseline.toFixed(2)}× by CPU per request (baseline CPU ÷ Keygate CPU)`,
   )
   out.push('')
   for (const [label, ok, value] of targets(s)) {

@@ -4,7 +4,8 @@ const PASSWORD = 'correct horse battery staple'
 async function call(url, path, init) {
   const res = await fetch(url + path, init)
   const body = await res.json().catch(() => null)
-  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: ${res.status} ${JSON.stringify(body)}`)
+  if (!res.ok)
+    throw new Error(`${init?.method ?? 'GET'} ${path}: ${res.status} ${JSON.stringify(body)}`)
   return body
 }
 
