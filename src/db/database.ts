@@ -46,7 +46,31 @@ function openSqlite(path: string): Kysely<DB> {
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
-  return new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) })
+  return new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) })
+}
+
+const STATEMENT_CACHE_SIZE = 256
+
+/**
+ * Kysely asks better-sqlite3 to prepare every statement anew, which was ~10% of
+ * the CPU of an authenticated read. Prepared statements are reusable, and
+ * Kysely's SQLite driver runs one query at a time, so the same SQL text can
+ * share one. Bounded, oldest out first, since some SQL is built per request.
+ */
+export function cachingStatements(sqlite: SQLite.Database) {
+  const cache = new Map<string, SQLite.Statement>()
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let stmt = cache.get(text)
+      if (!stmt) {
+        stmt = sqlite.prepare(text)
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!)
+        cache.set(text, stmt)
+      }
+      return stmt
+    },
+  }
 }
 
 function openPostgres(url: string, options: DatabaseOptions): Kysely<DB> {
