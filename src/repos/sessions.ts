@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { DB, SessionsTable } from '../db/schema.js'
+import { prepareQuery } from './prepared.js'
 import { iso, toDate } from './row.js'
 import { toUser, type User } from './users.js'
 
@@ -34,6 +35,18 @@ export function toSession(row: Selectable<SessionsTable>): Session {
 }
 
 export function createSessionsRepo(db: Kysely<DB>) {
+  // Runs on every authenticated request, so it is compiled once.
+  const liveWithUser = prepareQuery(db, ['sessionId', 'userId', 'now'] as const, (p) =>
+    db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .selectAll('users')
+      .where('sessions.id', '=', p.sessionId)
+      .where('sessions.user_id', '=', p.userId)
+      .where('sessions.revoked_at', 'is', null)
+      .where('sessions.max_expires_at', '>', p.now),
+  )
+
   return {
     async insert(s: NewSession): Promise<void> {
       await db
@@ -67,15 +80,7 @@ export function createSessionsRepo(db: Kysely<DB>) {
       userId: string,
       now: Date,
     ): Promise<User | undefined> {
-      const row = await db
-        .selectFrom('sessions')
-        .innerJoin('users', 'users.id', 'sessions.user_id')
-        .selectAll('users')
-        .where('sessions.id', '=', sessionId)
-        .where('sessions.user_id', '=', userId)
-        .where('sessions.revoked_at', 'is', null)
-        .where('sessions.max_expires_at', '>', iso(now))
-        .executeTakeFirst()
+      const [row] = await liveWithUser({ sessionId, userId, now: iso(now) })
       return row && toUser(row)
     },
 
