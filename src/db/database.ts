@@ -21,12 +21,14 @@ export interface DatabaseOptions {
   searchPath?: string
   /** bound on connecting and on each statement, so an outage answers instead of hanging */
   timeoutMs?: number
+  /** PostgreSQL application_name (a `?application_name=` in the URL wins) */
+  applicationName?: string
 }
 
 /** Opens the database named by DATABASE_URL: `sqlite:PATH`, `sqlite::memory:` or `postgres://…`. */
 export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
   const db = url.startsWith('sqlite:')
-    ? openSqlite(url.slice('sqlite:'.length))
+    ? openSqlite(url.slice('sqlite:'.length), options.timeoutMs ?? 5000)
     : openPostgres(url, options)
   const dialect: Dialect = url.startsWith('sqlite:') ? 'sqlite' : 'postgres'
   return {
@@ -39,13 +41,15 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   }
 }
 
-function openSqlite(path: string): Kysely<DB> {
+function openSqlite(path: string, busyTimeoutMs: number): Kysely<DB> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const sqlite = new SQLite(path)
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('foreign_keys = ON')
-  sqlite.pragma('busy_timeout = 5000')
+  // Several processes (WEB_CONCURRENCY) share the file: a writer waits this long
+  // for the lock, then fails with SQLITE_BUSY, which is answered 503.
+  sqlite.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`)
   return new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) })
 }
 
@@ -57,6 +61,7 @@ function openPostgres(url: string, options: DatabaseOptions): Kysely<DB> {
     connectionTimeoutMillis: timeout,
     query_timeout: timeout * 2,
     options: options.searchPath ? `-c search_path=${options.searchPath}` : undefined,
+    application_name: options.applicationName ?? 'keygate',
   })
   // A connection the server terminates emits 'error' on the idle client; without a
   // listener that would crash the process. The pool replaces it on the next query.
