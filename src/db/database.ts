@@ -63,8 +63,12 @@ function openPostgres(url: string, options: DatabaseOptions): Kysely<DB> {
     options: options.searchPath ? `-c search_path=${options.searchPath}` : undefined,
     application_name: options.applicationName ?? 'keygate',
   })
-  // A connection the server terminates emits 'error' on the idle client; without a
-  // listener that would crash the process. The pool replaces it on the next query.
+  // A connection the server terminates (restart, failover, pg_terminate_backend)
+  // emits 'error' on its client. The pool listens only while a client is idle; a
+  // client checked out for a query has no listener, so the emit would crash the
+  // process. The query itself still fails (answered 503), and the broken client
+  // is dropped on release; the pool opens a fresh one for the next query.
   pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
 }

@@ -1,4 +1,4 @@
-import { type Kysely, type MigrationResult, Migrator } from 'kysely'
+import { type Kysely, type MigrationResult, Migrator, PostgresAdapter, sql } from 'kysely'
 import { migrations } from './migrations/index.js'
 import {
   DatabaseUnavailableError,
@@ -12,15 +12,28 @@ import {
  * unreachable database fails with one line that says so (start-up stops there).
  */
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
   let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>
   try {
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: async () => migrations },
+      migrationTableSchema: await currentSchema(db),
+    })
     outcome = await migrator.migrateToLatest()
   } catch (err) {
     throw asUnavailable(err)
   }
   if (outcome.error) throw asUnavailable(outcome.error)
   return outcome.results ?? []
+}
+
+// Without an explicit schema Kysely looks for its bookkeeping tables in every
+// schema of the database, so a kysely_migration table of another schema (another
+// app, or a parallel test) would be taken for ours. Pin it to the search_path's.
+async function currentSchema(db: Kysely<any>): Promise<string | undefined> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return undefined
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+  return rows[0]?.schema
 }
 
 function asUnavailable(err: unknown): unknown {
