@@ -42,7 +42,7 @@ describe(`WEB_CONCURRENCY=2 (${testDialect})`, () => {
       },
       { workers: 2 },
     )
-  })
+  }, 120_000)
 
   afterAll(async () => {
     await stopAllServers()
@@ -80,7 +80,7 @@ describe(`WEB_CONCURRENCY=2 (${testDialect})`, () => {
     }
   })
 
-  it('restarts a worker that dies', async () => {
+  it('restarts a worker that dies', { timeout: 90_000 }, async () => {
     const workerPids = server.lines.filter((l) => l.msg === 'worker listening')
     const victim = Number(workerPids[0]?.workerPid)
     process.kill(victim, 'SIGKILL')
@@ -138,5 +138,5 @@ describe('WEB_CONCURRENCY start-up failure', () => {
       taken.close()
       rmSync(dir, { recursive: true, force: true })
     }
-  })
+  }, 120_000)
 })

@@ -48,7 +48,7 @@ export async function startServer(
   const server = track(child)
   started.add(server)
   const workers = options.workers ?? 1
-  const timeoutMs = options.timeoutMs ?? 20_000
+  const timeoutMs = options.timeoutMs ?? 60_000
   try {
     const count = () => server.lines.filter(isListening).length
     await server.waitFor(() => count() >= workers, timeoutMs)
@@ -98,7 +98,7 @@ function track(child: ChildProcess): ServerProcess {
     url: '',
     pid: child.pid ?? 0,
     lines,
-    waitFor(test, timeoutMs = 20_000) {
+    waitFor(test, timeoutMs = 30_000) {
       const seen = lines.find(test)
       if (seen) return Promise.resolve(seen)
       return new Promise((resolve, reject) => {

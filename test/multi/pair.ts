@@ -36,7 +36,7 @@ export function useServerPair(env: Record<string, string> = {}): Pair {
     // Started together: Kysely's migration lock makes one of them apply the migrations.
     const [a, b] = await Promise.all([startServer(shared), startServer(shared)])
     Object.assign(pair, { a, b })
-  }, 60_000)
+  }, 120_000)
   afterAll(async () => {
     await stopAllServers()
     await db?.drop()
