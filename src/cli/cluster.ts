@@ -26,13 +26,13 @@ export function createLineLogger(level: string, out: NodeJS.WritableStream): Lin
 
 /**
  * What the primary does once, before any worker starts: migrations (so N
- * workers do not race on them) and other one-time database set-up.
+ * workers do not race on them), loading the signing keys (so key files are
+ * created once) and other one-time set-up.
  */
 export async function prepareOnce(config: Config, log: LineLogger): Promise<void> {
-  if (!config.migrateOnStart) return
   const deps = await createDeps(config)
   try {
-    log.info({ applied: deps.migrated ?? [] }, MIGRATIONS_LOG_MESSAGE)
+    if (deps.migrated) log.info({ applied: deps.migrated }, MIGRATIONS_LOG_MESSAGE)
     // Hook: FIRST_SUPERUSER_EMAIL/PASSWORD creation belongs here, once, when it
     // exists (ensureFirstSuperuser(deps)); workers then find the account present.
   } finally {

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import type { HTTPMethod } from 'find-my-way'
 import FindMyWay from 'find-my-way'
-import { isDatabaseUnavailable } from '../../db/unavailable.js'
+import { describeDatabaseError, isDatabaseUnavailable } from '../../db/unavailable.js'
 import {
   ERRORS,
   type ErrorName,
@@ -91,7 +91,9 @@ export default fp(async function errorsPlugin(app: FastifyInstance) {
     }
     if (isDatabaseUnavailable(err)) {
       // An outage, not a bug: 503 so clients retry; the pool reconnects by itself.
-      request.log.warn({ err, method: request.method, url: request.url }, 'database unavailable')
+      // Only the reason: a driver error object can carry connection details.
+      const reason = describeDatabaseError(err)
+      request.log.warn({ reason, method: request.method, url: request.url }, 'database unavailable')
       return sendKeygateError(request, reply, new KeygateError('DATABASE_UNAVAILABLE'))
     }
     const status = err.statusCode ?? 500
