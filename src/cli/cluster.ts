@@ -108,7 +108,7 @@ export function runCluster(options: ClusterOptions): Promise<number> {
       // file): restarting it would only loop, so the whole server stops.
       if (!listening || !info) return stop(1, 'worker failed to start')
       const lived = Date.now() - info.startedAt
-      crashes[info.slot] = lived > HEALTHY_AFTER_MS ? 0 : (crashes[info.slot] ?? 0) + 1
+      crashes[info.slot] = lived > HEALTHY_AFTER_MS ? 1 : (crashes[info.slot] ?? 0) + 1
       const delayMs = Math.min(
         RESTART_MIN_MS * 2 ** ((crashes[info.slot] ?? 1) - 1),
         RESTART_MAX_MS,
