@@ -73,6 +73,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     services,
     /** Closes only what createDeps opened; a database handed in belongs to the caller. */
     async close() {
+      await hasher.close()
       if (ownsDatabase) await database.close()
     },
   }

@@ -1,7 +1,6 @@
-import { hash as argon2Hash, verify as argon2Verify, parseOptions } from '@node-rs/argon2'
-import { verify as bcryptVerify } from '@node-rs/bcrypt'
+import { parseOptions } from '@node-rs/argon2'
 import type { Argon2Params } from '../config.js'
-import { createLimiter } from './limiter.js'
+import { createHashPool } from './hash-pool.js'
 
 export interface VerifyResult {
   ok: boolean
@@ -16,6 +15,8 @@ export interface PasswordHasher {
   verifyDummy(password: string): Promise<void>
   /** True when the hash is one of the formats `verify` understands. */
   isSupportedHash(storedHash: string): boolean
+  /** Stops the hashing threads. */
+  close(): Promise<void>
 }
 
 // @node-rs/argon2's Algorithm is a const enum, which verbatimModuleSyntax cannot import.
@@ -23,13 +24,13 @@ const ARGON2ID = 2
 const BCRYPT = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/
 
 export function createPasswordHasher(params: Argon2Params, concurrency: number): PasswordHasher {
-  const limit = createLimiter(concurrency)
+  const pool = createHashPool(concurrency)
   const options = { algorithm: ARGON2ID, ...params }
 
   // Hashed once, lazily, with the configured parameters, so an unknown account
   // costs what a known one does and timing does not reveal which emails exist.
   let dummy: Promise<string> | undefined
-  const dummyHash = () => (dummy ??= argon2Hash('keygate-dummy-password', options))
+  const dummyHash = () => (dummy ??= pool.argon2Hash('keygate-dummy-password', options))
 
   const weakerThanConfigured = (storedHash: string): boolean => {
     const p = parseOptions(storedHash)
@@ -40,26 +41,27 @@ export function createPasswordHasher(params: Argon2Params, concurrency: number):
 
   async function verify(storedHash: string, password: string): Promise<VerifyResult> {
     if (storedHash.startsWith('$argon2')) {
-      const ok = await limit(() => argon2Verify(storedHash, password)).catch(() => false)
+      const ok = await pool.argon2Verify(storedHash, password).catch(() => false)
       return { ok, needsRehash: ok && weakerThanConfigured(storedHash) }
     }
     if (BCRYPT.test(storedHash)) {
       // passlib's bcrypt checked only the first 72 UTF-8 bytes; so must we, to
       // accept the old password. The re-hash that follows covers all of it.
       const bytes = Buffer.from(password, 'utf8').subarray(0, 72)
-      const ok = await limit(() => bcryptVerify(bytes, storedHash)).catch(() => false)
+      const ok = await pool.bcryptVerify(bytes, storedHash).catch(() => false)
       return { ok, needsRehash: ok }
     }
     return { ok: false, needsRehash: false }
   }
 
   return {
-    hash: (password) => limit(() => argon2Hash(password, options)),
+    hash: (password) => pool.argon2Hash(password, options),
     verify,
     async verifyDummy(password) {
       const h = await dummyHash()
-      await limit(() => argon2Verify(h, password)).catch(() => false)
+      await pool.argon2Verify(h, password).catch(() => false)
     },
     isSupportedHash: (h) => h.startsWith('$argon2') || BCRYPT.test(h),
+    close: () => pool.close(),
   }
 }
