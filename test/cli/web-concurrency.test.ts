@@ -39,6 +39,8 @@ describe(`WEB_CONCURRENCY=2 (${testDialect})`, () => {
         ARGON2_MEMORY_KIB: '19456',
         ARGON2_TIME_COST: '4',
         HASH_CONCURRENCY: '1',
+        // The drain test below waits for `incoming request`, which is a debug line.
+        LOG_LEVEL: 'debug',
       },
       { workers: 2 },
     )
