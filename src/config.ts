@@ -226,7 +226,14 @@ export function loadConfig(env: Env): Config {
       timeCost: int(env, 'ARGON2_TIME_COST', 2, 1, 100),
       parallelism: int(env, 'ARGON2_PARALLELISM', 1, 1, 16),
     },
-    hashConcurrency: int(env, 'HASH_CONCURRENCY', availableParallelism(), 1, 256),
+    // The cores are shared by all workers: N workers × cores hashes would oversubscribe them.
+    hashConcurrency: int(
+      env,
+      'HASH_CONCURRENCY',
+      Math.max(1, Math.floor(availableParallelism() / webConcurrency)),
+      1,
+      256,
+    ),
     rateLimit: {
       enabled: bool(env, 'RATE_LIMIT', true),
       accountClientFailures: int(env, 'RATE_LIMIT_ACCOUNT_CLIENT_FAILURES', 5, 1, 1_000_000),
