@@ -35,7 +35,10 @@ function createAjv(coerceTypes: boolean) {
   })
   // ajv-formats is CommonJS: its default export arrives as `.default` under NodeNext.
   const addFormats = formats.default ?? formats
-  return addFormats(ajv, ['email', 'uuid', 'date-time'])
+  addFormats(ajv, ['email', 'uuid', 'date-time'])
+  // SPEC §3: emails are trimmed before use, so surrounding spaces are not a format error.
+  const email = addFormats.get('email', 'full') as RegExp
+  return ajv.addFormat('email', (value: string) => email.test(value.trim()))
 }
 
 function loggerOptions(
