@@ -58,7 +58,9 @@ describe('POST /api/v1/auth/signup', () => {
 
   it('stores the email trimmed', async () => {
     const { app } = await buildTestApp()
-    const res = await app.inject(signup({ email: '  bob@example.com ', password: strongPassword() }))
+    const res = await app.inject(
+      signup({ email: '  bob@example.com ', password: strongPassword() }),
+    )
     expect(res.statusCode).toBe(201)
     expect(res.json().email).toBe('bob@example.com')
   })

@@ -24,11 +24,12 @@ describe('POST /api/v1/auth/token', () => {
   it('password grant by email or by username, grant_type optional, no-store', async () => {
     const { app } = await buildTestApp()
     const user = await createUser(app, { username: 'dora' })
-    for (const fields of [
+    const attempts: Record<string, string>[] = [
       { username: user.email, password: user.password },
       { grant_type: 'password', username: 'dora', password: user.password },
       { grant_type: 'password', username: user.email.toUpperCase(), password: user.password },
-    ]) {
+    ]
+    for (const fields of attempts) {
       const res = await app.inject(token(fields))
       expect(res.statusCode, res.body).toBe(200)
       const body = res.json()
@@ -47,7 +48,9 @@ describe('POST /api/v1/auth/token', () => {
   it('bad credentials: 400 invalid_grant, identical for unknown account and wrong password', async () => {
     const { app } = await buildTestApp()
     const user = await createUser(app)
-    const unknown = await app.inject(token({ username: 'nobody@example.com', password: 'x1234567' }))
+    const unknown = await app.inject(
+      token({ username: 'nobody@example.com', password: 'x1234567' }),
+    )
     const wrong = await app.inject(token({ username: user.email, password: 'wrong-password' }))
     for (const res of [unknown, wrong]) {
       expect(res.statusCode).toBe(400)

@@ -54,7 +54,9 @@ describe('OpenAPI document', () => {
       expect(op?.security, `${method} ${path}`).toBeUndefined()
     }
     expect(doc.security).toBeUndefined()
-    for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Operation>>)) {
+    for (const [path, methods] of Object.entries(
+      doc.paths as Record<string, Record<string, Operation>>,
+    )) {
       for (const [method, op] of Object.entries(methods)) {
         expect(op.tags?.length, `${method} ${path} has a tag`).toBeGreaterThan(0)
       }

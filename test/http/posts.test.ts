@@ -141,7 +141,12 @@ describe('PATCH and DELETE /api/v1/posts/:id', () => {
     const { app, ownerHeaders, otherHeaders } = await twoUsers()
     const post = await createPost(app, ownerHeaders, { title: 'Mine' })
     const url = `/api/v1/posts/${post.id}`
-    const patch = await app.inject({ method: 'PATCH', url, headers: otherHeaders, payload: { title: 'x' } })
+    const patch = await app.inject({
+      method: 'PATCH',
+      url,
+      headers: otherHeaders,
+      payload: { title: 'x' },
+    })
     expect(patch.statusCode).toBe(403)
     expect(patch.json()).toEqual({ detail: 'Not enough permissions' })
     const del = await app.inject({ method: 'DELETE', url, headers: otherHeaders })
@@ -150,13 +155,23 @@ describe('PATCH and DELETE /api/v1/posts/:id', () => {
 
     const unknown = `/api/v1/posts/${randomUUID()}`
     for (const method of ['PATCH', 'DELETE'] as const) {
-      const res = await app.inject({ method, url: unknown, headers: ownerHeaders, payload: { title: 'x' } })
+      const res = await app.inject({
+        method,
+        url: unknown,
+        headers: ownerHeaders,
+        payload: { title: 'x' },
+      })
       expect(res.statusCode, method).toBe(404)
       expect(res.json()).toEqual({ detail: 'Post not found' })
       const anon = await app.inject({ method, url, payload: { title: 'x' } })
       expect(anon.statusCode, method).toBe(401)
     }
-    const bad = await app.inject({ method: 'PATCH', url, headers: ownerHeaders, payload: { title: '' } })
+    const bad = await app.inject({
+      method: 'PATCH',
+      url,
+      headers: ownerHeaders,
+      payload: { title: '' },
+    })
     expect(bad.statusCode).toBe(422)
   })
 
@@ -168,7 +183,9 @@ describe('PATCH and DELETE /api/v1/posts/:id', () => {
     expect(res.statusCode).toBe(204)
     expect(res.body).toBe('')
     expect((await app.inject({ method: 'GET', url })).statusCode).toBe(404)
-    expect((await app.inject({ method: 'DELETE', url, headers: ownerHeaders })).statusCode).toBe(404)
+    expect((await app.inject({ method: 'DELETE', url, headers: ownerHeaders })).statusCode).toBe(
+      404,
+    )
   })
 
   it('a superuser may edit and delete anyone’s post', async () => {
@@ -180,10 +197,17 @@ describe('PATCH and DELETE /api/v1/posts/:id', () => {
       .execute()
     const post = await createPost(app, ownerHeaders)
     const url = `/api/v1/posts/${post.id}`
-    const patch = await app.inject({ method: 'PATCH', url, headers: otherHeaders, payload: { content: 'moderated' } })
+    const patch = await app.inject({
+      method: 'PATCH',
+      url,
+      headers: otherHeaders,
+      payload: { content: 'moderated' },
+    })
     expect(patch.statusCode).toBe(200)
     expect(patch.json().content).toBe('moderated')
     expect(patch.json().owner_id).toBe(post.owner_id)
-    expect((await app.inject({ method: 'DELETE', url, headers: otherHeaders })).statusCode).toBe(204)
+    expect((await app.inject({ method: 'DELETE', url, headers: otherHeaders })).statusCode).toBe(
+      204,
+    )
   })
 })

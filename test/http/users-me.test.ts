@@ -30,7 +30,14 @@ describe('GET /api/v1/users/me', () => {
 
   it('no header or a non-Bearer scheme: 401 Not authenticated, plain challenge', async () => {
     const { app } = await buildTestApp()
-    for (const auth of [undefined, 'Basic Og==', 'Basic dXNlcjpwYXNz', 'Token abc', 'Digest x', '']) {
+    for (const auth of [
+      undefined,
+      'Basic Og==',
+      'Basic dXNlcjpwYXNz',
+      'Token abc',
+      'Digest x',
+      '',
+    ]) {
       const res = await app.inject(me(auth))
       expect(res.statusCode, String(auth)).toBe(401)
       expect(res.json()).toEqual(NOT_AUTHENTICATED)
@@ -124,7 +131,11 @@ describe('GET /api/v1/users/me', () => {
     const { headers } = await loginAs(app, a)
     await loginAs(app, b)
     // Move a's session to b: the token's sub (a) no longer owns its sid.
-    await database.db.updateTable('sessions').set({ user_id: b.id }).where('user_id', '=', a.id).execute()
+    await database.db
+      .updateTable('sessions')
+      .set({ user_id: b.id })
+      .where('user_id', '=', a.id)
+      .execute()
     const res = await app.inject({ ...me(), headers })
     expect(res.statusCode).toBe(401)
   })

@@ -106,9 +106,10 @@ describe('loadConfig', () => {
     ]
     for (const [env, variable] of cases) {
       const err = configError(env)
-      expect(err.message.startsWith(`${variable}:`), `${JSON.stringify(env)} → ${err.message}`).toBe(
-        true,
-      )
+      expect(
+        err.message.startsWith(`${variable}:`),
+        `${JSON.stringify(env)} → ${err.message}`,
+      ).toBe(true)
       expect(err.message).not.toContain('\n')
     }
   })

@@ -20,7 +20,9 @@ const fixtures: Fixture[] = JSON.parse(
   readFileSync(new URL('../fixtures/passlib-users.json', import.meta.url), 'utf8'),
 )
 const ofScheme = (scheme: string) =>
-  fixtures.filter((f) => f.scheme === scheme || (scheme === 'bcrypt' && f.scheme.startsWith('bcrypt_2')))
+  fixtures.filter(
+    (f) => f.scheme === scheme || (scheme === 'bcrypt' && f.scheme.startsWith('bcrypt_2')),
+  )
 
 const production = loadConfig({}).argon2
 const cheap = { memoryCost: 1024, timeCost: 1, parallelism: 1 }
@@ -110,9 +112,10 @@ describe('password hashing', () => {
       ok: true,
       needsRehash: false,
     })
-    expect(await hasher.verify(passlibDefault!.hashed_password, passlibDefault!.password)).toEqual(
-      { ok: true, needsRehash: false },
-    )
+    expect(await hasher.verify(passlibDefault!.hashed_password, passlibDefault!.password)).toEqual({
+      ok: true,
+      needsRehash: false,
+    })
     expect(await hasher.verify(argon2i!.hashed_password, argon2i!.password)).toEqual({
       ok: true,
       needsRehash: true,
@@ -131,7 +134,10 @@ describe('password hashing', () => {
 })
 
 describe('legacy hashes over HTTP', () => {
-  async function insertLegacy(database: Awaited<ReturnType<typeof buildTestApp>>['database'], f: Fixture) {
+  async function insertLegacy(
+    database: Awaited<ReturnType<typeof buildTestApp>>['database'],
+    f: Fixture,
+  ) {
     const id = randomUUID()
     const now = iso(new Date())
     await database.db
@@ -151,16 +157,28 @@ describe('legacy hashes over HTTP', () => {
       .execute()
     return id
   }
-  const storedHash = async (database: Awaited<ReturnType<typeof buildTestApp>>['database'], id: string) =>
-    (await database.db.selectFrom('users').select('hashed_password').where('id', '=', id).executeTakeFirstOrThrow())
-      .hashed_password
+  const storedHash = async (
+    database: Awaited<ReturnType<typeof buildTestApp>>['database'],
+    id: string,
+  ) =>
+    (
+      await database.db
+        .selectFrom('users')
+        .select('hashed_password')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow()
+    ).hashed_password
 
   it('a bcrypt user logs in and the hash becomes Argon2id of the full password', async () => {
     const { app, database } = await buildTestApp()
     const row = ofScheme('bcrypt').find((r) => r.password.length === 100)!
     const id = await insertLegacy(database, row)
     const token = (password: string) =>
-      app.inject({ method: 'POST', url: '/api/v1/auth/token', ...form({ username: row.email, password }) })
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/token',
+        ...form({ username: row.email, password }),
+      })
     const first72 = Buffer.from(row.password).subarray(0, 72).toString('utf8')
 
     expect((await token(row.password)).statusCode).toBe(200)

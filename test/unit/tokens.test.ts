@@ -107,7 +107,9 @@ describe('access tokens', () => {
       'alg none': `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64(t.claims)}.`,
       'alg none, no typ': `${b64({ alg: 'none' })}.${b64(t.claims)}.`,
       'other HS256 key': t.forge({}, other),
-      'jwk header': t.forge({ header: { jwk: { kty: 'oct', k: 'AA' } } }),
+      'jwk header': t.forge({
+        header: { jwk: { kty: 'oct', k: 'AA' } as JWTHeaderParameters['jwk'] },
+      }),
       'jwk header (rsa)': t.forge({ header: { jwk } }),
       'jku header': t.forge({ header: { jku: 'https://evil.example/jwks.json' } }),
       'x5u header': t.forge({ header: { x5u: 'https://evil.example/cert.pem' } }),
@@ -134,8 +136,12 @@ describe('access tokens', () => {
       'unknown sub': t.forge({ claims: { sub: randomUUID() } }),
       expired: t.forge({ claims: { iat: now - 3600, exp: now - 1800 } }),
       'not yet valid': t.forge({ claims: { nbf: now + 3600 } }),
-      RS256: new SignJWT(t.claims).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt' }).sign(rsa.privateKey),
-      ES256: new SignJWT(t.claims).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt' }).sign(ec.privateKey),
+      RS256: new SignJWT(t.claims)
+        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt' })
+        .sign(rsa.privateKey),
+      ES256: new SignJWT(t.claims)
+        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt' })
+        .sign(ec.privateKey),
       'RS256 with its jwk': new SignJWT(t.claims)
         .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', jwk })
         .sign(rsa.privateKey),
