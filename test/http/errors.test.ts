@@ -28,6 +28,16 @@ describe('error responses', () => {
     }
   })
 
+  it('router-level errors (bad URL encoding, over-long path) keep the detail shape', async () => {
+    const { app } = await buildTestApp()
+    const badUrl = await app.inject({ method: 'GET', url: '/api/v1/posts/%ZZ' })
+    expect(expectCleanError(badUrl, 400)).toEqual({ detail: 'Bad Request' })
+    const long = await app.inject({ method: 'GET', url: `/api/v1/posts/${'a'.repeat(5000)}` })
+    expect(long.statusCode).toBeGreaterThanOrEqual(400)
+    expect(Object.keys(expectCleanError(long))).toEqual(['detail'])
+    expect(long.body).not.toContain('aaaa')
+  })
+
   it('405 {"detail":"Method Not Allowed"} with Allow on known paths', async () => {
     const { app } = await buildTestApp()
     const cases: [string, string, string[]][] = [

@@ -39,11 +39,14 @@ describe('GET /api/v1/posts', () => {
     expect(past.json()).toEqual({ items: [], total: 5 })
     const max = await app.inject({ method: 'GET', url: '/api/v1/posts?limit=100' })
     expect(max.statusCode).toBe(200)
+    const far = await app.inject({ method: 'GET', url: '/api/v1/posts?offset=2147483647' })
+    expect(far.json()).toEqual({ items: [], total: 5 })
   })
 
   it('422 for bad limit/offset', async () => {
     const { app } = await buildTestApp()
-    for (const q of ['limit=101', 'limit=0', 'limit=-1', 'offset=-1', 'limit=abc', 'limit=1.5']) {
+    const bad = ['limit=101', 'limit=0', 'limit=-1', 'offset=-1', 'limit=abc', 'limit=1.5']
+    for (const q of [...bad, 'offset=99999999999999999999', 'limit=1&limit=2']) {
       const res = await app.inject({ method: 'GET', url: `/api/v1/posts?${q}` })
       expect(res.statusCode, q).toBe(422)
       expect(res.json().detail[0].loc[0]).toBe('query')
