@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Config } from './config.js'
 import { createDeps, type DepsOverrides } from './deps.js'
 import authPlugin from './http/plugins/auth.js'
-import errorsPlugin from './http/plugins/errors.js'
+import errorsPlugin, { frameworkErrors } from './http/plugins/errors.js'
 import openapiPlugin from './http/plugins/openapi.js'
 import securityPlugin from './http/plugins/security.js'
 import { authRoutes } from './http/routes/auth.js'
@@ -37,7 +37,10 @@ function createAjv(coerceTypes: boolean) {
   })
   // ajv-formats is CommonJS: its default export arrives as `.default` under NodeNext.
   const addFormats = formats.default ?? formats
-  return addFormats(ajv, ['email', 'uuid', 'date-time'])
+  addFormats(ajv, ['email', 'uuid', 'date-time'])
+  // SPEC §3: emails are trimmed before use, so surrounding spaces are not a format error.
+  const email = addFormats.get('email', 'full') as RegExp
+  return ajv.addFormat('email', (value: string) => email.test(value.trim()))
 }
 
 function loggerOptions(
@@ -66,6 +69,7 @@ export async function buildApp(
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
     return503OnClosing: true,
+    frameworkErrors,
     requestTimeout: 30_000,
     // An X-Request-ID from the caller is kept when it is a sane token, else one is made.
     requestIdHeader: false,

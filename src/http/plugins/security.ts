@@ -44,4 +44,7 @@ export default fp(async function securityPlugin(
     exposedHeaders: ['Location', 'Retry-After', 'X-Request-ID'],
   })
   await app.register(formbody, { parser: parseForm })
+  // Only JSON and forms are API formats; Fastify's built-in text/plain parser would
+  // turn any text into a string body (a confusing 422 instead of 415).
+  app.removeContentTypeParser('text/plain')
 })
