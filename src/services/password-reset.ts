@@ -67,7 +67,16 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
       await mailer.send({
         to: issued.to,
         subject: 'Reset your Keygate password',
-        text: `Someone asked to reset the password of the Keygate account for this address.\n\nTo choose a new password, open this link within ${minutes} minutes. It works once:\n\n${issued.link}\n\nIf it was not you, ignore this message: your password stays as it is.\n`,
+        text: [
+          'Someone asked to reset the password of the Keygate account for this',
+          `address. To choose a new password, open this link within ${minutes} minutes;`,
+          'it works once:',
+          '',
+          issued.link,
+          '',
+          'If it was not you, ignore this message: your password stays as it is.',
+          '',
+        ].join('\n'),
       })
     } catch (err) {
       log.error({ err: scrubbed(err, issued.token) }, 'password reset mail not sent')
