@@ -103,7 +103,8 @@ export class KeygateError extends Error {
 export const PASSWORD_MESSAGES = Object.freeze({
   tooShort: (n: number) => `String should have at least ${n} characters`,
   tooLong: (n: number) => `String should have at most ${n} characters`,
-  common: 'Value error, this password is too common: it appears in a list of commonly used passwords',
+  common:
+    'Value error, this password is too common: it appears in a list of commonly used passwords',
 })
 
 /** A 422 in FastAPI's shape for a rule checked in a service (e.g. a common password). */

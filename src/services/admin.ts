@@ -1,7 +1,7 @@
 import { KeygateError } from '../errors.js'
+import type { SessionsRepo } from '../repos/sessions.js'
 import type { Transact } from '../repos/transaction.js'
 import type { User, UsersRepo } from '../repos/users.js'
-import type { SessionsRepo } from '../repos/sessions.js'
 import type { Clock } from './clock.js'
 import { lockTargetKeepingASuperuser } from './last-superuser.js'
 

@@ -32,7 +32,8 @@ export function createPasswordPolicy(minLength: number) {
     if (length > MAX_PASSWORD_LENGTH) {
       return { loc, msg: PASSWORD_MESSAGES.tooLong(MAX_PASSWORD_LENGTH), type: 'string_too_long' }
     }
-    if (isCommonPassword(password)) return { loc, msg: PASSWORD_MESSAGES.common, type: 'value_error' }
+    if (isCommonPassword(password))
+      return { loc, msg: PASSWORD_MESSAGES.common, type: 'value_error' }
     return undefined
   }
 

@@ -58,10 +58,24 @@ describe('the last active superuser', () => {
     const { app, admin } = await buildAdminApp()
     const other = await createUser(app)
     const url = `${USERS}/${other.id}`
-    await app.inject({ method: 'PATCH', url, headers: admin.headers, payload: { is_superuser: true } })
-    const off = await app.inject({ method: 'PATCH', url, headers: admin.headers, payload: { is_active: false } })
+    await app.inject({
+      method: 'PATCH',
+      url,
+      headers: admin.headers,
+      payload: { is_superuser: true },
+    })
+    const off = await app.inject({
+      method: 'PATCH',
+      url,
+      headers: admin.headers,
+      payload: { is_active: false },
+    })
     expect(off.json()).toMatchObject({ is_superuser: true, is_active: false })
-    const res = await app.inject({ method: 'DELETE', url: `${USERS}/${admin.id}`, headers: admin.headers })
+    const res = await app.inject({
+      method: 'DELETE',
+      url: `${USERS}/${admin.id}`,
+      headers: admin.headers,
+    })
     expect(res.statusCode).toBe(409)
   })
 

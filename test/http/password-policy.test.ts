@@ -8,7 +8,9 @@ import { createUser, loginAs, randomEmail } from '../helpers/factories.js'
 function expectTooCommon(res: { statusCode: number; json(): any; body: string }, field: string) {
   expect(res.statusCode, res.body).toBe(422)
   expect(res.json()).toEqual({
-    detail: [{ loc: ['body', field], msg: expect.stringMatching(/too common/), type: 'value_error' }],
+    detail: [
+      { loc: ['body', field], msg: expect.stringMatching(/too common/), type: 'value_error' },
+    ],
   })
 }
 
@@ -45,7 +47,11 @@ describe('common passwords are refused with a 422 that says why', () => {
     const user = await createUser(t.app)
     const token = tokenOf((await issueResetLink(t, user.email))!)
     const url = '/api/v1/auth/password-reset/confirm'
-    const res = await t.app.inject({ method: 'POST', url, payload: { token, new_password: 'password1' } })
+    const res = await t.app.inject({
+      method: 'POST',
+      url,
+      payload: { token, new_password: 'password1' },
+    })
     expectTooCommon(res, 'new_password')
     const ok = await t.app.inject({
       method: 'POST',

@@ -21,7 +21,11 @@ describe('password reset by mail', () => {
     const a = await loginAs(app, user)
     const b = await loginAs(app, user)
 
-    const res = await app.inject({ method: 'POST', url: REQUEST, payload: { email: user.email.toUpperCase() } })
+    const res = await app.inject({
+      method: 'POST',
+      url: REQUEST,
+      payload: { email: user.email.toUpperCase() },
+    })
     expect(res.statusCode).toBe(202)
     const mail = await smtp.nextMail()
     expect(mail.to).toEqual([user.email])
@@ -34,7 +38,11 @@ describe('password reset by mail', () => {
     expect(Buffer.from(token, 'base64url').length).toBeGreaterThanOrEqual(32)
 
     const next = strongPassword()
-    const ok = await app.inject({ method: 'POST', url: CONFIRM, payload: { token, new_password: next } })
+    const ok = await app.inject({
+      method: 'POST',
+      url: CONFIRM,
+      payload: { token, new_password: next },
+    })
     expect(ok.statusCode, ok.body).toBe(204)
     expect(await meStatus(app, a.headers)).toBe(401)
     expect(await meStatus(app, b.headers)).toBe(401)
@@ -55,7 +63,11 @@ describe('password reset by mail', () => {
     const { app } = await buildTestApp({ smtpUrl: smtp.url })
     const user = await createUser(app)
     const known = await app.inject({ method: 'POST', url: REQUEST, payload: { email: user.email } })
-    const unknown = await app.inject({ method: 'POST', url: REQUEST, payload: { email: randomEmail() } })
+    const unknown = await app.inject({
+      method: 'POST',
+      url: REQUEST,
+      payload: { email: randomEmail() },
+    })
     const comparable = (r: typeof known) => {
       const { date, 'x-request-id': _id, ...headers } = r.headers
       return { status: r.statusCode, body: r.body, headers }
@@ -79,7 +91,9 @@ describe('password reset by mail', () => {
     const res = await app.inject({ method: 'POST', url: REQUEST, payload: { email: user.email } })
     expect(res.statusCode).toBe(202)
     await app.close()
-    const failure = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'password reset mail not sent')
+    const failure = lines
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'password reset mail not sent')
     expect(failure?.err.message).toEqual(expect.any(String))
     expect(lines.join('\n')).not.toMatch(/token=|reset-password/)
   })
@@ -104,7 +118,11 @@ describe('password reset by mail', () => {
 
   it('answers 422 for a malformed email without echoing it', async () => {
     const { app } = await buildTestApp()
-    const res = await app.inject({ method: 'POST', url: REQUEST, payload: { email: 'not-an-email' } })
+    const res = await app.inject({
+      method: 'POST',
+      url: REQUEST,
+      payload: { email: 'not-an-email' },
+    })
     expect(res.statusCode).toBe(422)
     expect(res.body).not.toContain('not-an-email')
   })
@@ -116,11 +134,19 @@ describe('reset tokens', () => {
     const user = await createUser(t.app)
     const first = tokenOf((await issueResetLink(t, user.email))!)
     t.clock.advanceSeconds(29 * 60)
-    const stillOk = await t.app.inject({ method: 'POST', url: CONFIRM, payload: { token: first, new_password: strongPassword() } })
+    const stillOk = await t.app.inject({
+      method: 'POST',
+      url: CONFIRM,
+      payload: { token: first, new_password: strongPassword() },
+    })
     expect(stillOk.statusCode).toBe(204)
     const second = tokenOf((await issueResetLink(t, user.email))!)
     t.clock.advanceSeconds(30 * 60)
-    const late = await t.app.inject({ method: 'POST', url: CONFIRM, payload: { token: second, new_password: strongPassword() } })
+    const late = await t.app.inject({
+      method: 'POST',
+      url: CONFIRM,
+      payload: { token: second, new_password: strongPassword() },
+    })
     expect(late.statusCode).toBe(400)
     expect(late.json()).toEqual(INVALID)
   })
@@ -131,9 +157,17 @@ describe('reset tokens', () => {
     const older = tokenOf((await issueResetLink(t, user.email))!)
     const newer = tokenOf((await issueResetLink(t, user.email))!)
     const password = strongPassword()
-    const res = await t.app.inject({ method: 'POST', url: CONFIRM, payload: { token: older, new_password: password } })
+    const res = await t.app.inject({
+      method: 'POST',
+      url: CONFIRM,
+      payload: { token: older, new_password: password },
+    })
     expect(res.json()).toEqual(INVALID)
-    const ok = await t.app.inject({ method: 'POST', url: CONFIRM, payload: { token: newer, new_password: password } })
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: CONFIRM,
+      payload: { token: newer, new_password: password },
+    })
     expect(ok.statusCode).toBe(204)
   })
 
@@ -149,7 +183,11 @@ describe('reset tokens', () => {
       headers,
       payload: { current_password: user.password, new_password: next },
     })
-    const res = await t.app.inject({ method: 'POST', url: CONFIRM, payload: { token, new_password: strongPassword() } })
+    const res = await t.app.inject({
+      method: 'POST',
+      url: CONFIRM,
+      payload: { token, new_password: strongPassword() },
+    })
     expect(res.json()).toEqual(INVALID)
     await loginAs(t.app, { email: user.email, password: next })
   })
@@ -163,7 +201,11 @@ describe('reset tokens', () => {
     expect(JSON.stringify(rows)).not.toContain(token)
     expect(rows[0]?.token_hash).toMatch(/^[0-9a-f]{64}$/)
     for (const forged of [rows[0]!.token_hash, `${token}x`, 'x']) {
-      const res = await t.app.inject({ method: 'POST', url: CONFIRM, payload: { token: forged, new_password: strongPassword() } })
+      const res = await t.app.inject({
+        method: 'POST',
+        url: CONFIRM,
+        payload: { token: forged, new_password: strongPassword() },
+      })
       expect(res.statusCode).toBe(400)
       expect(res.json()).toEqual(INVALID)
     }
@@ -174,7 +216,13 @@ describe('reset tokens', () => {
     const user = await createUser(t.app)
     const token = tokenOf((await issueResetLink(t, user.email))!)
     const results = await Promise.all(
-      [1, 2, 3].map(() => t.app.inject({ method: 'POST', url: CONFIRM, payload: { token, new_password: strongPassword() } })),
+      [1, 2, 3].map(() =>
+        t.app.inject({
+          method: 'POST',
+          url: CONFIRM,
+          payload: { token, new_password: strongPassword() },
+        }),
+      ),
     )
     expect(results.map((r) => r.statusCode).sort()).toEqual([204, 400, 400])
   })

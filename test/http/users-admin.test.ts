@@ -76,14 +76,22 @@ describe('admin routes for a superuser', () => {
     })
     expect(page.json()).toMatchObject({ total: 4 })
     expect(page.json().items).toHaveLength(1)
-    const tooMany = await app.inject({ method: 'GET', url: `${USERS}?limit=101`, headers: admin.headers })
+    const tooMany = await app.inject({
+      method: 'GET',
+      url: `${USERS}?limit=101`,
+      headers: admin.headers,
+    })
     expect(tooMany.statusCode).toBe(422)
   })
 
   it('reads one user, and answers 404 for an unknown id', async () => {
     const { app, admin } = await buildAdminApp()
     const user = await createUser(app)
-    const res = await app.inject({ method: 'GET', url: `${USERS}/${user.id}`, headers: admin.headers })
+    const res = await app.inject({
+      method: 'GET',
+      url: `${USERS}/${user.id}`,
+      headers: admin.headers,
+    })
     expect(res.json()).toMatchObject({ id: user.id, email: user.email, is_active: true })
     for (const [method, url] of [
       ['GET', `${USERS}/${randomUUID()}`],
@@ -91,7 +99,12 @@ describe('admin routes for a superuser', () => {
       ['DELETE', `${USERS}/${randomUUID()}`],
       ['DELETE', `${USERS}/${randomUUID()}/sessions`],
     ] as const) {
-      const missing = await app.inject({ method, url, headers: admin.headers, payload: method === 'PATCH' ? {} : undefined })
+      const missing = await app.inject({
+        method,
+        url,
+        headers: admin.headers,
+        payload: method === 'PATCH' ? {} : undefined,
+      })
       expect(missing.statusCode, `${method} ${url}`).toBe(404)
       expect(missing.json()).toEqual({ detail: 'User not found' })
     }
@@ -146,11 +159,20 @@ describe('admin routes for a superuser', () => {
     const user = await createUser(app)
     const { headers } = await loginAs(app, user)
     const post = await createPost(app, headers)
-    const res = await app.inject({ method: 'DELETE', url: `${USERS}/${user.id}`, headers: admin.headers })
+    const res = await app.inject({
+      method: 'DELETE',
+      url: `${USERS}/${user.id}`,
+      headers: admin.headers,
+    })
     expect(res.statusCode).toBe(204)
     expect(await meStatus(app, headers)).toBe(401)
-    expect((await app.inject({ method: 'GET', url: `/api/v1/posts/${post.id}` })).statusCode).toBe(404)
-    expect((await app.inject({ method: 'GET', url: `${USERS}/${user.id}`, headers: admin.headers })).statusCode).toBe(404)
+    expect((await app.inject({ method: 'GET', url: `/api/v1/posts/${post.id}` })).statusCode).toBe(
+      404,
+    )
+    expect(
+      (await app.inject({ method: 'GET', url: `${USERS}/${user.id}`, headers: admin.headers }))
+        .statusCode,
+    ).toBe(404)
   })
 
   it('signs a user out everywhere', async () => {

@@ -10,11 +10,23 @@ describe('PATCH /users/me', () => {
     const { app } = await buildTestApp()
     const user = await createUser(app, { username: 'alice' })
     const { headers } = await loginAs(app, user)
-    const res = await app.inject({ method: 'PATCH', url: ME, headers, payload: { username: 'Alice.B-2' } })
+    const res = await app.inject({
+      method: 'PATCH',
+      url: ME,
+      headers,
+      payload: { username: 'Alice.B-2' },
+    })
     expect(res.statusCode, res.body).toBe(200)
     expect(res.json()).toMatchObject({ id: user.id, username: 'Alice.B-2', email: user.email })
-    expect((await loginAs(app, { email: 'alice.b-2', password: user.password })).tokens).toBeTruthy()
-    const cleared = await app.inject({ method: 'PATCH', url: ME, headers, payload: { username: null } })
+    expect(
+      (await loginAs(app, { email: 'alice.b-2', password: user.password })).tokens,
+    ).toBeTruthy()
+    const cleared = await app.inject({
+      method: 'PATCH',
+      url: ME,
+      headers,
+      payload: { username: null },
+    })
     expect(cleared.json().username).toBeNull()
   })
 
@@ -23,7 +35,12 @@ describe('PATCH /users/me', () => {
     await createUser(app, { username: 'bob' })
     const user = await createUser(app)
     const { headers } = await loginAs(app, user)
-    const res = await app.inject({ method: 'PATCH', url: ME, headers, payload: { username: 'BOB' } })
+    const res = await app.inject({
+      method: 'PATCH',
+      url: ME,
+      headers,
+      payload: { username: 'BOB' },
+    })
     expect(res.statusCode).toBe(409)
     expect(res.json()).toEqual({ detail: 'Username already taken' })
   })
@@ -74,7 +91,12 @@ describe('PATCH /users/me', () => {
     const { app } = await buildTestApp()
     const user = await createUser(app)
     const { headers } = await loginAs(app, user)
-    const res = await app.inject({ method: 'PATCH', url: ME, headers, payload: { email: user.email } })
+    const res = await app.inject({
+      method: 'PATCH',
+      url: ME,
+      headers,
+      payload: { email: user.email },
+    })
     expect(res.statusCode).toBe(200)
     expect(res.json().email).toBe(user.email)
   })
@@ -170,7 +192,12 @@ describe('DELETE /users/me', () => {
     const { app } = await buildTestApp()
     const user = await createUser(app)
     const { headers } = await loginAs(app, user)
-    const res = await app.inject({ method: 'DELETE', url: ME, headers, payload: { password: 'nope-nope' } })
+    const res = await app.inject({
+      method: 'DELETE',
+      url: ME,
+      headers,
+      payload: { password: 'nope-nope' },
+    })
     expect(res.statusCode).toBe(400)
     expect(res.json()).toEqual({ detail: 'Incorrect password' })
     expect(await meStatus(app, headers)).toBe(200)
@@ -189,13 +216,20 @@ describe('DELETE /users/me', () => {
     const user = await createUser(app, { username: 'leaving' })
     const { headers } = await loginAs(app, user)
     const post = await createPost(app, headers)
-    const res = await app.inject({ method: 'DELETE', url: ME, headers, payload: { password: user.password } })
+    const res = await app.inject({
+      method: 'DELETE',
+      url: ME,
+      headers,
+      payload: { password: user.password },
+    })
     expect(res.statusCode, res.body).toBe(204)
     expect(await meStatus(app, headers)).toBe(401)
     const gone = await app.inject({ method: 'GET', url: `/api/v1/posts/${post.id}` })
     expect(gone.statusCode).toBe(404)
     const db = database.db
-    expect(await db.selectFrom('sessions').where('user_id', '=', user.id).selectAll().execute()).toEqual([])
+    expect(
+      await db.selectFrom('sessions').where('user_id', '=', user.id).selectAll().execute(),
+    ).toEqual([])
     expect(await db.selectFrom('refresh_tokens').selectAll().execute()).toEqual([])
     // The email and username are free again.
     await createUser(app, { email: user.email, username: 'leaving' })

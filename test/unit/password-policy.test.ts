@@ -64,7 +64,9 @@ describe('password policy', () => {
   it('counts characters, not bytes, against the minimum', () => {
     const policy = createPasswordPolicy(8)
     expect(issueOf(() => policy.check('ŁódźŻółw', 'password'))).toBeUndefined()
-    expect(issueOf(() => policy.check('🔑🔑🔑🔑🔑🔑🔑', 'password'))?.[0]?.type).toBe('string_too_short')
+    expect(issueOf(() => policy.check('🔑🔑🔑🔑🔑🔑🔑', 'password'))?.[0]?.type).toBe(
+      'string_too_short',
+    )
   })
 
   it('follows PASSWORD_MIN_LENGTH', () => {

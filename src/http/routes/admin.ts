@@ -59,7 +59,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
         tags,
         summary: 'Activate, deactivate, promote or demote a user (superuser)',
         description:
-          "Deactivating signs the user out everywhere at once. 409 when it would leave no active superuser.",
+          'Deactivating signs the user out everywhere at once. 409 when it would leave no active superuser.',
         security: SECURITY,
         params: IdParams,
         body: AdminUserPatchIn,
@@ -99,7 +99,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       ...base,
       schema: {
         tags,
-        summary: "Sign a user out everywhere (superuser)",
+        summary: 'Sign a user out everywhere (superuser)',
         security: SECURITY,
         params: IdParams,
         response: { 204: Empty, ...denied, 404: ErrorOut, 422: ValidationErrorOut },
