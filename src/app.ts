@@ -14,6 +14,7 @@ import { authRoutes } from './http/routes/auth.js'
 import { healthRoutes } from './http/routes/health.js'
 import { passwordResetRoutes } from './http/routes/password-reset.js'
 import { postsRoutes } from './http/routes/posts.js'
+import { resetPageRoutes } from './http/routes/reset-page.js'
 import { usersRoutes } from './http/routes/users.js'
 
 export interface BuildOptions extends DepsOverrides {
@@ -110,6 +111,7 @@ export async function buildApp(
   await app.register(authPlugin)
 
   await app.register(healthRoutes, { deps })
+  await app.register(resetPageRoutes)
   await app.register(authRoutes, { prefix: '/api/v1/auth', deps })
   await app.register(passwordResetRoutes, { prefix: '/api/v1/auth/password-reset', deps })
   // Static /me routes win over the admin routes' /:id (find-my-way prefers static segments).
