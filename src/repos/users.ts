@@ -151,6 +151,8 @@ export function createUsersRepo(db: Kysely<DB>) {
         .select('id')
         .where('is_superuser', '=', 1)
         .where('is_active', '=', 1)
+        // One lock order for everyone, so two lockers never deadlock.
+        .orderBy('id')
       const rows = await (postgres ? q.forUpdate() : q).execute()
       return rows.map((r) => r.id)
     },

@@ -12,7 +12,10 @@ export interface ReceivedMail {
  * A real SMTP server on 127.0.0.1, a random port, in the test process. No
  * TLS and no auth. Stopped when the current test finishes.
  */
-export async function startSmtpServer() {
+export async function startSmtpServer(options: { hold?: boolean } = {}) {
+  let release: () => void = () => {}
+  // With `hold`, every message waits in DATA until release() is called.
+  const gate = options.hold ? new Promise<void>((r) => (release = r)) : Promise.resolve()
   const inbox: ReceivedMail[] = []
   const waiters: ((mail: ReceivedMail) => void)[] = []
   const server = new SMTPServer({
@@ -22,7 +25,8 @@ export async function startSmtpServer() {
     onData(stream, session, callback) {
       const chunks: Buffer[] = []
       stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('end', () => {
+      stream.on('end', async () => {
+        await gate
         const mail = {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined,
           to: session.envelope.rcptTo.map((r) => r.address),
@@ -41,6 +45,7 @@ export async function startSmtpServer() {
   return {
     url: `smtp://127.0.0.1:${port}`,
     inbox,
+    release: () => release(),
     /** The next mail not yet returned, waiting for it if need be. */
     nextMail(): Promise<ReceivedMail> {
       const ready = inbox[taken]

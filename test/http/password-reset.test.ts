@@ -81,6 +81,17 @@ describe('password reset by mail', () => {
     expect(smtp.inbox[0]?.to).toEqual([user.email])
   })
 
+  it('answers before the mail server has accepted the mail', async () => {
+    const smtp = await startSmtpServer({ hold: true })
+    const { app } = await buildTestApp({ smtpUrl: smtp.url })
+    const user = await createUser(app)
+    const res = await app.inject({ method: 'POST', url: REQUEST, payload: { email: user.email } })
+    expect(res.statusCode).toBe(202)
+    expect(smtp.inbox).toHaveLength(0)
+    smtp.release()
+    expect((await smtp.nextMail()).to).toEqual([user.email])
+  })
+
   it('logs a mail failure without the token', async () => {
     const lines: string[] = []
     const { app } = await buildTestApp(
