@@ -4,14 +4,17 @@ import { Ajv } from 'ajv'
 import formats from 'ajv-formats'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
-import { createDeps, type DepsOverrides } from './deps.js'
+import { createDeps, type Deps, type DepsOverrides } from './deps.js'
 import authPlugin from './http/plugins/auth.js'
 import errorsPlugin, { frameworkErrors } from './http/plugins/errors.js'
 import openapiPlugin from './http/plugins/openapi.js'
 import securityPlugin from './http/plugins/security.js'
+import { adminRoutes } from './http/routes/admin.js'
 import { authRoutes } from './http/routes/auth.js'
 import { healthRoutes } from './http/routes/health.js'
+import { passwordResetRoutes } from './http/routes/password-reset.js'
 import { postsRoutes } from './http/routes/posts.js'
+import { resetPageRoutes } from './http/routes/reset-page.js'
 import { usersRoutes } from './http/routes/users.js'
 
 export interface BuildOptions extends DepsOverrides {
@@ -57,6 +60,22 @@ function loggerOptions(
   }
 }
 
+/** FIRST_SUPERUSER_EMAIL / _PASSWORD: created at start when absent (services/users.ts). */
+async function ensureFirstSuperuser(app: FastifyInstance, deps: Deps): Promise<void> {
+  const { firstSuperuserEmail: email, firstSuperuserPassword: password } = deps.config
+  if (email === undefined || password === undefined) return
+  const { outcome, weakPassword } = await deps.services.users.ensureFirstSuperuser(email, password)
+  if (outcome === 'created') app.log.info('first superuser created')
+  if (outcome === 'not-superuser') {
+    app.log.warn(
+      'FIRST_SUPERUSER_EMAIL: an account with this email exists and is not a superuser; it was left unchanged',
+    )
+  }
+  if (weakPassword) {
+    app.log.warn('FIRST_SUPERUSER_PASSWORD: fails the password policy; change it after logging in')
+  }
+}
+
 /** The composition root: config in, a ready Fastify app out. Never listens or exits. */
 export async function buildApp(
   config: Config,
@@ -91,6 +110,7 @@ export async function buildApp(
   const deps = await createDeps(config, options)
   if (deps.migrated) app.log.info({ applied: deps.migrated }, MIGRATIONS_LOG_MESSAGE)
   app.addHook('onClose', deps.close)
+  await ensureFirstSuperuser(app, deps)
 
   await app.register(errorsPlugin)
   await app.register(securityPlugin, { corsOrigins: config.corsOrigins })
@@ -98,8 +118,12 @@ export async function buildApp(
   await app.register(authPlugin)
 
   await app.register(healthRoutes, { deps })
+  await app.register(resetPageRoutes)
   await app.register(authRoutes, { prefix: '/api/v1/auth', deps })
+  await app.register(passwordResetRoutes, { prefix: '/api/v1/auth/password-reset', deps })
+  // Static /me routes win over the admin routes' /:id (find-my-way prefers static segments).
   await app.register(usersRoutes, { prefix: '/api/v1/users', deps })
+  await app.register(adminRoutes, { prefix: '/api/v1/users', deps })
   await app.register(postsRoutes, { prefix: '/api/v1/posts', deps })
 
   await app.ready()

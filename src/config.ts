@@ -179,6 +179,9 @@ export function loadConfig(env: Env): Config {
   const passwordMinLength = int(env, 'PASSWORD_MIN_LENGTH', 8, 1, 1024)
   const firstSuperuserEmail = str(env, 'FIRST_SUPERUSER_EMAIL')
   const firstSuperuserPassword = env.FIRST_SUPERUSER_PASSWORD || undefined
+  if (firstSuperuserEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(firstSuperuserEmail)) {
+    throw new ConfigError('FIRST_SUPERUSER_EMAIL: not an email address')
+  }
   if ((firstSuperuserEmail === undefined) !== (firstSuperuserPassword === undefined)) {
     throw new ConfigError(
       'FIRST_SUPERUSER_PASSWORD: FIRST_SUPERUSER_EMAIL and FIRST_SUPERUSER_PASSWORD go together',

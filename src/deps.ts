@@ -1,14 +1,21 @@
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
+import { createPasswordResetsRepo } from './repos/password-resets.js'
 import { createPostsRepo } from './repos/posts.js'
 import { createRefreshTokensRepo } from './repos/refresh-tokens.js'
 import { createSessionsRepo } from './repos/sessions.js'
+import { createTransact } from './repos/transaction.js'
 import { createUsersRepo } from './repos/users.js'
+import { createAccountService } from './services/account.js'
+import { createAdminService } from './services/admin.js'
 import { createAuthService } from './services/auth.js'
 import { type Clock, systemClock } from './services/clock.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys.js'
+import { createMailer } from './services/mailer.js'
 import { createOAuthService } from './services/oauth.js'
+import { createPasswordPolicy } from './services/password-policy.js'
+import { createPasswordResetService } from './services/password-reset.js'
 import { createPasswordHasher } from './services/passwords.js'
 import { createPostsService } from './services/posts.js'
 import { createTokenService } from './services/tokens.js'
@@ -51,12 +58,29 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     sessions: createSessionsRepo(database.db),
     refreshTokens: createRefreshTokensRepo(database.db),
     posts: createPostsRepo(database.db),
+    passwordResets: createPasswordResetsRepo(database.db),
   }
+  const transact = createTransact(database.db)
+  const policy = createPasswordPolicy(config.passwordMinLength)
+  const mailer = createMailer(config.smtpUrl, config.mailFrom)
+  const passwordReset = createPasswordResetService({
+    config,
+    clock,
+    hasher,
+    policy,
+    users: repos.users,
+    passwordResets: repos.passwordResets,
+    transact,
+    mailer,
+  })
   const auth = createAuthService({ config, clock, hasher, tokens, ...repos })
   const services = {
     auth,
     oauth: createOAuthService({ auth }),
-    users: createUsersService({ clock, hasher, users: repos.users }),
+    users: createUsersService({ clock, hasher, policy, users: repos.users }),
+    account: createAccountService({ clock, hasher, policy, transact }),
+    admin: createAdminService({ clock, users: repos.users, sessions: repos.sessions, transact }),
+    passwordReset,
     posts: createPostsService({ clock, posts: repos.posts }),
   }
 
@@ -70,9 +94,14 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     hasher,
     tokens,
     repos,
+    transact,
+    policy,
     services,
     /** Closes only what createDeps opened; a database handed in belongs to the caller. */
     async close() {
+      // Mail still being sent is let finish (bounded by the mailer's timeouts).
+      await passwordReset.drain()
+      mailer?.close()
       if (ownsDatabase) await database.close()
     },
   }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { type Config, ConfigError, loadConfig } from '../config.js'
 import { migrateCommand } from './migrate.js'
+import { resetLinkCommand } from './reset-link.js'
 import { serveCommand } from './serve.js'
 
 /** What a command gets: its own arguments, the environment, and the streams to talk on. */
@@ -25,6 +26,7 @@ export interface Command {
 export const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   migrate: migrateCommand,
+  'reset-link': resetLinkCommand,
 }
 
 function help(): string {

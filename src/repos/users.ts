@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely'
+import { type Kysely, PostgresAdapter, type Selectable } from 'kysely'
 import type { DB, UsersTable } from '../db/schema.js'
 import { bit, iso, toBool, toDate } from './row.js'
 
@@ -64,6 +64,7 @@ function columns(changes: UserChanges) {
 }
 
 export function createUsersRepo(db: Kysely<DB>) {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter
   return {
     async insert(user: NewUser): Promise<User> {
       const row = {
@@ -137,6 +138,23 @@ export function createUsersRepo(db: Kysely<DB>) {
           .executeTakeFirstOrThrow(),
       ])
       return { items: rows.map(toUser), total: Number(count.n) }
+    },
+
+    /**
+     * Ids of the active superusers, row-locked until the transaction ends on
+     * PostgreSQL (SQLite runs one transaction at a time anyway), so two
+     * concurrent demotions cannot both see the other as the one that remains.
+     */
+    async lockActiveSuperuserIds(): Promise<string[]> {
+      const q = db
+        .selectFrom('users')
+        .select('id')
+        .where('is_superuser', '=', 1)
+        .where('is_active', '=', 1)
+        // One lock order for everyone, so two lockers never deadlock.
+        .orderBy('id')
+      const rows = await (postgres ? q.forUpdate() : q).execute()
+      return rows.map((r) => r.id)
     },
 
     async countActiveSuperusers(): Promise<number> {
