@@ -32,13 +32,18 @@ describe.each(['passlib-users.csv', 'passlib-users.jsonl'])('importing %s', (nam
     expect(report).toMatchObject({ rows: 26, imported: 26, skipped: 0, invalid: [], committed: true })
 
     const users = createUsersRepo(database.db)
+    const wrongTried = new Set<string>()
     for (const p of passwords) {
       const before = (await users.findByLogin(p.email))!.hashed_password
       const login = (password: string) =>
         app.inject({ method: 'POST', url: '/api/v1/auth/token', ...form({ username: p.email, password }) })
 
-      const wrong = await login(`x${p.password}`)
-      expect(wrong.statusCode, `${p.email} wrong password`).toBe(400)
+      // One wrong password per format (unit tests cover each format's failures in depth).
+      if (!wrongTried.has(p.scheme)) {
+        wrongTried.add(p.scheme)
+        const wrong = await login(`x${p.password}`)
+        expect(wrong.statusCode, `${p.email} wrong password`).toBe(400)
+      }
       const res = await login(p.password)
       const after = (await users.findByLogin(p.email))!.hashed_password
       if (!p.is_active) {
