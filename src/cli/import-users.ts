@@ -20,7 +20,7 @@ async function head(path: string): Promise<string> {
 
 export const importUsersCommand: Command = {
   summary:
-    'Import users (CSV with a header, or JSON lines) exported from a FastAPI/passlib app, keeping their password hashes',
+    'Import users from a FastAPI/passlib app (CSV or JSON lines), keeping their password hashes',
   usage: `${USAGE}
 
   FILE            columns email, username, hashed_password[, is_active, is_superuser, created_at]

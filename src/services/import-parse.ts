@@ -33,7 +33,12 @@ export function detectFormat(path: string, head: string): ImportFormat {
   const lower = path.toLowerCase()
   if (lower.endsWith('.csv')) return 'csv'
   if (/\.(jsonl|ndjson|json)$/.test(lower)) return 'jsonl'
-  return head.replace(/^\uFEFF/, '').trimStart().startsWith('{') ? 'jsonl' : 'csv'
+  return head
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .startsWith('{')
+    ? 'jsonl'
+    : 'csv'
 }
 
 export function parseRows(chunks: AsyncIterable<string>, format: ImportFormat) {

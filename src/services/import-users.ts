@@ -53,7 +53,13 @@ export function createImportUsersService(deps: ImportUsersDeps) {
   return {
     async run(rows: AsyncIterable<RawRow>, options: ImportOptions = {}): Promise<ImportReport> {
       const { skipInvalid = false, onProgress, progressEvery = 10_000 } = options
-      const report: ImportReport = { rows: 0, imported: 0, skipped: 0, invalid: [], committed: false }
+      const report: ImportReport = {
+        rows: 0,
+        imported: 0,
+        skipped: 0,
+        invalid: [],
+        committed: false,
+      }
       const now = clock.now()
       const seenEmails = new Map<string, number>()
       const seenUsernames = new Map<string, number>()

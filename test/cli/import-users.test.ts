@@ -98,7 +98,10 @@ describe('keygate import-users', () => {
     const file = join(dir, 'a.csv')
     writeFileSync(file, `${HEADER}\n${GOOD(1)}\n`)
     expect((await runKeygate(['import-users', file], env)).code).toBe(0)
-    writeFileSync(file, `${HEADER}\n${GOOD(1).replace('good1@', 'someone@').replace(',good1,', ',GOOD1,')}\n`)
+    writeFileSync(
+      file,
+      `${HEADER}\n${GOOD(1).replace('good1@', 'someone@').replace(',good1,', ',GOOD1,')}\n`,
+    )
     const res = await runKeygate(['import-users', file], env)
     expect(res.stderr).toBe('line 2: username already taken by another account\n')
     expect(res.code).toBe(1)
@@ -126,7 +129,9 @@ describe('keygate import-users', () => {
     const hash = `$2b$04$${'a'.repeat(22)}${'b'.repeat(31)}`
     const lines: string[] = []
     for (let i = 0; i < 100_000; i++)
-      lines.push(JSON.stringify({ email: `u${i}@example.com`, username: `user${i}`, hashed_password: hash }))
+      lines.push(
+        JSON.stringify({ email: `u${i}@example.com`, username: `user${i}`, hashed_password: hash }),
+      )
     writeFileSync(file, `${lines.join('\n')}\n`)
 
     const started = performance.now()

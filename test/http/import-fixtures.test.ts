@@ -29,14 +29,24 @@ describe.each(['passlib-users.csv', 'passlib-users.jsonl'])('importing %s', (nam
     expect(format).toBe(name.endsWith('.csv') ? 'csv' : 'jsonl')
 
     const report = await service.run(parseRows(createReadStream(path, 'utf8'), format))
-    expect(report).toMatchObject({ rows: 26, imported: 26, skipped: 0, invalid: [], committed: true })
+    expect(report).toMatchObject({
+      rows: 26,
+      imported: 26,
+      skipped: 0,
+      invalid: [],
+      committed: true,
+    })
 
     const users = createUsersRepo(database.db)
     const wrongTried = new Set<string>()
     for (const p of passwords) {
       const before = (await users.findByLogin(p.email))!.hashed_password
       const login = (password: string) =>
-        app.inject({ method: 'POST', url: '/api/v1/auth/token', ...form({ username: p.email, password }) })
+        app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/token',
+          ...form({ username: p.email, password }),
+        })
 
       // One wrong password per format (unit tests cover each format's failures in depth).
       if (!wrongTried.has(p.scheme)) {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { detectFormat, ImportFileError, parseRows, type RawRow } from '../../src/services/import-parse.js'
+import {
+  detectFormat,
+  ImportFileError,
+  parseRows,
+  type RawRow,
+} from '../../src/services/import-parse.js'
 import { parseTimestamp, toNewUser } from '../../src/services/import-rows.js'
 
 async function rows(text: string, format: 'csv' | 'jsonl', chunkSize = 7): Promise<RawRow[]> {
@@ -71,13 +76,23 @@ describe('import row rules', () => {
       ['2024-03-02', '2024-03-02T00:00:00.000Z'],
     ]
     for (const [raw, iso] of cases) expect(parseTimestamp(raw)?.toISOString(), raw).toBe(iso)
-    for (const bad of ['2024-02-30', '2024-13-01', 'yesterday', '2024-03-02T25:00:00Z', '1709380800'])
+    for (const bad of [
+      '2024-02-30',
+      '2024-13-01',
+      'yesterday',
+      '2024-03-02T25:00:00Z',
+      '1709380800',
+    ])
       expect(parseTimestamp(bad), bad).toBeUndefined()
   })
 
   it('fills defaults and lists every problem of a row', () => {
     const now = new Date('2026-01-01T00:00:00Z')
-    const ok = toNewUser({ email: ' A@Example.com ', username: '', hashed_password: 'h' }, () => true, now)
+    const ok = toNewUser(
+      { email: ' A@Example.com ', username: '', hashed_password: 'h' },
+      () => true,
+      now,
+    )
     expect(ok.user).toMatchObject({
       email: 'A@Example.com',
       username: null,
@@ -93,7 +108,13 @@ describe('import row rules', () => {
     expect(flags.user).toMatchObject({ is_active: false, is_superuser: true, created_at: now })
 
     const bad = toNewUser(
-      { email: 'not-an-email', username: 'a@b', hashed_password: 'h', is_active: 'maybe', created_at: 'soon' },
+      {
+        email: 'not-an-email',
+        username: 'a@b',
+        hashed_password: 'h',
+        is_active: 'maybe',
+        created_at: 'soon',
+      },
       () => false,
       now,
     )
