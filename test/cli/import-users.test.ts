@@ -50,6 +50,54 @@ describe('keygate import-users', () => {
     await loginAs(app, { email: 'JohnDoe1@example.com', password: 'secret' })
   })
 
+  it('reads what psql \\copy and sqlite3 -csv export (t/f, 1/0, zone-less timestamps)', async () => {
+    const { env, databaseUrl } = cliEnv()
+    for (const name of ['psql-export.csv', 'sqlite3-export.csv']) {
+      const res = await runKeygate(['import-users', fixture(name)], env)
+      expect(res.stdout, name).toMatch(/^2 imported, 0 skipped/)
+    }
+    const database = createDatabase(databaseUrl)
+    try {
+      const rows = await database.db
+        .selectFrom('users')
+        .select(['email', 'username', 'is_active', 'is_superuser', 'created_at'])
+        .orderBy('email')
+        .execute()
+      expect(rows).toEqual([
+        {
+          email: 'lite1@example.com',
+          username: 'lite1',
+          is_active: 1,
+          is_superuser: 0,
+          created_at: '2024-03-02T12:00:00.123Z',
+        },
+        {
+          email: 'lite2@example.com',
+          username: null,
+          is_active: 0,
+          is_superuser: 1,
+          created_at: '2024-03-02T12:00:00.000Z',
+        },
+        {
+          email: 'pg1@example.com',
+          username: 'pg1',
+          is_active: 1,
+          is_superuser: 0,
+          created_at: '2026-11-22T02:34:23.632Z',
+        },
+        {
+          email: 'pg2@example.com',
+          username: null,
+          is_active: 0,
+          is_superuser: 1,
+          created_at: '2026-11-22T02:34:23.632Z',
+        },
+      ])
+    } finally {
+      await database.close()
+    }
+  })
+
   it('imports nothing when any row is bad, and names every bad row by line and reason', async () => {
     const { env, dir, databaseUrl } = cliEnv()
     const file = join(dir, 'users.csv')
