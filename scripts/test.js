@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import net from 'node:net'
 
-const ci = process.env.CI === 'true'
+const ci = !['', '0', 'false'].includes(process.env.CI ?? '')
 const pgUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -26,7 +26,10 @@ function reachable(url) {
 
 function run(label, cmd, args, env = {}) {
   console.log(`\n=== ${label}`)
-  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } })
+  const merged = { ...process.env, ...env }
+  // undefined unsets: a stale TEST_REDIS_URL must not reach suites when Redis is down.
+  for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k]
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: merged })
   return r.status === 0
 }
 
@@ -64,10 +67,12 @@ if (ci && !hasPg) throw new Error(`CI: PostgreSQL is not reachable at ${pgUrl}`)
 if (ci && !hasRedis) throw new Error(`CI: Redis is not reachable at ${redisUrl}`)
 if (!hasRedis) skipped.push(`Redis suites (no Redis at ${redisUrl})`)
 if (!hasPg) skipped.push(`PostgreSQL run of the suite (no PostgreSQL at ${pgUrl})`)
+if (!hasPg || !hasRedis)
+  skipped.push('multi-instance suites test/multi/* (they need both PostgreSQL and Redis)')
 
 const env = {
-  ...(hasRedis && { TEST_REDIS_URL: redisUrl }),
-  ...(hasPg && { TEST_DATABASE_URL: pgUrl }),
+  TEST_REDIS_URL: hasRedis ? redisUrl : undefined,
+  TEST_DATABASE_URL: hasPg ? pgUrl : undefined,
 }
 let ok = run('type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])
 ok = run('lint', 'npx', ['biome', 'check', '.']) && ok

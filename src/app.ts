@@ -20,6 +20,8 @@ export interface BuildOptions extends DepsOverrides {
 }
 
 export const BODY_LIMIT = 64 * 1024
+/** logged once per migration run (tests count it to prove a cluster migrates once) */
+export const MIGRATIONS_LOG_MESSAGE = 'migrations checked'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -83,6 +85,7 @@ export async function buildApp(
   })
 
   const deps = await createDeps(config, options)
+  if (deps.migrated) app.log.info({ applied: deps.migrated }, MIGRATIONS_LOG_MESSAGE)
   app.addHook('onClose', deps.close)
 
   await app.register(errorsPlugin)

@@ -186,12 +186,17 @@ export function loadConfig(env: Env): Config {
   }
 
   const trustProxy = list(env, 'TRUST_PROXY')
+  const webConcurrency = int(env, 'WEB_CONCURRENCY', 1, 1, 64)
+  const dbUrl = databaseUrl(str(env, 'DATABASE_URL') ?? 'sqlite:./data/keygate.db')
+  if (webConcurrency > 1 && dbUrl === 'sqlite::memory:') {
+    throw new ConfigError('WEB_CONCURRENCY: workers cannot share an in-memory SQLite database')
+  }
 
   return {
     production,
     host,
     port,
-    databaseUrl: databaseUrl(str(env, 'DATABASE_URL') ?? 'sqlite:./data/keygate.db'),
+    databaseUrl: dbUrl,
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 1000),
     redisUrl: urlWithScheme('REDIS_URL', str(env, 'REDIS_URL'), ['redis:', 'rediss:']),
     secretKey,
@@ -215,7 +220,7 @@ export function loadConfig(env: Env): Config {
     firstSuperuserPassword,
     passwordMinLength,
     logLevel,
-    webConcurrency: int(env, 'WEB_CONCURRENCY', 1, 1, 64),
+    webConcurrency,
     argon2: {
       memoryCost: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024, 4 * 1024 * 1024),
       timeCost: int(env, 'ARGON2_TIME_COST', 2, 1, 100),

@@ -26,8 +26,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
   const ownsDatabase = overrides.database === undefined
   const database =
     overrides.database ?? createDatabase(config.databaseUrl, { poolSize: config.dbPoolSize })
+  let migrated: string[] | undefined
   try {
-    if (config.migrateOnStart) await migrateToLatest(database.db)
+    if (config.migrateOnStart)
+      migrated = (await migrateToLatest(database.db)).map((r) => r.migrationName)
   } catch (err) {
     if (ownsDatabase) await database.close()
     throw err
@@ -61,6 +63,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
   return {
     config,
     database,
+    /** migrations applied at start-up (undefined when MIGRATE_ON_START=off) */
+    migrated,
     clock,
     keys,
     hasher,

@@ -74,7 +74,12 @@ export const ERRORS = Object.freeze({
   BODY_TOO_LARGE: { status: 413, detail: 'Request body too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, detail: 'Unsupported media type' },
   MALFORMED_BODY: { status: 400, detail: 'Malformed request body' },
-  DATABASE_UNAVAILABLE: { status: 503, detail: 'Service temporarily unavailable' },
+  // RFC 9110 §10.2.3: Retry-After tells clients and load balancers when to try again.
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    detail: 'Service temporarily unavailable',
+    headers: { 'Retry-After': '5' },
+  },
   INTERNAL: { status: 500, detail: 'Internal Server Error' },
 } satisfies Record<string, ErrorSpec>)
 

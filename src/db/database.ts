@@ -21,12 +21,14 @@ export interface DatabaseOptions {
   searchPath?: string
   /** bound on connecting and on each statement, so an outage answers instead of hanging */
   timeoutMs?: number
+  /** PostgreSQL application_name (a `?application_name=` in the URL wins) */
+  applicationName?: string
 }
 
 /** Opens the database named by DATABASE_URL: `sqlite:PATH`, `sqlite::memory:` or `postgres://…`. */
 export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
   const db = url.startsWith('sqlite:')
-    ? openSqlite(url.slice('sqlite:'.length))
+    ? openSqlite(url.slice('sqlite:'.length), options.timeoutMs ?? 5000)
     : openPostgres(url, options)
   const dialect: Dialect = url.startsWith('sqlite:') ? 'sqlite' : 'postgres'
   return {
@@ -39,13 +41,15 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   }
 }
 
-function openSqlite(path: string): Kysely<DB> {
+function openSqlite(path: string, busyTimeoutMs: number): Kysely<DB> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const sqlite = new SQLite(path)
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('foreign_keys = ON')
-  sqlite.pragma('busy_timeout = 5000')
+  // Several processes (WEB_CONCURRENCY) share the file: a writer waits this long
+  // for the lock, then fails with SQLITE_BUSY, which is answered 503.
+  sqlite.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`)
   return new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) })
 }
 
@@ -57,9 +61,14 @@ function openPostgres(url: string, options: DatabaseOptions): Kysely<DB> {
     connectionTimeoutMillis: timeout,
     query_timeout: timeout * 2,
     options: options.searchPath ? `-c search_path=${options.searchPath}` : undefined,
+    application_name: options.applicationName ?? 'keygate',
   })
-  // A connection the server terminates emits 'error' on the idle client; without a
-  // listener that would crash the process. The pool replaces it on the next query.
+  // A connection the server terminates (restart, failover, pg_terminate_backend)
+  // emits 'error' on its client. The pool listens only while a client is idle; a
+  // client checked out for a query has no listener, so the emit would crash the
+  // process. The query itself still fails (answered 503), and the broken client
+  // is dropped on release; the pool opens a fresh one for the next query.
   pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
 }

@@ -1,25 +1,45 @@
 import { type Kysely, type MigrationResult, Migrator, PostgresAdapter, sql } from 'kysely'
 import { migrations } from './migrations/index.js'
+import {
+  DatabaseUnavailableError,
+  describeDatabaseError,
+  isDatabaseUnavailable,
+} from './unavailable.js'
 
 /**
  * Applies every pending migration. Kysely holds a database-level lock while it
- * runs, so N instances starting together apply each migration once.
+ * runs, so N instances starting together apply each migration once. An
+ * unreachable database fails with one line that says so (start-up stops there).
  */
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[]> {
-  // Kysely looks for its bookkeeping tables in every schema unless told which:
-  // another schema's kysely_migration (another app, a parallel test) would be
-  // taken for ours. Pin them to the schema search_path selects.
-  let migrationTableSchema: string | undefined
-  if (db.getExecutor().adapter instanceof PostgresAdapter) {
-    const { rows } = await sql<{ s: string }>`select current_schema() as s`.execute(db)
-    migrationTableSchema = rows[0]?.s
+  let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>
+  try {
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: async () => migrations },
+      migrationTableSchema: await currentSchema(db),
+    })
+    outcome = await migrator.migrateToLatest()
+  } catch (err) {
+    throw asUnavailable(err)
   }
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    migrationTableSchema,
-  })
-  const { error, results } = await migrator.migrateToLatest()
-  if (error) throw error
-  return results ?? []
+  if (outcome.error) throw asUnavailable(outcome.error)
+  return outcome.results ?? []
+}
+
+// Without an explicit schema Kysely looks for its bookkeeping tables in every
+// schema of the database, so a kysely_migration table of another schema (another
+// app, or a parallel test) would be taken for ours. Pin it to the search_path's.
+async function currentSchema(db: Kysely<any>): Promise<string | undefined> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return undefined
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+  return rows[0]?.schema
+}
+
+function asUnavailable(err: unknown): unknown {
+  if (!isDatabaseUnavailable(err)) return err
+  return new DatabaseUnavailableError(
+    `database unreachable, cannot run migrations: ${describeDatabaseError(err)}`,
+    { cause: err },
+  )
 }

@@ -25,10 +25,12 @@ export async function buildTestApp(
   const config = testConfig(overrides)
   const database = options.database ?? (await createTestDatabase())
   const clock = createTestClock()
-  const app = await buildApp(config, { clock, ...options, database })
+  let app: FastifyInstance | undefined
+  // Registered before buildApp, so a failed start-up still drops the test schema.
   onTestFinished(async () => {
-    await app.close()
+    await app?.close()
     await database.close()
   })
+  app = await buildApp(config, { clock, ...options, database })
   return { app, database, clock, config }
 }

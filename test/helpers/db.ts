@@ -12,7 +12,14 @@ export const testDialect = process.env.KEYGATE_TEST_DB === 'postgres' ? 'postgre
  * A fresh database for one test: SQLite in memory, or a new PostgreSQL schema
  * (kg_test_<random>) that is dropped when the database is closed.
  */
-export async function createTestDatabase(): Promise<Database> {
+export async function createTestDatabase(
+  options: {
+    /** reach PostgreSQL through this URL (e.g. a proxy) instead of TEST_POSTGRES_URL */
+    url?: string
+    applicationName?: string
+    timeoutMs?: number
+  } = {},
+): Promise<Database> {
   if (testDialect === 'sqlite') return createDatabase('sqlite::memory:')
   const schema = `kg_test_${randomBytes(6).toString('hex')}`
   const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL })
@@ -22,7 +29,12 @@ export async function createTestDatabase(): Promise<Database> {
   } finally {
     await admin.end()
   }
-  const database = createDatabase(TEST_POSTGRES_URL, { searchPath: schema, poolSize: 5 })
+  const database = createDatabase(options.url ?? TEST_POSTGRES_URL, {
+    searchPath: schema,
+    poolSize: 5,
+    applicationName: options.applicationName,
+    timeoutMs: options.timeoutMs,
+  })
   return {
     ...database,
     async close() {

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import type { HTTPMethod } from 'find-my-way'
 import FindMyWay from 'find-my-way'
+import { describeDatabaseError, isDatabaseUnavailable } from '../../db/unavailable.js'
 import {
   ERRORS,
   type ErrorName,
@@ -87,6 +88,13 @@ export default fp(async function errorsPlugin(app: FastifyInstance) {
     if (known) {
       const spec = ERRORS[known]
       return send(reply, spec.status, { detail: spec.detail })
+    }
+    if (isDatabaseUnavailable(err)) {
+      // An outage, not a bug: 503 so clients retry; the pool reconnects by itself.
+      // Only the reason: a driver error object can carry connection details.
+      const reason = describeDatabaseError(err)
+      request.log.warn({ reason, method: request.method, url: request.url }, 'database unavailable')
+      return sendKeygateError(request, reply, new KeygateError('DATABASE_UNAVAILABLE'))
     }
     const status = err.statusCode ?? 500
     if (status >= 400 && status < 500) {
