@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs'
 import { type Config, ConfigError, loadConfig } from '../config.js'
+import { createUserCommand } from './create-user.js'
+import { importUsersCommand } from './import-users.js'
 import { migrateCommand } from './migrate.js'
 import { resetLinkCommand } from './reset-link.js'
 import { serveCommand } from './serve.js'
@@ -26,6 +28,8 @@ export interface Command {
 export const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   migrate: migrateCommand,
+  'create-user': createUserCommand,
+  'import-users': importUsersCommand,
   'reset-link': resetLinkCommand,
 }
 

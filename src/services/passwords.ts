@@ -1,6 +1,6 @@
 import { hash as argon2Hash, verify as argon2Verify, parseOptions } from '@node-rs/argon2'
-import { verify as bcryptVerify } from '@node-rs/bcrypt'
 import type { Argon2Params } from '../config.js'
+import { legacyFormatOf } from './legacy-hashes.js'
 import { createLimiter } from './limiter.js'
 
 export interface VerifyResult {
@@ -20,7 +20,17 @@ export interface PasswordHasher {
 
 // @node-rs/argon2's Algorithm is a const enum, which verbatimModuleSyntax cannot import.
 const ARGON2ID = 2
-const BCRYPT = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/
+// PHC strings as argon2-cffi (passlib) and @node-rs/argon2 write them; `v=` is absent in 1.0 hashes.
+const ARGON2 =
+  /^\$argon2(?:id|i|d)\$(?:v=(?:16|19)\$)?m=(\d{1,7}),t=(\d{1,3}),p=(\d{1,2})\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{16,}$/
+
+/** Within the bounds config accepts for our own hashes, so an import cannot smuggle in a 1 TiB cost. */
+function isArgon2(hash: string): boolean {
+  const m = ARGON2.exec(hash)
+  if (!m) return false
+  const [memory, time, lanes] = [Number(m[1]), Number(m[2]), Number(m[3])]
+  return memory >= 8 * lanes && memory <= 4 * 1024 * 1024 && time >= 1 && time <= 100 && lanes >= 1
+}
 
 export function createPasswordHasher(params: Argon2Params, concurrency: number): PasswordHasher {
   const limit = createLimiter(concurrency)
@@ -39,15 +49,14 @@ export function createPasswordHasher(params: Argon2Params, concurrency: number):
   }
 
   async function verify(storedHash: string, password: string): Promise<VerifyResult> {
-    if (storedHash.startsWith('$argon2')) {
+    if (isArgon2(storedHash)) {
       const ok = await limit(() => argon2Verify(storedHash, password)).catch(() => false)
       return { ok, needsRehash: ok && weakerThanConfigured(storedHash) }
     }
-    if (BCRYPT.test(storedHash)) {
-      // passlib's bcrypt checked only the first 72 UTF-8 bytes; so must we, to
-      // accept the old password. The re-hash that follows covers all of it.
-      const bytes = Buffer.from(password, 'utf8').subarray(0, 72)
-      const ok = await limit(() => bcryptVerify(bytes, storedHash)).catch(() => false)
+    // Formats imported from passlib apps are always replaced after a correct password.
+    const legacy = legacyFormatOf(storedHash)
+    if (legacy) {
+      const ok = await limit(() => legacy.verify(storedHash, password)).catch(() => false)
       return { ok, needsRehash: ok }
     }
     return { ok: false, needsRehash: false }
@@ -60,6 +69,6 @@ export function createPasswordHasher(params: Argon2Params, concurrency: number):
       const h = await dummyHash()
       await limit(() => argon2Verify(h, password)).catch(() => false)
     },
-    isSupportedHash: (h) => h.startsWith('$argon2') || BCRYPT.test(h),
+    isSupportedHash: (h) => isArgon2(h) || legacyFormatOf(h) !== undefined,
   }
 }
