@@ -11,6 +11,9 @@ import { loadSigningKeys, type SigningKeys } from './services/keys.js'
 import { createOAuthService } from './services/oauth.js'
 import { createPasswordHasher } from './services/passwords.js'
 import { createPostsService } from './services/posts.js'
+import { createMemoryStore, type RateLimitStore } from './services/rate-limit.js'
+import { createRedisStore } from './services/rate-limit-redis.js'
+import { createThrottle } from './services/throttle.js'
 import { createTokenService } from './services/tokens.js'
 import { createUsersService } from './services/users.js'
 
@@ -19,6 +22,15 @@ export interface DepsOverrides {
   database?: Database
   clock?: Clock
   keys?: SigningKeys
+  /** throttling counters (tests pass one with their own Redis key prefix) */
+  rateLimitStore?: RateLimitStore
+}
+
+/** Redis when REDIS_URL is set (shared by every instance), else process memory. */
+function createRateLimitStore(config: Config): RateLimitStore {
+  return config.redisUrl && config.rateLimit.enabled
+    ? createRedisStore(config.redisUrl)
+    : createMemoryStore()
 }
 
 /** Wires repositories and services. Knows nothing of HTTP, so the CLI shares it. */
@@ -50,11 +62,15 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     refreshTokens: createRefreshTokensRepo(database.db),
     posts: createPostsRepo(database.db),
   }
-  const auth = createAuthService({ config, clock, hasher, tokens, ...repos })
+  const ownsStore = overrides.rateLimitStore === undefined
+  const rateLimitStore = overrides.rateLimitStore ?? createRateLimitStore(config)
+  const throttle = createThrottle({ settings: config.rateLimit, store: rateLimitStore, clock })
+  const auth = createAuthService({ config, clock, hasher, tokens, throttle, ...repos })
   const services = {
     auth,
+    throttle,
     oauth: createOAuthService({ auth }),
-    users: createUsersService({ clock, hasher, users: repos.users }),
+    users: createUsersService({ clock, hasher, throttle, users: repos.users }),
     posts: createPostsService({ clock, posts: repos.posts }),
   }
 
@@ -69,6 +85,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     services,
     /** Closes only what createDeps opened; a database handed in belongs to the caller. */
     async close() {
+      if (ownsStore) await rateLimitStore.close()
       if (ownsDatabase) await database.close()
     },
   }

@@ -44,4 +44,15 @@ export default fp(async function securityPlugin(
     exposedHeaders: ['Location', 'Retry-After', 'X-Request-ID'],
   })
   await app.register(formbody, { parser: parseForm })
+
+  // RFC 6749 §5.1 / RFC 6750 §5.3: whatever carries a token, and whatever was
+  // answered to a bearer, must not be stored by a cache. Routes need not remember.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const carriesToken =
+      typeof payload === 'string' && /"(access_token|refresh_token)"\s*:/.test(payload)
+    if (carriesToken || request.headers.authorization !== undefined) {
+      reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache')
+    }
+    return payload
+  })
 })
