@@ -22,13 +22,16 @@ export const STORE_KINDS: { kind: StoreKind; title: string; skip: boolean }[] = 
   },
 ]
 
+export const testPrefix = () => `kg_test:${randomBytes(6).toString('hex')}:`
+
 /** A fresh store for one test; Redis keys get a unique prefix and are deleted afterwards. */
-export function createTestStore(kind: StoreKind): RateLimitStore {
+export function createTestStore(kind: StoreKind, sharedPrefix?: string): RateLimitStore {
   if (kind === 'memory') return createMemoryStore()
-  const prefix = `kg_test:${randomBytes(6).toString('hex')}:`
+  const prefix = sharedPrefix ?? testPrefix()
   const store = createRedisStore(TEST_REDIS_URL!, { prefix })
   onTestFinished(async () => {
     await store.close()
+    if (sharedPrefix) return
     const redis = new Redis(TEST_REDIS_URL!)
     try {
       const keys = await redis.keys(`${prefix}*`)

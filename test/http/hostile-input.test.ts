@@ -88,3 +88,70 @@ describe('hostile input on every route', () => {
     expect(Number(attackerRow.is_superuser)).toBe(0)
   }, 240_000)
 })
+
+describe('hostile input, the known cases', () => {
+  it('refuses U+0000 in a body or query with a 422 naming the field (PostgreSQL text cannot hold it)', async () => {
+    const { app } = await buildTestApp()
+    const user = await createUser(app)
+    const { headers } = await loginAs(app, user)
+    const cases: [InjectOptions, (string | number)[]][] = [
+      [
+        {
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { email: 'a\u0000@b.c', password: 'x' },
+        },
+        ['body', 'email'],
+      ],
+      [
+        {
+          method: 'POST',
+          url: '/api/v1/posts',
+          headers,
+          payload: { title: 'ok', content: 'a\u0000' },
+        },
+        ['body', 'content'],
+      ],
+      [
+        { method: 'POST', url: '/api/v1/auth/token', ...formBody('username=a%00b&password=x') },
+        ['body', 'username'],
+      ],
+      [{ method: 'GET', url: '/api/v1/posts?limit=1%00' }, ['query', 'limit']],
+    ]
+    for (const [req, loc] of cases) {
+      const res = await app.inject(req)
+      expect(res.statusCode, String(req.url)).toBe(422)
+      expect(res.json().detail[0].loc).toEqual(loc)
+    }
+  })
+
+  it('treats __proto__ and constructor keys as plain data', async () => {
+    const { app, database } = await buildTestApp()
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/signup',
+      headers: { 'content-type': 'application/json' },
+      payload: `{"email":"proto@example.com","password":"Proto-passw0rd","__proto__":{"is_superuser":true},"constructor":{"prototype":{"is_superuser":true}}}`,
+    })
+    expect(res.statusCode).toBe(201)
+    expect(res.json().is_superuser).toBe(false)
+    const form = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/token',
+      ...formBody(
+        '__proto__=x&constructor=y&username=proto@example.com&password=Proto-passw0rd&username=again',
+      ),
+    })
+    expect(form.statusCode).toBe(422)
+    const row = await database.db
+      .selectFrom('users')
+      .select('is_superuser')
+      .executeTakeFirstOrThrow()
+    expect(Number(row.is_superuser)).toBe(0)
+    expect(({} as Record<string, unknown>).is_superuser).toBeUndefined()
+  })
+})
+
+function formBody(payload: string) {
+  return { payload, headers: { 'content-type': 'application/x-www-form-urlencoded' } }
+}
