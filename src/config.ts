@@ -33,6 +33,8 @@ export interface Config {
   databaseUrl: string
   dbPoolSize: number
   redisUrl: string | undefined
+  /** prefix of Keygate's Redis keys, so deployments can share one Redis */
+  redisKeyPrefix: string
   /** HS256 key; main/CLI fill it from ./data/secret.key in development */
   secretKey: string | undefined
   jwtAlgorithm: JwtAlgorithm
@@ -213,6 +215,7 @@ export function loadConfig(env: Env): Config {
     databaseUrl: databaseUrl(str(env, 'DATABASE_URL') ?? 'sqlite:./data/keygate.db'),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 1000),
     redisUrl: urlWithScheme('REDIS_URL', str(env, 'REDIS_URL'), ['redis:', 'rediss:']),
+    redisKeyPrefix: str(env, 'REDIS_KEY_PREFIX') ?? 'keygate:',
     secretKey,
     jwtAlgorithm: algorithm as JwtAlgorithm,
     dataDir: str(env, 'DATA_DIR') ?? './data',

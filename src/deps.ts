@@ -29,7 +29,7 @@ export interface DepsOverrides {
 /** Redis when REDIS_URL is set (shared by every instance), else process memory. */
 function createRateLimitStore(config: Config): RateLimitStore {
   return config.redisUrl && config.rateLimit.enabled
-    ? createRedisStore(config.redisUrl)
+    ? createRedisStore(config.redisUrl, { prefix: `${config.redisKeyPrefix}rl:` })
     : createMemoryStore()
 }
 

@@ -13,6 +13,8 @@ describe('throttling and proxy settings', () => {
       signupConflictsPerHour: 100,
     })
     expect(loadConfig({}).trustProxy).toBeUndefined()
+    expect(loadConfig({}).redisKeyPrefix).toBe('keygate:')
+    expect(loadConfig({ REDIS_KEY_PREFIX: 'kg-eu:' }).redisKeyPrefix).toBe('kg-eu:')
   })
 
   it('reads every limit from its variable', () => {
