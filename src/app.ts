@@ -8,6 +8,7 @@ import { createDeps, type Deps, type DepsOverrides } from './deps.js'
 import authPlugin from './http/plugins/auth.js'
 import errorsPlugin, { frameworkErrors } from './http/plugins/errors.js'
 import openapiPlugin from './http/plugins/openapi.js'
+import rateLimitPlugin from './http/plugins/rate-limit.js'
 import securityPlugin from './http/plugins/security.js'
 import { adminRoutes } from './http/routes/admin.js'
 import { authRoutes } from './http/routes/auth.js'
@@ -116,6 +117,7 @@ export async function buildApp(
   await app.register(securityPlugin, { corsOrigins: config.corsOrigins })
   await app.register(openapiPlugin)
   await app.register(authPlugin)
+  await app.register(rateLimitPlugin, { throttle: deps.services.throttle })
 
   await app.register(healthRoutes, { deps })
   await app.register(resetPageRoutes)

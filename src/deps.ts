@@ -18,6 +18,9 @@ import { createPasswordPolicy } from './services/password-policy.js'
 import { createPasswordResetService } from './services/password-reset.js'
 import { createPasswordHasher } from './services/passwords.js'
 import { createPostsService } from './services/posts.js'
+import { createMemoryStore, type RateLimitStore } from './services/rate-limit.js'
+import { createRedisStore } from './services/rate-limit-redis.js'
+import { createThrottle } from './services/throttle.js'
 import { createTokenService } from './services/tokens.js'
 import { createUsersService } from './services/users.js'
 
@@ -26,6 +29,15 @@ export interface DepsOverrides {
   database?: Database
   clock?: Clock
   keys?: SigningKeys
+  /** throttling counters (tests pass one with their own Redis key prefix) */
+  rateLimitStore?: RateLimitStore
+}
+
+/** Redis when REDIS_URL is set (shared by every instance), else process memory. */
+function createRateLimitStore(config: Config): RateLimitStore {
+  return config.redisUrl && config.rateLimit.enabled
+    ? createRedisStore(config.redisUrl, { prefix: `${config.redisKeyPrefix}rl:` })
+    : createMemoryStore()
 }
 
 /** Wires repositories and services. Knows nothing of HTTP, so the CLI shares it. */
@@ -60,6 +72,9 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     posts: createPostsRepo(database.db),
     passwordResets: createPasswordResetsRepo(database.db),
   }
+  const ownsStore = overrides.rateLimitStore === undefined
+  const rateLimitStore = overrides.rateLimitStore ?? createRateLimitStore(config)
+  const throttle = createThrottle({ settings: config.rateLimit, store: rateLimitStore, clock })
   const transact = createTransact(database.db)
   const policy = createPasswordPolicy(config.passwordMinLength)
   const mailer = createMailer(config.smtpUrl, config.mailFrom)
@@ -73,14 +88,15 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     transact,
     mailer,
   })
-  const auth = createAuthService({ config, clock, hasher, tokens, ...repos })
+  const auth = createAuthService({ config, clock, hasher, tokens, throttle, ...repos })
   const services = {
     auth,
     oauth: createOAuthService({ auth }),
-    users: createUsersService({ clock, hasher, policy, users: repos.users }),
+    users: createUsersService({ clock, hasher, policy, throttle, users: repos.users }),
     account: createAccountService({ clock, hasher, policy, transact }),
     admin: createAdminService({ clock, users: repos.users, sessions: repos.sessions, transact }),
     passwordReset,
+    throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
   }
 
@@ -102,6 +118,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       // Mail still being sent is let finish (bounded by the mailer's timeouts).
       await passwordReset.drain()
       mailer?.close()
+      if (ownsStore) await rateLimitStore.close()
       if (ownsDatabase) await database.close()
     },
   }

@@ -6,6 +6,7 @@ import type { SessionsRepo } from '../repos/sessions.js'
 import type { User, UsersRepo } from '../repos/users.js'
 import type { Clock } from './clock.js'
 import type { PasswordHasher } from './passwords.js'
+import type { Throttle } from './throttle.js'
 import type { TokenService } from './tokens.js'
 
 /** Who is asking, as the HTTP layer (or CLI) saw it. */
@@ -41,13 +42,26 @@ export interface AuthServiceDeps {
   clock: Clock
   hasher: PasswordHasher
   tokens: TokenService
+  throttle: Throttle
   users: UsersRepo
   sessions: SessionsRepo
   refreshTokens: RefreshTokensRepo
 }
 
 export function createAuthService(deps: AuthServiceDeps) {
-  const { config, clock, hasher, tokens, users, sessions, refreshTokens } = deps
+  const { config, clock, hasher, tokens, throttle, users, sessions, refreshTokens } = deps
+
+  /** The user whose password this is; INVALID_CREDENTIALS otherwise. */
+  async function checkPassword(login: string, password: string) {
+    const user = await users.findByLogin(login)
+    if (!user) {
+      await hasher.verifyDummy(password)
+      throw new KeygateError('INVALID_CREDENTIALS')
+    }
+    const { ok, needsRehash } = await hasher.verify(user.hashed_password, password)
+    if (!ok) throw new KeygateError('INVALID_CREDENTIALS')
+    return { user, needsRehash }
+  }
 
   async function issuePair(
     user: User,
@@ -79,16 +93,13 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     /**
      * Password login. Unknown account and wrong password fail identically and
-     * take the same time: an unknown account still pays for one verification.
+     * take the same time: an unknown account still pays for one verification,
+     * and both are throttled alike, per normalized login (SPEC §4).
      */
     async login(login: string, password: string, ctx: ClientContext): Promise<TokenPair> {
-      const user = await users.findByLogin(login)
-      if (!user) {
-        await hasher.verifyDummy(password)
-        throw new KeygateError('INVALID_CREDENTIALS')
-      }
-      const { ok, needsRehash } = await hasher.verify(user.hashed_password, password)
-      if (!ok) throw new KeygateError('INVALID_CREDENTIALS')
+      const { user, needsRehash } = await throttle.login(login, ctx.ip, () =>
+        checkPassword(login, password),
+      )
       // Only after a correct password, so "inactive" reveals nothing to a guesser.
       if (!user.is_active) throw new KeygateError('INACTIVE_USER')
       if (needsRehash) {

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto'
 import { isUniqueViolation, violatedConstraint } from '../db/unique-violation.js'
 import { KeygateError } from '../errors.js'
 import type { User, UsersRepo } from '../repos/users.js'
+import type { ClientContext } from './auth.js'
 import type { Clock } from './clock.js'
 import type { PasswordPolicy } from './password-policy.js'
 import type { PasswordHasher } from './passwords.js'
+import type { Throttle } from './throttle.js'
 
 export interface SignupInput {
   email: string
@@ -16,6 +18,7 @@ export interface UsersServiceDeps {
   clock: Clock
   hasher: PasswordHasher
   policy: PasswordPolicy
+  throttle: Throttle
   users: UsersRepo
 }
 
@@ -36,7 +39,7 @@ export function rethrowTaken(err: unknown): never {
 }
 
 export function createUsersService(deps: UsersServiceDeps) {
-  const { clock, hasher, policy, users } = deps
+  const { clock, hasher, policy, throttle, users } = deps
 
   const insert = async (input: SignupInput, isSuperuser: boolean): Promise<User> =>
     users.insert({
@@ -49,18 +52,23 @@ export function createUsersService(deps: UsersServiceDeps) {
       created_at: clock.now(),
     })
 
+  /**
+   * Creates an account. The early lookups only save a hash on the common
+   * case; the unique indexes decide races (20 concurrent signups → one 201).
+   */
+  async function create(input: SignupInput, flags: { is_superuser?: boolean }): Promise<User> {
+    policy.check(input.password, 'password')
+    const username = input.username?.trim() || null
+    if (await users.findByLogin(input.email.trim())) throw new KeygateError('EMAIL_TAKEN')
+    if (username !== null && (await users.findByLogin(username)))
+      throw new KeygateError('USERNAME_TAKEN')
+    return insert(input, flags.is_superuser ?? false).catch(rethrowTaken)
+  }
+
   return {
-    /**
-     * Creates an account. The early lookups only save a hash on the common
-     * case; the unique indexes decide races (20 concurrent signups → one 201).
-     */
-    async signup(input: SignupInput, flags: { is_superuser?: boolean } = {}): Promise<User> {
-      policy.check(input.password, 'password')
-      const username = input.username?.trim() || null
-      if (await users.findByLogin(input.email.trim())) throw new KeygateError('EMAIL_TAKEN')
-      if (username !== null && (await users.findByLogin(username)))
-        throw new KeygateError('USERNAME_TAKEN')
-      return insert(input, flags.is_superuser ?? false).catch(rethrowTaken)
+    /** A signup from a client (`ctx`) is throttled per client; the CLI's is not. */
+    signup(input: SignupInput, flags: { is_superuser?: boolean } = {}, ctx?: ClientContext) {
+      return ctx ? throttle.signup(ctx.ip, () => create(input, flags)) : create(input, flags)
     },
 
     async get(id: string): Promise<User> {
