@@ -12,7 +12,10 @@ import securityPlugin from './http/plugins/security.js'
 import { authRoutes } from './http/routes/auth.js'
 import { healthRoutes } from './http/routes/health.js'
 import { postsRoutes } from './http/routes/posts.js'
+import { sessionsRoutes } from './http/routes/sessions.js'
+import { tokenRoutes } from './http/routes/tokens.js'
 import { usersRoutes } from './http/routes/users.js'
+import { wellKnownRoutes } from './http/routes/well-known.js'
 
 export interface BuildOptions extends DepsOverrides {
   /** where JSON log lines go (default stdout); tests capture them here */
@@ -20,6 +23,7 @@ export interface BuildOptions extends DepsOverrides {
 }
 
 export const BODY_LIMIT = 64 * 1024
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -91,9 +95,19 @@ export async function buildApp(
   await app.register(authPlugin)
 
   await app.register(healthRoutes, { deps })
+  await app.register(wellKnownRoutes, { deps })
   await app.register(authRoutes, { prefix: '/api/v1/auth', deps })
+  await app.register(tokenRoutes, { prefix: '/api/v1/auth', deps })
   await app.register(usersRoutes, { prefix: '/api/v1/users', deps })
+  await app.register(sessionsRoutes, { prefix: '/api/v1/users/me/sessions', deps })
   await app.register(postsRoutes, { prefix: '/api/v1/posts', deps })
+
+  // Dead sessions and expired refresh tokens are deleted hourly; unref() so the
+  // timer never keeps a process alive on its own.
+  const pruner = setInterval(() => {
+    deps.services.sessions.prune().catch((err) => app.log.error({ err }, 'pruning failed'))
+  }, PRUNE_INTERVAL_MS).unref()
+  app.addHook('onClose', async () => clearInterval(pruner))
 
   await app.ready()
   return app

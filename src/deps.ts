@@ -7,10 +7,12 @@ import { createSessionsRepo } from './repos/sessions.js'
 import { createUsersRepo } from './repos/users.js'
 import { createAuthService } from './services/auth.js'
 import { type Clock, systemClock } from './services/clock.js'
+import { createIntrospectionService } from './services/introspection.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys.js'
 import { createOAuthService } from './services/oauth.js'
 import { createPasswordHasher } from './services/passwords.js'
 import { createPostsService } from './services/posts.js'
+import { createSessionsService } from './services/sessions.js'
 import { createTokenService } from './services/tokens.js'
 import { createUsersService } from './services/users.js'
 
@@ -51,9 +53,12 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     posts: createPostsRepo(database.db),
   }
   const auth = createAuthService({ config, clock, hasher, tokens, ...repos })
+  const sessions = createSessionsService({ config, clock, auth, ...repos })
   const services = {
     auth,
-    oauth: createOAuthService({ auth }),
+    sessions,
+    introspection: createIntrospectionService({ config, clock, auth, tokens, ...repos }),
+    oauth: createOAuthService({ auth, sessions }),
     users: createUsersService({ clock, hasher, users: repos.users }),
     posts: createPostsService({ clock, posts: repos.posts }),
   }

@@ -1,29 +1,39 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { CryptoKey, JWK } from 'jose'
-import type { Config, JwtAlgorithm } from '../config.js'
+import { type CryptoKey, importJWK, type JWK } from 'jose'
+import { type Config, ConfigError, type JwtAlgorithm } from '../config.js'
+import {
+  exists,
+  fileStamp,
+  keyFilePath,
+  newStoredKey,
+  publicJwk,
+  readKeyFile,
+  type StoredJwk,
+  writeKeyFile,
+} from './key-files.js'
 
 type Key = CryptoKey | Uint8Array
 
 /** The keys tokens are signed and verified with. */
 export interface SigningKeys {
   alg: JwtAlgorithm
-  /** signs new tokens; `kid` is set for asymmetric keys */
-  current: { kid?: string; key: Key }
+  /** the key that signs new tokens; `kid` is set for asymmetric keys */
+  current(): Promise<{ kid?: string; key: Key }>
   /** key for a token's `kid` (old keys keep verifying after a rotation) */
-  verificationKey(kid: string | undefined): Key | undefined
+  verificationKey(kid: string | undefined): Promise<Key | undefined>
   /** public keys for /.well-known/jwks.json (empty for HS256) */
-  jwks(): { keys: JWK[] }
+  jwks(): Promise<{ keys: JWK[] }>
 }
 
 export function createHmacKeys(secret: string): SigningKeys {
   const key = new TextEncoder().encode(secret)
   return {
     alg: 'HS256',
-    current: { key },
-    verificationKey: () => key,
-    jwks: () => ({ keys: [] }),
+    current: async () => ({ key }),
+    verificationKey: async () => key,
+    jwks: async () => ({ keys: [] }),
   }
 }
 
@@ -46,11 +56,136 @@ export function withDevSecret(config: Config): Config {
   return { ...config, secretKey: secret }
 }
 
+interface LoadedSet {
+  current: { kid: string; key: Key }
+  byKid: Map<string, Key>
+  jwks: JWK[]
+}
+
+async function importSet(stored: StoredJwk[], alg: JwtAlgorithm, path: string): Promise<LoadedSet> {
+  if (stored[0]?.alg !== alg) {
+    throw new ConfigError(
+      `JWT_ALGORITHM: the newest key in ${path} is ${stored[0]?.alg}, not ${alg} (run keygate keys rotate)`,
+    )
+  }
+  const byKid = new Map<string, Key>()
+  // Only keys of the configured algorithm verify: verification pins `alg` anyway.
+  for (const k of stored) if (k.alg === alg) byKid.set(k.kid, (await importJWK(k, alg)) as Key)
+  const kid = stored[0].kid
+  return { current: { kid, key: byKid.get(kid)! }, byKid, jwks: stored.map(publicJwk) }
+}
+
+/**
+ * Asymmetric keys from a key file. The file is re-read when it changes, so a
+ * `keygate keys rotate` reaches a running server: new tokens are signed with
+ * the new key at once, and a token whose `kid` is unknown triggers one look.
+ */
+export async function createFileKeys(path: string, alg: JwtAlgorithm): Promise<SigningKeys> {
+  let stamp = await fileStamp(path)
+  let set = await importSet(await readKeyFile(path, alg), alg, path)
+  let pending: Promise<void> | undefined
+
+  const sync = () => {
+    pending ??= (async () => {
+      try {
+        const now = await fileStamp(path)
+        if (now === stamp) return
+        set = await importSet(await readKeyFile(path, alg), alg, path)
+        stamp = now
+      } catch {
+        // A missing or unreadable file keeps the keys already loaded.
+      } finally {
+        pending = undefined
+      }
+    })()
+    return pending
+  }
+
+  return {
+    alg,
+    async current() {
+      await sync()
+      return set.current
+    },
+    async verificationKey(kid) {
+      if (kid === undefined) return undefined
+      if (!set.byKid.has(kid)) await sync()
+      return set.byKid.get(kid)
+    },
+    async jwks() {
+      await sync()
+      return { keys: set.jwks }
+    },
+  }
+}
+
 /** Builds the signing keys the configuration names. */
 export async function loadSigningKeys(config: Config): Promise<SigningKeys> {
   if (config.jwtAlgorithm === 'HS256') {
     if (!config.secretKey) throw new Error('SECRET_KEY: missing (call withDevSecret first)')
     return createHmacKeys(config.secretKey)
   }
-  throw new Error(`JWT_ALGORITHM: ${config.jwtAlgorithm} keys are not implemented yet`)
+  const path = keyFilePath(config)
+  if (!(await exists(path))) {
+    if (config.jwtPrivateKeyFile !== undefined) {
+      throw new ConfigError(`JWT_PRIVATE_KEY_FILE: ${path} does not exist`)
+    }
+    // A production key must be made deliberately and kept safe, not appear on start.
+    if (config.production) {
+      throw new ConfigError(
+        `JWT_PRIVATE_KEY_FILE: required with NODE_ENV=production and JWT_ALGORITHM=${config.jwtAlgorithm} (create one with keygate keys generate)`,
+      )
+    }
+    await generateKeys(config)
+  }
+  return createFileKeys(path, config.jwtAlgorithm)
+}
+
+function requireAsymmetric(config: Config): Exclude<JwtAlgorithm, 'HS256'> {
+  if (config.jwtAlgorithm === 'HS256') {
+    throw new ConfigError(
+      'JWT_ALGORITHM: key pairs need EdDSA, ES256 or RS256 (HS256 uses SECRET_KEY)',
+    )
+  }
+  return config.jwtAlgorithm
+}
+
+/** Writes a new key set with one key of JWT_ALGORITHM; refuses to replace a file unless `force`. */
+export async function generateKeys(
+  config: Config,
+  options: { force?: boolean; now?: Date } = {},
+): Promise<{ path: string; kid: string }> {
+  const alg = requireAsymmetric(config)
+  const path = keyFilePath(config)
+  if (!options.force && (await exists(path))) {
+    throw new Error(`${path} already exists (use --force to replace it, or keys rotate)`)
+  }
+  const key = await newStoredKey(alg, options.now ?? new Date())
+  await writeKeyFile(path, [key])
+  return { path, kid: key.kid }
+}
+
+/**
+ * Puts a new key first (it signs from now on) and keeps the previous ones while
+ * tokens they signed can still be unexpired: a key retired longer ago than the
+ * access token lifetime (plus a minute of clock skew) is dropped.
+ */
+export async function rotateKeys(
+  config: Config,
+  options: { now?: Date } = {},
+): Promise<{ path: string; kid: string; retained: string[] }> {
+  const alg = requireAsymmetric(config)
+  const path = keyFilePath(config)
+  const now = options.now ?? new Date()
+  const old = await readKeyFile(path, alg)
+  const key = await newStoredKey(alg, now)
+  const horizon = now.getTime() / 1000 - config.accessTokenExpireMinutes * 60 - 60
+  const keep = [key]
+  for (const [i, k] of old.entries()) {
+    // Key i was retired when key i-1 (the next newer one) was created.
+    const retiredAt = i === 0 ? now.getTime() / 1000 : old[i - 1]?.iat
+    if (retiredAt === undefined || retiredAt > horizon) keep.push(k)
+  }
+  await writeKeyFile(path, keep)
+  return { path, kid: key.kid, retained: keep.slice(1).map((k) => k.kid) }
 }
