@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { type Config, ConfigError, loadConfig } from '../config.js'
+import { keysCommand } from './keys.js'
 import { migrateCommand } from './migrate.js'
 import { serveCommand } from './serve.js'
 
@@ -25,6 +26,7 @@ export interface Command {
 export const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   migrate: migrateCommand,
+  keys: keysCommand,
 }
 
 function help(): string {

@@ -17,11 +17,12 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
   const { sessions, introspection } = deps.services
   const { requireUser } = createGuards(deps.services.auth)
 
-  // Logout's body is optional: `Content-Type: application/json` with no body is no body, not a 422.
+  // Logout's body is optional: none at all, or `Content-Type: application/json`
+  // with an empty body, is `{}` rather than a 422.
   const json = app.getDefaultJsonParser('remove', 'remove')
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
-    body === '' ? done(null, undefined) : json(request, body as string, done),
+    body === '' ? done(null, {}) : json(request, body as string, done),
   )
 
   app.post(
@@ -45,6 +46,9 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     '/logout',
     {
       onRequest: requireUser,
+      preValidation: async (request) => {
+        request.body ??= {}
+      },
       schema: {
         tags,
         summary: 'End this session, or with {"all": true} every session',
@@ -54,7 +58,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       },
     },
     async (request, reply) => {
-      await sessions.logout(caller(request), request.body?.all === true)
+      await sessions.logout(caller(request), request.body.all === true)
       return reply.code(204).send(null)
     },
   )
