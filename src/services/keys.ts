@@ -69,10 +69,13 @@ async function importSet(stored: StoredJwk[], alg: JwtAlgorithm, path: string): 
     )
   }
   const byKid = new Map<string, Key>()
+  const jwks = stored.map(publicJwk)
   // Only keys of the configured algorithm verify: verification pins `alg` anyway.
-  for (const k of stored) if (k.alg === alg) byKid.set(k.kid, (await importJWK(k, alg)) as Key)
-  const kid = stored[0].kid
-  return { current: { kid, key: byKid.get(kid)! }, byKid, jwks: stored.map(publicJwk) }
+  for (const [i, k] of stored.entries()) {
+    if (k.alg === alg) byKid.set(k.kid, (await importJWK(jwks[i]!, alg)) as Key)
+  }
+  const signing = (await importJWK(stored[0], alg)) as Key
+  return { current: { kid: stored[0].kid, key: signing }, byKid, jwks }
 }
 
 /**
