@@ -31,7 +31,11 @@ const status = async (app: App, access: string) =>
 
 async function superuser(app: App, database: Db) {
   const user = await createUser(app)
-  await database.db.updateTable('users').set({ is_superuser: 1 }).where('id', '=', user.id).execute()
+  await database.db
+    .updateTable('users')
+    .set({ is_superuser: 1 })
+    .where('id', '=', user.id)
+    .execute()
   return (await loginAs(app, user)).headers.authorization
 }
 
@@ -43,7 +47,10 @@ describe('revoke (RFC 7009)', () => {
         const user = await createUser(app)
         const { tokens } = await loginAs(app, user)
         const other = await loginAs(app, user)
-        const res = await revoke(app, { token: tokens[kind], ...(hint && { token_type_hint: hint }) })
+        const res = await revoke(app, {
+          token: tokens[kind],
+          ...(hint && { token_type_hint: hint }),
+        })
         expect(res.statusCode).toBe(200)
         expect(await status(app, tokens.access_token)).toBe(401)
         const r = await app.inject({
@@ -138,7 +145,8 @@ describe('introspect (RFC 7662)', () => {
     const user = await createUser(app)
     const { tokens } = await loginAs(app, user)
     const ask = async (t: string) => (await introspect(app, `Bearer ${SECRET}`, t)).json()
-    for (const t of ['garbage', 'a.b.c', 'x'.repeat(43)]) expect(await ask(t)).toEqual({ active: false })
+    for (const t of ['garbage', 'a.b.c', 'x'.repeat(43)])
+      expect(await ask(t)).toEqual({ active: false })
 
     await database.db.updateTable('users').set({ is_active: 0 }).where('id', '=', user.id).execute()
     expect(await ask(tokens.access_token)).toEqual({ active: false })
@@ -155,7 +163,10 @@ describe('introspect (RFC 7662)', () => {
     const res = await app.inject({
       method: 'POST',
       url: '/api/v1/auth/introspect',
-      headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Bearer ${SECRET}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       payload: '',
     })
     expect(res.statusCode).toBe(400)

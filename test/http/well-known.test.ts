@@ -45,7 +45,9 @@ describe('/.well-known/oauth-authorization-server (RFC 8414)', () => {
 
   it('publishes jwks_uri with an asymmetric algorithm', async () => {
     const { app } = await buildTestApp({ jwtAlgorithm: 'EdDSA', dataDir: tempDataDir() })
-    const m = (await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })).json()
+    const m = (
+      await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })
+    ).json()
     expect(m.jwks_uri).toBe(`${m.issuer}/.well-known/jwks.json`)
   })
 })
@@ -53,7 +55,10 @@ describe('/.well-known/oauth-authorization-server (RFC 8414)', () => {
 describe('asymmetric signing', () => {
   for (const alg of ['EdDSA', 'ES256', 'RS256'] as const) {
     it(`${alg}: tokens carry a kid that /.well-known/jwks.json publishes, without private parts`, async () => {
-      const { app, config, clock } = await buildTestApp({ jwtAlgorithm: alg, dataDir: tempDataDir() })
+      const { app, config, clock } = await buildTestApp({
+        jwtAlgorithm: alg,
+        dataDir: tempDataDir(),
+      })
       const { tokens } = await loginAs(app, await createUser(app))
       const header = decodeProtectedHeader(tokens.access_token)
       expect(header).toMatchObject({ alg, typ: 'at+jwt' })
@@ -61,7 +66,8 @@ describe('asymmetric signing', () => {
       expect(keys).toHaveLength(1)
       const [jwk] = keys
       expect(jwk).toMatchObject({ kid: header.kid, alg, use: 'sig' })
-      for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'iat']) expect(jwk).not.toHaveProperty(member)
+      for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'iat'])
+        expect(jwk).not.toHaveProperty(member)
       const { payload } = await jwtVerify(tokens.access_token, await importJWK(jwk!, alg), {
         issuer: config.jwtIssuer,
         audience: 'keygate',
