@@ -19,21 +19,24 @@ type Key = CryptoKey | Uint8Array
 /** The keys tokens are signed and verified with. */
 export interface SigningKeys {
   alg: JwtAlgorithm
-  /** the key that signs new tokens; `kid` is set for asymmetric keys */
-  current(): Promise<{ kid?: string; key: Key }>
+  /** signs new tokens; `kid` is set for asymmetric keys */
+  readonly current: { kid?: string; key: Key }
   /** key for a token's `kid` (old keys keep verifying after a rotation) */
-  verificationKey(kid: string | undefined): Promise<Key | undefined>
+  verificationKey(kid: string | undefined): Key | undefined
   /** public keys for /.well-known/jwks.json (empty for HS256) */
-  jwks(): Promise<{ keys: JWK[] }>
+  jwks(): { keys: JWK[] }
+  /** picks up a key file changed by another process (`keygate keys rotate`); no-op for HS256 */
+  sync(): Promise<void>
 }
 
 export function createHmacKeys(secret: string): SigningKeys {
   const key = new TextEncoder().encode(secret)
   return {
     alg: 'HS256',
-    current: async () => ({ key }),
-    verificationKey: async () => key,
-    jwks: async () => ({ keys: [] }),
+    current: { key },
+    verificationKey: () => key,
+    jwks: () => ({ keys: [] }),
+    sync: async () => {},
   }
 }
 
@@ -79,9 +82,9 @@ async function importSet(stored: StoredJwk[], alg: JwtAlgorithm, path: string): 
 }
 
 /**
- * Asymmetric keys from a key file. The file is re-read when it changes, so a
- * `keygate keys rotate` reaches a running server: new tokens are signed with
- * the new key at once, and a token whose `kid` is unknown triggers one look.
+ * Asymmetric keys from a key file. `sync()` re-reads it when it changed, so a
+ * `keygate keys rotate` reaches a running server: the token service syncs
+ * before signing and when a token names an unknown `kid`.
  */
 export async function createFileKeys(path: string, alg: JwtAlgorithm): Promise<SigningKeys> {
   let stamp = await fileStamp(path)
@@ -106,19 +109,12 @@ export async function createFileKeys(path: string, alg: JwtAlgorithm): Promise<S
 
   return {
     alg,
-    async current() {
-      await sync()
+    get current() {
       return set.current
     },
-    async verificationKey(kid) {
-      if (kid === undefined) return undefined
-      if (!set.byKid.has(kid)) await sync()
-      return set.byKid.get(kid)
-    },
-    async jwks() {
-      await sync()
-      return { keys: set.jwks }
-    },
+    verificationKey: (kid) => (kid === undefined ? undefined : set.byKid.get(kid)),
+    jwks: () => ({ keys: set.jwks }),
+    sync,
   }
 }
 

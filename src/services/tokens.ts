@@ -40,7 +40,8 @@ export function createTokenService(opts: TokenServiceOptions) {
     /** Signs an RFC 9068 access token (`typ: at+jwt`). */
     async issueAccess(claims: { sub: string; sid: string; clientId: string }): Promise<string> {
       const iat = Math.floor(clock.now().getTime() / 1000)
-      const current = await keys.current()
+      await keys.sync()
+      const current = keys.current
       const header: JWTHeaderParameters = { alg: keys.alg, typ: 'at+jwt' }
       if (current.kid) header.kid = current.kid
       return new SignJWT({ sid: claims.sid, client_id: claims.clientId })
@@ -68,7 +69,9 @@ export function createTokenService(opts: TokenServiceOptions) {
             if (FORBIDDEN_HEADERS.some((h) => h in header)) {
               throw new joseErrors.JWSInvalid('embedded keys are not accepted')
             }
-            const key = await keys.verificationKey(header.kid)
+            // An unknown kid may be a key rotated in since the file was last read.
+            if (!keys.verificationKey(header.kid)) await keys.sync()
+            const key = keys.verificationKey(header.kid)
             if (!key) throw new joseErrors.JWKSNoMatchingKey()
             return key
           },

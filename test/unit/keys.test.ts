@@ -71,16 +71,16 @@ describe('loadSigningKeys', () => {
     const keys = await loadSigningKeys(
       edConfig({ jwtAlgorithm: 'ES256', jwtPrivateKeyFile: file, production: true }),
     )
-    const { keys: published } = await keys.jwks()
+    const { keys: published } = keys.jwks()
     expect(published).toHaveLength(1)
     expect(published[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' })
     expect(published[0]).not.toHaveProperty('d')
-    const current = await keys.current()
+    const current = keys.current
     expect(current.kid).toBe(published[0]!.kid)
     const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).sign(current.key)
     expect(token.split('.')).toHaveLength(3)
-    expect(await keys.verificationKey(current.kid)).toBeDefined()
-    expect(await keys.verificationKey('unknown')).toBeUndefined()
+    expect(keys.verificationKey(current.kid)).toBeDefined()
+    expect(keys.verificationKey('unknown')).toBeUndefined()
   })
 
   it('refuses a key file whose newest key is of another algorithm', async () => {

@@ -77,6 +77,7 @@ export const wellKnownRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
     },
     async (_request, reply) => {
       reply.header('Cache-Control', 'public, max-age=300')
+      await keys.sync()
       return keys.jwks()
     },
   )
