@@ -25,6 +25,8 @@ export interface DepsOverrides {
 
 /** Wires repositories and services. Knows nothing of HTTP, so the CLI shares it. */
 export async function createDeps(config: Config, overrides: DepsOverrides = {}) {
+  // Keys first: a missing production key file should stop start-up before the database is touched.
+  const keys = overrides.keys ?? (await loadSigningKeys(config))
   const ownsDatabase = overrides.database === undefined
   const database =
     overrides.database ?? createDatabase(config.databaseUrl, { poolSize: config.dbPoolSize })
@@ -36,7 +38,6 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
   }
 
   const clock = overrides.clock ?? systemClock
-  const keys = overrides.keys ?? (await loadSigningKeys(config))
   const hasher = createPasswordHasher(config.argon2, config.hashConcurrency)
   const tokens = createTokenService({
     keys,

@@ -132,7 +132,7 @@ export async function loadSigningKeys(config: Config): Promise<SigningKeys> {
     // A production key must be made deliberately and kept safe, not appear on start.
     if (config.production) {
       throw new ConfigError(
-        `JWT_PRIVATE_KEY_FILE: required with NODE_ENV=production and JWT_ALGORITHM=${config.jwtAlgorithm} (create one with keygate keys generate)`,
+        `JWT_PRIVATE_KEY_FILE: no key file for JWT_ALGORITHM=${config.jwtAlgorithm}, and none is generated with NODE_ENV=production (run keygate keys generate)`,
       )
     }
     await generateKeys(config)

@@ -48,7 +48,8 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       if (!rotated) {
         // Lost the race to a concurrent rotation: that one spent it just now.
         const usedAt = token.used_at ?? (await refreshTokens.findByHash(hash))?.used_at ?? now
-        if (now.getTime() - usedAt.getTime() > graceMs) {
+        // A zero grace window means no second use at all, even in the same millisecond.
+        if (graceMs === 0 || now.getTime() - usedAt.getTime() > graceMs) {
           await sessions.revoke(session.id, now)
           throw invalid()
         }

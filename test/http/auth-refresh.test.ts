@@ -121,6 +121,13 @@ describe('refresh', () => {
     expectInvalidGrant(await viaEndpoint(app, next.refresh_token))
   })
 
+  it('with REFRESH_REUSE_GRACE_SECONDS=0 any second use is reuse, even at the same instant', async () => {
+    const { app, tokens } = await loggedIn({ refreshReuseGraceSeconds: 0 })
+    const next = (await viaJson(app, tokens.refresh_token)).json() as Tokens
+    expectInvalidRefresh(await viaJson(app, tokens.refresh_token))
+    expect((await me(app, next.access_token)).statusCode).toBe(401)
+  })
+
   it('within the grace window a repeated refresh answers with another working pair', async () => {
     const { app, tokens, clock, config } = await loggedIn()
     const a = (await viaJson(app, tokens.refresh_token)).json() as Tokens
