@@ -11,11 +11,16 @@ import {
 } from 'jose'
 import type { Config, JwtAlgorithm } from '../config.js'
 
-/** A private JWK as kept in the key file; `iat` (seconds) is Keygate's own member (RFC 7517 §4). */
-export type StoredJwk = JWK & { kid: string; alg: string; iat?: number }
+/**
+ * A private JWK as kept in the key file. Keygate's own members (RFC 7517 §4
+ * allows them): `iat`, when the key started signing (seconds); `pending`, a
+ * key published ahead of its use.
+ */
+export type StoredJwk = JWK & { kid: string; alg: string; iat?: number; pending?: boolean }
 
-// Members of a private JWK that never leave the file (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2).
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'iat'] as const
+// Members that never leave the file: private key parts (RFC 7518 §6.2.2, §6.3.2;
+// RFC 8037 §2) and Keygate's bookkeeping.
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'iat', 'pending'] as const
 
 /** Where the key set lives: JWT_PRIVATE_KEY_FILE, else DATA_DIR/signing-keys.json. */
 export const keyFilePath = (config: Config): string =>
@@ -29,18 +34,18 @@ export function publicJwk(jwk: StoredJwk): JWK {
 }
 
 /** A fresh key pair for `alg`; `kid` is its RFC 7638 thumbprint. */
-export async function newStoredKey(alg: JwtAlgorithm, now: Date): Promise<StoredJwk> {
+export async function newStoredKey(alg: JwtAlgorithm): Promise<StoredJwk> {
   const { privateKey } = await generateKeyPair(alg, {
     extractable: true,
     ...(alg === 'RS256' && { modulusLength: 3072 }),
   })
-  return toStored(privateKey, alg, Math.floor(now.getTime() / 1000))
+  return toStored(privateKey, alg)
 }
 
-async function toStored(key: CryptoKey, alg: string, iat?: number): Promise<StoredJwk> {
+async function toStored(key: CryptoKey, alg: string): Promise<StoredJwk> {
   const jwk = await exportJWK(key)
   const kid = await calculateJwkThumbprint(publicJwk({ ...jwk, kid: '', alg }))
-  return { ...jwk, kid, alg, ...(iat !== undefined && { iat }) }
+  return { ...jwk, kid, alg }
 }
 
 /**

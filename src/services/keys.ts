@@ -7,12 +7,13 @@ import {
   exists,
   fileStamp,
   keyFilePath,
-  newStoredKey,
   publicJwk,
   readKeyFile,
   type StoredJwk,
-  writeKeyFile,
 } from './key-files.js'
+import { generateKeys } from './key-rotation.js'
+
+export { generateKeys, rotateKeys } from './key-rotation.js'
 
 type Key = CryptoKey | Uint8Array
 
@@ -66,9 +67,11 @@ interface LoadedSet {
 }
 
 async function importSet(stored: StoredJwk[], alg: JwtAlgorithm, path: string): Promise<LoadedSet> {
-  if (stored[0]?.alg !== alg) {
+  // The signer is the newest active key; a pending one is only published (see key-rotation.ts).
+  const signer = stored.find((k) => !k.pending)
+  if (signer?.alg !== alg) {
     throw new ConfigError(
-      `JWT_ALGORITHM: the newest key in ${path} is ${stored[0]?.alg}, not ${alg} (run keygate keys rotate)`,
+      `JWT_ALGORITHM: the signing key in ${path} is ${signer?.alg ?? 'missing'}, not ${alg} (run keygate keys rotate)`,
     )
   }
   const byKid = new Map<string, Key>()
@@ -77,8 +80,8 @@ async function importSet(stored: StoredJwk[], alg: JwtAlgorithm, path: string): 
   for (const [i, k] of stored.entries()) {
     if (k.alg === alg) byKid.set(k.kid, (await importJWK(jwks[i]!, alg)) as Key)
   }
-  const signing = (await importJWK(stored[0], alg)) as Key
-  return { current: { kid: stored[0].kid, key: signing }, byKid, jwks }
+  const signing = (await importJWK(signer, alg)) as Key
+  return { current: { kid: signer.kid, key: signing }, byKid, jwks }
 }
 
 /**
@@ -138,53 +141,4 @@ export async function loadSigningKeys(config: Config): Promise<SigningKeys> {
     await generateKeys(config)
   }
   return createFileKeys(path, config.jwtAlgorithm)
-}
-
-function requireAsymmetric(config: Config): Exclude<JwtAlgorithm, 'HS256'> {
-  if (config.jwtAlgorithm === 'HS256') {
-    throw new ConfigError(
-      'JWT_ALGORITHM: key pairs need EdDSA, ES256 or RS256 (HS256 uses SECRET_KEY)',
-    )
-  }
-  return config.jwtAlgorithm
-}
-
-/** Writes a new key set with one key of JWT_ALGORITHM; refuses to replace a file unless `force`. */
-export async function generateKeys(
-  config: Config,
-  options: { force?: boolean; now?: Date } = {},
-): Promise<{ path: string; kid: string }> {
-  const alg = requireAsymmetric(config)
-  const path = keyFilePath(config)
-  if (!options.force && (await exists(path))) {
-    throw new Error(`${path} already exists (use --force to replace it, or keys rotate)`)
-  }
-  const key = await newStoredKey(alg, options.now ?? new Date())
-  await writeKeyFile(path, [key])
-  return { path, kid: key.kid }
-}
-
-/**
- * Puts a new key first (it signs from now on) and keeps the previous ones while
- * tokens they signed can still be unexpired: a key retired longer ago than the
- * access token lifetime (plus a minute of clock skew) is dropped.
- */
-export async function rotateKeys(
-  config: Config,
-  options: { now?: Date } = {},
-): Promise<{ path: string; kid: string; retained: string[] }> {
-  const alg = requireAsymmetric(config)
-  const path = keyFilePath(config)
-  const now = options.now ?? new Date()
-  const old = await readKeyFile(path, alg)
-  const key = await newStoredKey(alg, now)
-  const horizon = now.getTime() / 1000 - config.accessTokenExpireMinutes * 60 - 60
-  const keep = [key]
-  for (const [i, k] of old.entries()) {
-    // Key i was retired when key i-1 (the next newer one) was created.
-    const retiredAt = i === 0 ? now.getTime() / 1000 : old[i - 1]?.iat
-    if (retiredAt === undefined || retiredAt > horizon) keep.push(k)
-  }
-  await writeKeyFile(path, keep)
-  return { path, kid: key.kid, retained: keep.slice(1).map((k) => k.kid) }
 }

@@ -63,11 +63,14 @@ describe('asymmetric signing', () => {
       const header = decodeProtectedHeader(tokens.access_token)
       expect(header).toMatchObject({ alg, typ: 'at+jwt' })
       const keys = await jwks(app)
-      expect(keys).toHaveLength(1)
-      const [jwk] = keys
-      expect(jwk).toMatchObject({ kid: header.kid, alg, use: 'sig' })
-      for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'iat'])
-        expect(jwk).not.toHaveProperty(member)
+      // The signing key and the pending one, published ahead of the next rotation.
+      expect(keys).toHaveLength(2)
+      const jwk = keys.find((k) => k.kid === header.kid)
+      expect(jwk).toMatchObject({ alg, use: 'sig' })
+      for (const k of keys) {
+        for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'iat', 'pending'])
+          expect(k).not.toHaveProperty(member)
+      }
       const { payload } = await jwtVerify(tokens.access_token, await importJWK(jwk!, alg), {
         issuer: config.jwtIssuer,
         audience: 'keygate',
@@ -82,12 +85,15 @@ describe('asymmetric signing', () => {
     const { app, config } = await buildTestApp({ jwtAlgorithm: 'EdDSA', dataDir: tempDataDir() })
     const user = await createUser(app)
     const before = (await loginAs(app, user)).tokens.access_token
-    const { kid } = await rotateKeys(config)
+    const published = (await jwks(app)).map((k) => k.kid)
+    const { kid, next } = await rotateKeys(config)
     const after = (await loginAs(app, user)).tokens.access_token
     const oldKid = decodeProtectedHeader(before).kid
     expect(decodeProtectedHeader(after).kid).toBe(kid)
     expect(kid).not.toBe(oldKid)
-    expect((await jwks(app)).map((k) => k.kid)).toEqual([kid, oldKid])
+    // The key that signs now was already published before the rotation.
+    expect(published).toEqual([kid, oldKid])
+    expect((await jwks(app)).map((k) => k.kid)).toEqual([next, kid, oldKid])
     expect((await me(app, before)).statusCode).toBe(200)
     expect((await me(app, after)).statusCode).toBe(200)
   })
@@ -105,6 +111,6 @@ describe('asymmetric signing', () => {
     const dataDir = tempDataDir()
     const a = await buildTestApp({ jwtAlgorithm: 'EdDSA', dataDir })
     const b = await buildTestApp({ jwtAlgorithm: 'EdDSA', dataDir })
-    expect((await jwks(a.app))[0]!.kid).toBe((await jwks(b.app))[0]!.kid)
+    expect((await jwks(a.app)).map((k) => k.kid)).toEqual((await jwks(b.app)).map((k) => k.kid))
   })
 })

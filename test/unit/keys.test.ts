@@ -18,13 +18,13 @@ const storedKids = (path: string) =>
 describe('generateKeys', () => {
   it('writes a one-key JWK set readable only by its owner, and will not overwrite it', async () => {
     const config = edConfig()
-    const { path, kid } = await generateKeys(config)
+    const { path, kid, next } = await generateKeys(config)
     expect(path).toBe(join(config.dataDir, 'signing-keys.json'))
     expect(statSync(path).mode & 0o777).toBe(0o600)
-    expect(storedKids(path)).toEqual([kid])
+    expect(storedKids(path)).toEqual([next, kid])
     await expect(generateKeys(config)).rejects.toThrow(/already exists/)
     const again = await generateKeys(config, { force: true })
-    expect(storedKids(path)).toEqual([again.kid])
+    expect(storedKids(path)).toEqual([again.next, again.kid])
     expect(again.kid).not.toBe(kid)
   })
 
@@ -36,6 +36,17 @@ describe('generateKeys', () => {
 })
 
 describe('rotateKeys', () => {
+  it('promotes the pending key and publishes a new one', async () => {
+    const config = edConfig()
+    const gen = await generateKeys(config)
+    const rot = await rotateKeys(config)
+    expect(rot.kid).toBe(gen.next)
+    expect(rot.retained).toEqual([gen.kid])
+    expect(storedKids(rot.path)).toEqual([rot.next, gen.next, gen.kid])
+    const keys = await loadSigningKeys(config)
+    expect(keys.current.kid).toBe(gen.next)
+  })
+
   it('keeps retired keys only while tokens they signed can be unexpired', async () => {
     const config = edConfig({ accessTokenExpireMinutes: 30 })
     const k1 = (await generateKeys(config, { now: at(0) })).kid
@@ -45,7 +56,17 @@ describe('rotateKeys', () => {
     // At 2h: k2 was retired at 10 min, k1 at 0; both past 30 min (+1 min skew).
     const k4 = await rotateKeys(config, { now: at(120) })
     expect(k4.retained).toEqual([k3.kid])
-    expect(storedKids(k4.path)).toEqual([k4.kid, k3.kid])
+    expect(storedKids(k4.path)).toEqual([k4.next, k4.kid, k3.kid])
+  })
+
+  it('rotating a PEM key writes a JWK set that keeps the PEM key verifying', async () => {
+    const file = join(tempDataDir(), 'key.pem')
+    const { privateKey } = generateKeyPairSync('ed25519')
+    writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }))
+    const config = edConfig({ jwtPrivateKeyFile: file })
+    const before = (await loadSigningKeys(config)).current.kid!
+    const rot = await rotateKeys(config)
+    expect(storedKids(file)).toEqual([rot.next, rot.kid, before])
   })
 })
 
@@ -87,7 +108,7 @@ describe('loadSigningKeys', () => {
     const config = edConfig()
     await generateKeys(config)
     await expect(loadSigningKeys({ ...config, jwtAlgorithm: 'ES256' })).rejects.toThrow(
-      /^JWT_ALGORITHM: the newest key/,
+      /^JWT_ALGORITHM: the signing key/,
     )
   })
 })
