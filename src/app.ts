@@ -16,7 +16,10 @@ import { healthRoutes } from './http/routes/health.js'
 import { passwordResetRoutes } from './http/routes/password-reset.js'
 import { postsRoutes } from './http/routes/posts.js'
 import { resetPageRoutes } from './http/routes/reset-page.js'
+import { sessionsRoutes } from './http/routes/sessions.js'
+import { tokenRoutes } from './http/routes/tokens.js'
 import { usersRoutes } from './http/routes/users.js'
+import { wellKnownRoutes } from './http/routes/well-known.js'
 
 export interface BuildOptions extends DepsOverrides {
   /** where JSON log lines go (default stdout); tests capture them here */
@@ -26,6 +29,8 @@ export interface BuildOptions extends DepsOverrides {
 export const BODY_LIMIT = 64 * 1024
 /** logged once per migration run (tests count it to prove a cluster migrates once) */
 export const MIGRATIONS_LOG_MESSAGE = 'migrations checked'
+
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -121,12 +126,22 @@ export async function buildApp(
 
   await app.register(healthRoutes, { deps })
   await app.register(resetPageRoutes)
+  await app.register(wellKnownRoutes, { deps })
   await app.register(authRoutes, { prefix: '/api/v1/auth', deps })
+  await app.register(tokenRoutes, { prefix: '/api/v1/auth', deps })
   await app.register(passwordResetRoutes, { prefix: '/api/v1/auth/password-reset', deps })
   // Static /me routes win over the admin routes' /:id (find-my-way prefers static segments).
   await app.register(usersRoutes, { prefix: '/api/v1/users', deps })
+  await app.register(sessionsRoutes, { prefix: '/api/v1/users/me/sessions', deps })
   await app.register(adminRoutes, { prefix: '/api/v1/users', deps })
   await app.register(postsRoutes, { prefix: '/api/v1/posts', deps })
+
+  // Dead sessions and expired refresh tokens are deleted hourly; unref() so the
+  // timer never keeps a process alive on its own.
+  const pruner = setInterval(() => {
+    deps.services.sessions.prune().catch((err) => app.log.error({ err }, 'pruning failed'))
+  }, PRUNE_INTERVAL_MS).unref()
+  app.addHook('onClose', async () => clearInterval(pruner))
 
   await app.ready()
   return app

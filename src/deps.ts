@@ -11,6 +11,7 @@ import { createAccountService } from './services/account.js'
 import { createAdminService } from './services/admin.js'
 import { createAuthService } from './services/auth.js'
 import { type Clock, systemClock } from './services/clock.js'
+import { createIntrospectionService } from './services/introspection.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys.js'
 import { createMailer } from './services/mailer.js'
 import { createOAuthService } from './services/oauth.js'
@@ -20,6 +21,7 @@ import { createPasswordHasher } from './services/passwords.js'
 import { createPostsService } from './services/posts.js'
 import { createMemoryStore, type RateLimitStore } from './services/rate-limit.js'
 import { createRedisStore } from './services/rate-limit-redis.js'
+import { createSessionsService } from './services/sessions.js'
 import { createThrottle } from './services/throttle.js'
 import { createTokenService } from './services/tokens.js'
 import { createUsersService } from './services/users.js'
@@ -42,6 +44,8 @@ function createRateLimitStore(config: Config): RateLimitStore {
 
 /** Wires repositories and services. Knows nothing of HTTP, so the CLI shares it. */
 export async function createDeps(config: Config, overrides: DepsOverrides = {}) {
+  // Keys first: a missing production key file should stop start-up before the database is touched.
+  const keys = overrides.keys ?? (await loadSigningKeys(config))
   const ownsDatabase = overrides.database === undefined
   const database =
     overrides.database ?? createDatabase(config.databaseUrl, { poolSize: config.dbPoolSize })
@@ -55,7 +59,6 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
   }
 
   const clock = overrides.clock ?? systemClock
-  const keys = overrides.keys ?? (await loadSigningKeys(config))
   const hasher = createPasswordHasher(config.argon2, config.hashConcurrency)
   const tokens = createTokenService({
     keys,
@@ -89,9 +92,12 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     mailer,
   })
   const auth = createAuthService({ config, clock, hasher, tokens, throttle, ...repos })
+  const sessions = createSessionsService({ config, clock, auth, ...repos })
   const services = {
     auth,
-    oauth: createOAuthService({ auth }),
+    sessions,
+    introspection: createIntrospectionService({ config, clock, auth, tokens, ...repos }),
+    oauth: createOAuthService({ auth, sessions }),
     users: createUsersService({ clock, hasher, policy, throttle, users: repos.users }),
     account: createAccountService({ clock, hasher, policy, transact }),
     admin: createAdminService({ clock, users: repos.users, sessions: repos.sessions, transact }),

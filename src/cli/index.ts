@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { type Config, ConfigError, loadConfig } from '../config.js'
 import { createUserCommand } from './create-user.js'
 import { importUsersCommand } from './import-users.js'
+import { keysCommand } from './keys.js'
 import { migrateCommand } from './migrate.js'
 import { resetLinkCommand } from './reset-link.js'
 import { serveCommand } from './serve.js'
@@ -31,6 +32,7 @@ export const COMMANDS: Record<string, Command> = {
   'create-user': createUserCommand,
   'import-users': importUsersCommand,
   'reset-link': resetLinkCommand,
+  keys: keysCommand,
 }
 
 function help(): string {
