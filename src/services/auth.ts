@@ -5,6 +5,7 @@ import type { RefreshTokensRepo } from '../repos/refresh-tokens.js'
 import type { SessionsRepo } from '../repos/sessions.js'
 import type { User, UsersRepo } from '../repos/users.js'
 import type { Clock } from './clock.js'
+import { createFailureFloor, type FailureFloor } from './failure-floor.js'
 import type { PasswordHasher } from './passwords.js'
 import type { Throttle } from './throttle.js'
 import type { TokenService } from './tokens.js'
@@ -46,21 +47,32 @@ export interface AuthServiceDeps {
   users: UsersRepo
   sessions: SessionsRepo
   refreshTokens: RefreshTokensRepo
+  failureFloor?: FailureFloor
 }
 
 export function createAuthService(deps: AuthServiceDeps) {
   const { config, clock, hasher, tokens, throttle, users, sessions, refreshTokens } = deps
 
-  /** The user whose password this is; INVALID_CREDENTIALS otherwise. */
+  const failureFloor = deps.failureFloor ?? createFailureFloor()
+
+  /**
+   * The user whose password this is; INVALID_CREDENTIALS otherwise. An unknown
+   * account verifies a dummy hash, and every failure lasts at least as long as
+   * the slowest recent verification (see failure-floor.ts), so neither the
+   * account's existence nor its hash format shows in the timing.
+   */
   async function checkPassword(login: string, password: string) {
+    const startedAt = failureFloor.now()
     const user = await users.findByLogin(login)
-    if (!user) {
-      await hasher.verifyDummy(password)
+    const result = user
+      ? await hasher.verify(user.hashed_password, password)
+      : await hasher.verifyDummy(password).then(() => ({ ok: false, needsRehash: false }))
+    const took = failureFloor.record(startedAt)
+    if (!user || !result.ok) {
+      await failureFloor.pad(took)
       throw new KeygateError('INVALID_CREDENTIALS')
     }
-    const { ok, needsRehash } = await hasher.verify(user.hashed_password, password)
-    if (!ok) throw new KeygateError('INVALID_CREDENTIALS')
-    return { user, needsRehash }
+    return { user, needsRehash: result.needsRehash }
   }
 
   async function issuePair(

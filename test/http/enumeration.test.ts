@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
+import passlibUsers from '../fixtures/passlib-users.json' with { type: 'json' }
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, form, randomEmail } from '../helpers/factories.js'
 import { throttled } from '../helpers/rate-limit.js'
@@ -107,5 +109,46 @@ describe('enumeration by timing', () => {
     expect(ratio, `unknown ${median(unknown)} ms, known ${median(known)} ms`).toBeLessThan(2)
     // The check is meaningful only if a verification dominates the request.
     expect(median(known)).toBeGreaterThan(5)
+  })
+})
+
+describe('enumeration by timing, imported hashes', () => {
+  it('an imported bcrypt-12 account not yet upgraded takes as long as an unknown one', async () => {
+    const { app, database } = await buildTestApp({ argon2: loadConfig({}).argon2 })
+    // A cost-12 bcrypt hash as passlib wrote it: several times an Argon2id check.
+    const fixture = passlibUsers.find((u) => u.hashed_password.startsWith('$2b$12$'))!
+    const now = new Date().toISOString()
+    await database.db
+      .insertInto('users')
+      .values({
+        id: randomUUID(),
+        email: fixture.email,
+        email_normalized: fixture.email.toLowerCase(),
+        username: null,
+        username_normalized: null,
+        hashed_password: fixture.hashed_password,
+        is_active: 1,
+        is_superuser: 0,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute()
+    const time = async (login: string) => {
+      const start = process.hrtime.bigint()
+      const res = await token(app, login, 'not-the-password')
+      expect(res.statusCode).toBe(400)
+      return Number(process.hrtime.bigint() - start) / 1e6
+    }
+    await time(fixture.email)
+    const known: number[] = []
+    const unknown: number[] = []
+    for (let i = 0; i < 7; i++) {
+      known.push(await time(fixture.email))
+      unknown.push(await time(randomEmail()))
+    }
+    const ratio = median(unknown) / median(known)
+    const detail = `unknown ${median(unknown)} ms, bcrypt account ${median(known)} ms`
+    expect(ratio, detail).toBeGreaterThan(0.6)
+    expect(ratio, detail).toBeLessThan(1.7)
   })
 })
