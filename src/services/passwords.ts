@@ -36,10 +36,10 @@ export function createPasswordHasher(params: Argon2Params, concurrency: number):
   const limit = createLimiter(concurrency)
   const options = { algorithm: ARGON2ID, ...params }
 
-  // Hashed once, lazily, with the configured parameters, so an unknown account
-  // costs what a known one does and timing does not reveal which emails exist.
-  let dummy: Promise<string> | undefined
-  const dummyHash = () => (dummy ??= argon2Hash('keygate-dummy-password', options))
+  // Hashed once, at start and with the configured parameters, so an unknown
+  // account costs what a known one does (also the first one after a restart).
+  const dummy = argon2Hash('keygate-dummy-password', options)
+  dummy.catch(() => {}) // surfaced by verifyDummy, not as an unhandled rejection
 
   const weakerThanConfigured = (storedHash: string): boolean => {
     const p = parseOptions(storedHash)
@@ -66,7 +66,7 @@ export function createPasswordHasher(params: Argon2Params, concurrency: number):
     hash: (password) => limit(() => argon2Hash(password, options)),
     verify,
     async verifyDummy(password) {
-      const h = await dummyHash()
+      const h = await dummy
       await limit(() => argon2Verify(h, password)).catch(() => false)
     },
     isSupportedHash: (h) => isArgon2(h) || legacyFormatOf(h) !== undefined,
