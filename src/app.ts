@@ -4,15 +4,22 @@ import { Ajv } from 'ajv'
 import formats from 'ajv-formats'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
-import { createDeps, type DepsOverrides } from './deps.js'
+import { createDeps, type Deps, type DepsOverrides } from './deps.js'
 import authPlugin from './http/plugins/auth.js'
-import errorsPlugin from './http/plugins/errors.js'
+import errorsPlugin, { frameworkErrors } from './http/plugins/errors.js'
 import openapiPlugin from './http/plugins/openapi.js'
+import rateLimitPlugin from './http/plugins/rate-limit.js'
 import securityPlugin from './http/plugins/security.js'
+import { adminRoutes } from './http/routes/admin.js'
 import { authRoutes } from './http/routes/auth.js'
 import { healthRoutes } from './http/routes/health.js'
+import { passwordResetRoutes } from './http/routes/password-reset.js'
 import { postsRoutes } from './http/routes/posts.js'
+import { resetPageRoutes } from './http/routes/reset-page.js'
+import { sessionsRoutes } from './http/routes/sessions.js'
+import { tokenRoutes } from './http/routes/tokens.js'
 import { usersRoutes } from './http/routes/users.js'
+import { wellKnownRoutes } from './http/routes/well-known.js'
 
 export interface BuildOptions extends DepsOverrides {
   /** where JSON log lines go (default stdout); tests capture them here */
@@ -22,6 +29,8 @@ export interface BuildOptions extends DepsOverrides {
 export const BODY_LIMIT = 64 * 1024
 /** logged once per migration run (tests count it to prove a cluster migrates once) */
 export const MIGRATIONS_LOG_MESSAGE = 'migrations checked'
+
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -37,7 +46,10 @@ function createAjv(coerceTypes: boolean) {
   })
   // ajv-formats is CommonJS: its default export arrives as `.default` under NodeNext.
   const addFormats = formats.default ?? formats
-  return addFormats(ajv, ['email', 'uuid', 'date-time'])
+  addFormats(ajv, ['email', 'uuid', 'date-time'])
+  // SPEC §3: emails are trimmed before use, so surrounding spaces are not a format error.
+  const email = addFormats.get('email', 'full') as RegExp
+  return ajv.addFormat('email', (value: string) => email.test(value.trim()))
 }
 
 function loggerOptions(
@@ -54,6 +66,22 @@ function loggerOptions(
   }
 }
 
+/** FIRST_SUPERUSER_EMAIL / _PASSWORD: created at start when absent (services/users.ts). */
+async function ensureFirstSuperuser(app: FastifyInstance, deps: Deps): Promise<void> {
+  const { firstSuperuserEmail: email, firstSuperuserPassword: password } = deps.config
+  if (email === undefined || password === undefined) return
+  const { outcome, weakPassword } = await deps.services.users.ensureFirstSuperuser(email, password)
+  if (outcome === 'created') app.log.info('first superuser created')
+  if (outcome === 'not-superuser') {
+    app.log.warn(
+      'FIRST_SUPERUSER_EMAIL: an account with this email exists and is not a superuser; it was left unchanged',
+    )
+  }
+  if (weakPassword) {
+    app.log.warn('FIRST_SUPERUSER_PASSWORD: fails the password policy; change it after logging in')
+  }
+}
+
 /** The composition root: config in, a ready Fastify app out. Never listens or exits. */
 export async function buildApp(
   config: Config,
@@ -66,6 +94,7 @@ export async function buildApp(
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
     return503OnClosing: true,
+    frameworkErrors,
     // Replaced by the hooks below: one info line per request instead of two.
     disableRequestLogging: true,
     requestTimeout: 30_000,
@@ -99,16 +128,32 @@ export async function buildApp(
   const deps = await createDeps(config, options)
   if (deps.migrated) app.log.info({ applied: deps.migrated }, MIGRATIONS_LOG_MESSAGE)
   app.addHook('onClose', deps.close)
+  await ensureFirstSuperuser(app, deps)
 
   await app.register(errorsPlugin)
   await app.register(securityPlugin, { corsOrigins: config.corsOrigins })
   await app.register(openapiPlugin)
   await app.register(authPlugin)
+  await app.register(rateLimitPlugin, { throttle: deps.services.throttle })
 
   await app.register(healthRoutes, { deps })
+  await app.register(resetPageRoutes)
+  await app.register(wellKnownRoutes, { deps })
   await app.register(authRoutes, { prefix: '/api/v1/auth', deps })
+  await app.register(tokenRoutes, { prefix: '/api/v1/auth', deps })
+  await app.register(passwordResetRoutes, { prefix: '/api/v1/auth/password-reset', deps })
+  // Static /me routes win over the admin routes' /:id (find-my-way prefers static segments).
   await app.register(usersRoutes, { prefix: '/api/v1/users', deps })
+  await app.register(sessionsRoutes, { prefix: '/api/v1/users/me/sessions', deps })
+  await app.register(adminRoutes, { prefix: '/api/v1/users', deps })
   await app.register(postsRoutes, { prefix: '/api/v1/posts', deps })
+
+  // Dead sessions and expired refresh tokens are deleted hourly; unref() so the
+  // timer never keeps a process alive on its own.
+  const pruner = setInterval(() => {
+    deps.services.sessions.prune().catch((err) => app.log.error({ err }, 'pruning failed'))
+  }, PRUNE_INTERVAL_MS).unref()
+  app.addHook('onClose', async () => clearInterval(pruner))
 
   await app.ready()
   return app

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 
 export type JwtAlgorithm = 'HS256' | 'EdDSA' | 'ES256' | 'RS256'
@@ -13,12 +14,16 @@ export interface RateLimitConfig {
   enabled: boolean
   /** failures per account and client before the doubling delay starts */
   accountClientFailures: number
+  /** the first delay after those failures; each further failure doubles it */
+  baseDelaySeconds: number
   /** ceiling of the doubling delay, seconds */
   maxDelaySeconds: number
   /** failures per account per hour from all clients */
   accountFailuresPerHour: number
   /** requests per client per minute over the auth endpoints */
   clientRequestsPerMinute: number
+  /** signups per client per hour answered 409 (the one enumeration exception) */
+  signupConflictsPerHour: number
 }
 
 export interface Config {
@@ -28,6 +33,8 @@ export interface Config {
   databaseUrl: string
   dbPoolSize: number
   redisUrl: string | undefined
+  /** prefix of Keygate's Redis keys, so deployments can share one Redis */
+  redisKeyPrefix: string
   /** HS256 key; main/CLI fill it from ./data/secret.key in development */
   secretKey: string | undefined
   jwtAlgorithm: JwtAlgorithm
@@ -141,6 +148,22 @@ function urlWithScheme(name: string, raw: string | undefined, schemes: string[])
   return raw
 }
 
+// What proxy-addr (Fastify's trustProxy) accepts: addresses, CIDRs, and its named ranges.
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal']
+function trustedProxies(env: Env): string[] | undefined {
+  const entries = list(env, 'TRUST_PROXY')
+  for (const entry of entries) {
+    const [addr = '', bits, extra] = entry.split('/')
+    const version = isIP(addr)
+    const bitsOk =
+      bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128))
+    if (!PROXY_NAMES.includes(entry) && (version === 0 || !bitsOk || extra !== undefined)) {
+      throw new ConfigError(`TRUST_PROXY: expected addresses or CIDRs, got "${entry}"`)
+    }
+  }
+  return entries.length > 0 ? entries : undefined
+}
+
 /** Reads and validates the whole configuration. Pure: no files, no process. */
 export function loadConfig(env: Env): Config {
   const production = env.NODE_ENV === 'production'
@@ -179,13 +202,15 @@ export function loadConfig(env: Env): Config {
   const passwordMinLength = int(env, 'PASSWORD_MIN_LENGTH', 8, 1, 1024)
   const firstSuperuserEmail = str(env, 'FIRST_SUPERUSER_EMAIL')
   const firstSuperuserPassword = env.FIRST_SUPERUSER_PASSWORD || undefined
+  if (firstSuperuserEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(firstSuperuserEmail)) {
+    throw new ConfigError('FIRST_SUPERUSER_EMAIL: not an email address')
+  }
   if ((firstSuperuserEmail === undefined) !== (firstSuperuserPassword === undefined)) {
     throw new ConfigError(
       'FIRST_SUPERUSER_PASSWORD: FIRST_SUPERUSER_EMAIL and FIRST_SUPERUSER_PASSWORD go together',
     )
   }
 
-  const trustProxy = list(env, 'TRUST_PROXY')
   const webConcurrency = int(env, 'WEB_CONCURRENCY', 1, 1, 64)
   const dbUrl = databaseUrl(str(env, 'DATABASE_URL') ?? 'sqlite:./data/keygate.db')
   if (webConcurrency > 1 && dbUrl === 'sqlite::memory:') {
@@ -199,6 +224,7 @@ export function loadConfig(env: Env): Config {
     databaseUrl: dbUrl,
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 1000),
     redisUrl: urlWithScheme('REDIS_URL', str(env, 'REDIS_URL'), ['redis:', 'rediss:']),
+    redisKeyPrefix: str(env, 'REDIS_KEY_PREFIX') ?? 'keygate:',
     secretKey,
     jwtAlgorithm: algorithm as JwtAlgorithm,
     dataDir: str(env, 'DATA_DIR') ?? './data',
@@ -211,7 +237,7 @@ export function loadConfig(env: Env): Config {
     sessionMaxDays: int(env, 'SESSION_MAX_DAYS', 90, 1, 3650),
     refreshReuseGraceSeconds: int(env, 'REFRESH_REUSE_GRACE_SECONDS', 10, 0, 3600),
     passwordResetExpireMinutes: int(env, 'PASSWORD_RESET_EXPIRE_MINUTES', 30, 1, 24 * 60),
-    trustProxy: trustProxy.length > 0 ? trustProxy : undefined,
+    trustProxy: trustedProxies(env),
     smtpUrl: urlWithScheme('SMTP_URL', str(env, 'SMTP_URL'), ['smtp:', 'smtps:']),
     mailFrom: str(env, 'MAIL_FROM') ?? 'Keygate <no-reply@localhost>',
     introspectionSecret,
@@ -237,9 +263,11 @@ export function loadConfig(env: Env): Config {
     rateLimit: {
       enabled: bool(env, 'RATE_LIMIT', true),
       accountClientFailures: int(env, 'RATE_LIMIT_ACCOUNT_CLIENT_FAILURES', 5, 1, 1_000_000),
+      baseDelaySeconds: int(env, 'RATE_LIMIT_BASE_DELAY_SECONDS', 30, 1, 86_400),
       maxDelaySeconds: int(env, 'RATE_LIMIT_MAX_DELAY_SECONDS', 900, 1, 86_400),
       accountFailuresPerHour: int(env, 'RATE_LIMIT_ACCOUNT_FAILURES_PER_HOUR', 100, 1, 1_000_000),
       clientRequestsPerMinute: int(env, 'RATE_LIMIT_CLIENT_PER_MINUTE', 300, 1, 1_000_000),
+      signupConflictsPerHour: int(env, 'RATE_LIMIT_SIGNUP_CONFLICTS_PER_HOUR', 100, 1, 1_000_000),
     },
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
   }

@@ -1,16 +1,28 @@
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
+import { createPasswordResetsRepo } from './repos/password-resets.js'
 import { createPostsRepo } from './repos/posts.js'
 import { createRefreshTokensRepo } from './repos/refresh-tokens.js'
 import { createSessionsRepo } from './repos/sessions.js'
+import { createTransact } from './repos/transaction.js'
 import { createUsersRepo } from './repos/users.js'
+import { createAccountService } from './services/account.js'
+import { createAdminService } from './services/admin.js'
 import { createAuthService } from './services/auth.js'
 import { type Clock, systemClock } from './services/clock.js'
+import { createIntrospectionService } from './services/introspection.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys.js'
+import { createMailer } from './services/mailer.js'
 import { createOAuthService } from './services/oauth.js'
+import { createPasswordPolicy } from './services/password-policy.js'
+import { createPasswordResetService } from './services/password-reset.js'
 import { createPasswordHasher } from './services/passwords.js'
 import { createPostsService } from './services/posts.js'
+import { createMemoryStore, type RateLimitStore } from './services/rate-limit.js'
+import { createRedisStore } from './services/rate-limit-redis.js'
+import { createSessionsService } from './services/sessions.js'
+import { createThrottle } from './services/throttle.js'
 import { createTokenService } from './services/tokens.js'
 import { createUsersService } from './services/users.js'
 
@@ -19,10 +31,21 @@ export interface DepsOverrides {
   database?: Database
   clock?: Clock
   keys?: SigningKeys
+  /** throttling counters (tests pass one with their own Redis key prefix) */
+  rateLimitStore?: RateLimitStore
+}
+
+/** Redis when REDIS_URL is set (shared by every instance), else process memory. */
+function createRateLimitStore(config: Config): RateLimitStore {
+  return config.redisUrl && config.rateLimit.enabled
+    ? createRedisStore(config.redisUrl, { prefix: `${config.redisKeyPrefix}rl:` })
+    : createMemoryStore()
 }
 
 /** Wires repositories and services. Knows nothing of HTTP, so the CLI shares it. */
 export async function createDeps(config: Config, overrides: DepsOverrides = {}) {
+  // Keys first: a missing production key file should stop start-up before the database is touched.
+  const keys = overrides.keys ?? (await loadSigningKeys(config))
   const ownsDatabase = overrides.database === undefined
   const database =
     overrides.database ?? createDatabase(config.databaseUrl, { poolSize: config.dbPoolSize })
@@ -36,7 +59,6 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
   }
 
   const clock = overrides.clock ?? systemClock
-  const keys = overrides.keys ?? (await loadSigningKeys(config))
   const hasher = createPasswordHasher(config.argon2, config.hashConcurrency)
   const tokens = createTokenService({
     keys,
@@ -51,12 +73,36 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     sessions: createSessionsRepo(database.db),
     refreshTokens: createRefreshTokensRepo(database.db),
     posts: createPostsRepo(database.db),
+    passwordResets: createPasswordResetsRepo(database.db),
   }
-  const auth = createAuthService({ config, clock, hasher, tokens, ...repos })
+  const ownsStore = overrides.rateLimitStore === undefined
+  const rateLimitStore = overrides.rateLimitStore ?? createRateLimitStore(config)
+  const throttle = createThrottle({ settings: config.rateLimit, store: rateLimitStore, clock })
+  const transact = createTransact(database.db)
+  const policy = createPasswordPolicy(config.passwordMinLength)
+  const mailer = createMailer(config.smtpUrl, config.mailFrom)
+  const passwordReset = createPasswordResetService({
+    config,
+    clock,
+    hasher,
+    policy,
+    users: repos.users,
+    passwordResets: repos.passwordResets,
+    transact,
+    mailer,
+  })
+  const auth = createAuthService({ config, clock, hasher, tokens, throttle, ...repos })
+  const sessions = createSessionsService({ config, clock, auth, ...repos })
   const services = {
     auth,
-    oauth: createOAuthService({ auth }),
-    users: createUsersService({ clock, hasher, users: repos.users }),
+    sessions,
+    introspection: createIntrospectionService({ config, clock, auth, tokens, ...repos }),
+    oauth: createOAuthService({ auth, sessions }),
+    users: createUsersService({ clock, hasher, policy, throttle, users: repos.users }),
+    account: createAccountService({ clock, hasher, policy, transact }),
+    admin: createAdminService({ clock, users: repos.users, sessions: repos.sessions, transact }),
+    passwordReset,
+    throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
   }
 
@@ -70,10 +116,16 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     hasher,
     tokens,
     repos,
+    transact,
+    policy,
     services,
     /** Closes only what createDeps opened; a database handed in belongs to the caller. */
     async close() {
       await hasher.close()
+      // Mail still being sent is let finish (bounded by the mailer's timeouts).
+      await passwordReset.drain()
+      mailer?.close()
+      if (ownsStore) await rateLimitStore.close()
       if (ownsDatabase) await database.close()
     },
   }

@@ -104,6 +104,14 @@ export class KeygateError extends Error {
   }
 }
 
+/** The 422 messages of the password policy (services/password-policy.ts). */
+export const PASSWORD_MESSAGES = Object.freeze({
+  tooShort: (n: number) => `String should have at least ${n} characters`,
+  tooLong: (n: number) => `String should have at most ${n} characters`,
+  common:
+    'Value error, this password is too common: it appears in a list of commonly used passwords',
+})
+
 /** A 422 in FastAPI's shape for a rule checked in a service (e.g. a common password). */
 export class ValidationError extends Error {
   override name = 'ValidationError'

@@ -33,8 +33,8 @@ export async function prepareOnce(config: Config, log: LineLogger): Promise<void
   const deps = await createDeps(config)
   try {
     if (deps.migrated) log.info({ applied: deps.migrated }, MIGRATIONS_LOG_MESSAGE)
-    // Hook: FIRST_SUPERUSER_EMAIL/PASSWORD creation belongs here, once, when it
-    // exists (ensureFirstSuperuser(deps)); workers then find the account present.
+    // The first superuser is not created here: each worker's buildApp ensures it,
+    // and the unique email index makes concurrent attempts create it once.
   } finally {
     await deps.close()
   }

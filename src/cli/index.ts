@@ -1,6 +1,10 @@
 import { existsSync } from 'node:fs'
 import { type Config, ConfigError, loadConfig } from '../config.js'
+import { createUserCommand } from './create-user.js'
+import { importUsersCommand } from './import-users.js'
+import { keysCommand } from './keys.js'
 import { migrateCommand } from './migrate.js'
+import { resetLinkCommand } from './reset-link.js'
 import { serveCommand } from './serve.js'
 
 /** What a command gets: its own arguments, the environment, and the streams to talk on. */
@@ -25,6 +29,10 @@ export interface Command {
 export const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   migrate: migrateCommand,
+  'create-user': createUserCommand,
+  'import-users': importUsersCommand,
+  'reset-link': resetLinkCommand,
+  keys: keysCommand,
 }
 
 function help(): string {

@@ -1,7 +1,14 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import {
+  type DatabaseIntrospector,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type TableMetadata,
+} from 'kysely'
 import pg from 'pg'
 import type { DB } from './schema.js'
 
@@ -77,6 +84,27 @@ export function cachingStatements(sqlite: SQLite.Database) {
   }
 }
 
+/**
+ * Kysely's PostgreSQL introspector reads every schema of the database, and
+ * fails when another schema is dropped meanwhile (parallel test runs, other
+ * apps). Keygate introspects only for migrations, and only its own schema.
+ */
+class OwnSchemaPostgresDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    const getTables = async (): Promise<TableMetadata[]> => {
+      const { rows } = await sql<{ name: string; schema: string; type: string }>`
+        select table_name as name, table_schema as schema, table_type as type
+        from information_schema.tables where table_schema = current_schema()`.execute(db)
+      return rows.map((r) => ({ ...r, isView: r.type === 'VIEW', columns: [] }))
+    }
+    return {
+      getSchemas: () => super.createIntrospector(db).getSchemas(),
+      getTables,
+      getMetadata: async () => ({ tables: await getTables() }),
+    }
+  }
+}
+
 function openPostgres(url: string, options: DatabaseOptions): Kysely<DB> {
   const timeout = options.timeoutMs ?? 5000
   const pool = new pg.Pool({
@@ -94,5 +122,5 @@ function openPostgres(url: string, options: DatabaseOptions): Kysely<DB> {
   // is dropped on release; the pool opens a fresh one for the next query.
   pool.on('error', () => {})
   pool.on('connect', (client) => client.on('error', () => {}))
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  return new Kysely<DB>({ dialect: new OwnSchemaPostgresDialect({ pool }) })
 }

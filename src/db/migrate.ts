@@ -14,10 +14,11 @@ import {
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[]> {
   let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>
   try {
+    const schema = await currentSchema(db)
     const migrator = new Migrator({
       db,
       provider: { getMigrations: async () => migrations },
-      migrationTableSchema: await currentSchema(db),
+      migrationTableSchema: schema,
     })
     outcome = await migrator.migrateToLatest()
   } catch (err) {

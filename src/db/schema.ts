@@ -55,9 +55,19 @@ export interface PostsTable {
   updated_at: Timestamp
 }
 
+export interface PasswordResetTokensTable {
+  /** one live token per user; a new one replaces it */
+  user_id: string
+  /** SHA-256 of the token; the token itself is never stored */
+  token_hash: string
+  created_at: Timestamp
+  expires_at: Timestamp
+}
+
 export interface DB {
   users: UsersTable
   sessions: SessionsTable
   refresh_tokens: RefreshTokensTable
   posts: PostsTable
+  password_reset_tokens: PasswordResetTokensTable
 }

@@ -40,6 +40,29 @@ export function createRefreshTokensRepo(db: Kysely<DB>) {
         }
       )
     },
+
+    /**
+     * Marks a token spent, only if nobody did first: one conditional UPDATE,
+     * so of two concurrent rotations exactly one sees `true` on either dialect.
+     */
+    async markUsed(tokenHash: string, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('refresh_tokens')
+        .set({ used_at: iso(now) })
+        .where('token_hash', '=', tokenHash)
+        .where('used_at', 'is', null)
+        .executeTakeFirst()
+      return r.numUpdatedRows > 0n
+    },
+
+    /** Deletes tokens past their own expiry; returns how many went. */
+    async deleteExpired(now: Date): Promise<number> {
+      const r = await db
+        .deleteFrom('refresh_tokens')
+        .where('expires_at', '<=', iso(now))
+        .executeTakeFirst()
+      return Number(r.numDeletedRows)
+    },
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely'
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely'
 import type { DB, SessionsTable } from '../db/schema.js'
 import { prepareQuery } from './prepared.js'
 import { iso, toDate } from './row.js'
@@ -103,6 +103,60 @@ export function createSessionsRepo(db: Kysely<DB>) {
         .where('revoked_at', 'is', null)
       if (keepId !== undefined) q = q.where('id', '!=', keepId)
       await q.execute()
+    },
+
+    /** Records a refresh: last use and the new idle limit, unless the session was revoked. */
+    async touch(id: string, now: Date, expiresAt: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('sessions')
+        .set({ last_used_at: iso(now), expires_at: iso(expiresAt) })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      return r.numUpdatedRows > 0n
+    },
+
+    /** A user's sessions that are neither revoked nor expired, most recently used first. */
+    async listLive(userId: string, now: Date): Promise<Session[]> {
+      const rows = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', iso(now))
+        .where('max_expires_at', '>', iso(now))
+        .orderBy('last_used_at', 'desc')
+        .orderBy('id')
+        .execute()
+      return rows.map(toSession)
+    },
+
+    /** Revokes one live session if it belongs to `userId`; false when there is none such. */
+    async revokeForUser(id: string, userId: string, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('sessions')
+        .set({ revoked_at: iso(now) })
+        .where('id', '=', id)
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', iso(now))
+        .executeTakeFirst()
+      return r.numUpdatedRows > 0n
+    },
+
+    /**
+     * Deletes revoked and expired sessions with their refresh tokens (explicitly,
+     * not by cascade alone). `expires_at` never passes `max_expires_at`, so it covers both limits.
+     */
+    async deleteDead(now: Date): Promise<number> {
+      const dead = (eb: ExpressionBuilder<DB, 'sessions'>) =>
+        eb.or([eb('revoked_at', 'is not', null), eb('expires_at', '<=', iso(now))])
+      await db
+        .deleteFrom('refresh_tokens')
+        .where('session_id', 'in', db.selectFrom('sessions').select('id').where(dead))
+        .execute()
+      const r = await db.deleteFrom('sessions').where(dead).executeTakeFirst()
+      return Number(r.numDeletedRows)
     },
   }
 }

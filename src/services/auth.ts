@@ -5,7 +5,9 @@ import type { RefreshTokensRepo } from '../repos/refresh-tokens.js'
 import type { SessionsRepo } from '../repos/sessions.js'
 import type { User, UsersRepo } from '../repos/users.js'
 import type { Clock } from './clock.js'
+import { createFailureFloor, type FailureFloor } from './failure-floor.js'
 import type { PasswordHasher } from './passwords.js'
+import type { Throttle } from './throttle.js'
 import type { TokenService } from './tokens.js'
 
 /** Who is asking, as the HTTP layer (or CLI) saw it. */
@@ -41,13 +43,37 @@ export interface AuthServiceDeps {
   clock: Clock
   hasher: PasswordHasher
   tokens: TokenService
+  throttle: Throttle
   users: UsersRepo
   sessions: SessionsRepo
   refreshTokens: RefreshTokensRepo
+  failureFloor?: FailureFloor
 }
 
 export function createAuthService(deps: AuthServiceDeps) {
-  const { config, clock, hasher, tokens, users, sessions, refreshTokens } = deps
+  const { config, clock, hasher, tokens, throttle, users, sessions, refreshTokens } = deps
+
+  const failureFloor = deps.failureFloor ?? createFailureFloor()
+
+  /**
+   * The user whose password this is; INVALID_CREDENTIALS otherwise. An unknown
+   * account verifies a dummy hash, and every failure lasts at least as long as
+   * the slowest recent verification (see failure-floor.ts), so neither the
+   * account's existence nor its hash format shows in the timing.
+   */
+  async function checkPassword(login: string, password: string) {
+    const startedAt = failureFloor.now()
+    const user = await users.findByLogin(login)
+    const result = user
+      ? await hasher.verify(user.hashed_password, password)
+      : await hasher.verifyDummy(password).then(() => ({ ok: false, needsRehash: false }))
+    const took = failureFloor.record(startedAt)
+    if (!user || !result.ok) {
+      await failureFloor.pad(took)
+      throw new KeygateError('INVALID_CREDENTIALS')
+    }
+    return { user, needsRehash: result.needsRehash }
+  }
 
   async function issuePair(
     user: User,
@@ -79,16 +105,13 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     /**
      * Password login. Unknown account and wrong password fail identically and
-     * take the same time: an unknown account still pays for one verification.
+     * take the same time: an unknown account still pays for one verification,
+     * and both are throttled alike, per normalized login (SPEC §4).
      */
     async login(login: string, password: string, ctx: ClientContext): Promise<TokenPair> {
-      const user = await users.findByLogin(login)
-      if (!user) {
-        await hasher.verifyDummy(password)
-        throw new KeygateError('INVALID_CREDENTIALS')
-      }
-      const { ok, needsRehash } = await hasher.verify(user.hashed_password, password)
-      if (!ok) throw new KeygateError('INVALID_CREDENTIALS')
+      const { user, needsRehash } = await throttle.login(login, ctx.ip, () =>
+        checkPassword(login, password),
+      )
       // Only after a correct password, so "inactive" reveals nothing to a guesser.
       if (!user.is_active) throw new KeygateError('INACTIVE_USER')
       if (needsRehash) {

@@ -11,7 +11,6 @@ import { Worker } from 'node:worker_threads'
 export interface HashPool {
   argon2Hash(password: string, options: object): Promise<string>
   argon2Verify(storedHash: string, password: string): Promise<boolean>
-  bcryptVerify(password: Uint8Array, storedHash: string): Promise<boolean>
   close(): Promise<void>
 }
 
@@ -22,7 +21,6 @@ export const HASH_THREAD_NICE = 10
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const argon2 = require(workerData.argon2)
-const bcrypt = require(workerData.bcrypt)
 try {
   const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop())
   require('node:os').setPriority(tid, workerData.nice)
@@ -30,7 +28,6 @@ try {
 const ops = {
   argon2Hash: (password, options) => argon2.hashSync(password, options),
   argon2Verify: (hash, password) => argon2.verifySync(hash, password),
-  bcryptVerify: (password, hash) => bcrypt.verifySync(password, hash),
 }
 parentPort.on('message', ({ op, args }) => {
   try {
@@ -52,7 +49,6 @@ export function createHashPool(size: number, nice = HASH_THREAD_NICE): HashPool 
   const require = createRequire(import.meta.url)
   const workerData = {
     argon2: require.resolve('@node-rs/argon2'),
-    bcrypt: require.resolve('@node-rs/bcrypt'),
     nice,
   }
   const idle: Worker[] = []
@@ -102,7 +98,6 @@ export function createHashPool(size: number, nice = HASH_THREAD_NICE): HashPool 
   return {
     argon2Hash: (password, options) => run('argon2Hash', [password, options]),
     argon2Verify: (storedHash, password) => run('argon2Verify', [storedHash, password]),
-    bcryptVerify: (password, storedHash) => run('bcryptVerify', [password, storedHash]),
     async close() {
       closed = true
       for (const job of queue.splice(0)) job.reject(new Error('hash pool closed'))

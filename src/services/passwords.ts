@@ -1,6 +1,8 @@
-import { parseOptions } from '@node-rs/argon2'
+import { hash as argon2Hash, parseOptions } from '@node-rs/argon2'
 import type { Argon2Params } from '../config.js'
 import { createHashPool } from './hash-pool.js'
+import { legacyFormatOf } from './legacy-hashes.js'
+import { createLimiter } from './limiter.js'
 
 export interface VerifyResult {
   ok: boolean
@@ -21,16 +23,29 @@ export interface PasswordHasher {
 
 // @node-rs/argon2's Algorithm is a const enum, which verbatimModuleSyntax cannot import.
 const ARGON2ID = 2
-const BCRYPT = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/
+// PHC strings as argon2-cffi (passlib) and @node-rs/argon2 write them; `v=` is absent in 1.0 hashes.
+const ARGON2 =
+  /^\$argon2(?:id|i|d)\$(?:v=(?:16|19)\$)?m=(\d{1,7}),t=(\d{1,3}),p=(\d{1,2})\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{16,}$/
+
+/** Within the bounds config accepts for our own hashes, so an import cannot smuggle in a 1 TiB cost. */
+function isArgon2(hash: string): boolean {
+  const m = ARGON2.exec(hash)
+  if (!m) return false
+  const [memory, time, lanes] = [Number(m[1]), Number(m[2]), Number(m[3])]
+  return memory >= 8 * lanes && memory <= 4 * 1024 * 1024 && time >= 1 && time <= 100 && lanes >= 1
+}
 
 export function createPasswordHasher(params: Argon2Params, concurrency: number): PasswordHasher {
+  // Argon2id, the hot path, runs on the low-priority hashing threads (hash-pool.ts);
+  // legacy formats, verified once per imported account, on the libuv pool.
   const pool = createHashPool(concurrency)
+  const limit = createLimiter(concurrency)
   const options = { algorithm: ARGON2ID, ...params }
 
-  // Hashed once, lazily, with the configured parameters, so an unknown account
-  // costs what a known one does and timing does not reveal which emails exist.
-  let dummy: Promise<string> | undefined
-  const dummyHash = () => (dummy ??= pool.argon2Hash('keygate-dummy-password', options))
+  // Hashed once, at start and with the configured parameters, so an unknown
+  // account costs what a known one does (also the first one after a restart).
+  const dummy = argon2Hash('keygate-dummy-password', options)
+  dummy.catch(() => {}) // surfaced by verifyDummy, not as an unhandled rejection
 
   const weakerThanConfigured = (storedHash: string): boolean => {
     const p = parseOptions(storedHash)
@@ -40,15 +55,14 @@ export function createPasswordHasher(params: Argon2Params, concurrency: number):
   }
 
   async function verify(storedHash: string, password: string): Promise<VerifyResult> {
-    if (storedHash.startsWith('$argon2')) {
+    if (isArgon2(storedHash)) {
       const ok = await pool.argon2Verify(storedHash, password).catch(() => false)
       return { ok, needsRehash: ok && weakerThanConfigured(storedHash) }
     }
-    if (BCRYPT.test(storedHash)) {
-      // passlib's bcrypt checked only the first 72 UTF-8 bytes; so must we, to
-      // accept the old password. The re-hash that follows covers all of it.
-      const bytes = Buffer.from(password, 'utf8').subarray(0, 72)
-      const ok = await pool.bcryptVerify(bytes, storedHash).catch(() => false)
+    // Formats imported from passlib apps are always replaced after a correct password.
+    const legacy = legacyFormatOf(storedHash)
+    if (legacy) {
+      const ok = await limit(() => legacy.verify(storedHash, password)).catch(() => false)
       return { ok, needsRehash: ok }
     }
     return { ok: false, needsRehash: false }
@@ -58,10 +72,10 @@ export function createPasswordHasher(params: Argon2Params, concurrency: number):
     hash: (password) => pool.argon2Hash(password, options),
     verify,
     async verifyDummy(password) {
-      const h = await dummyHash()
+      const h = await dummy
       await pool.argon2Verify(h, password).catch(() => false)
     },
-    isSupportedHash: (h) => h.startsWith('$argon2') || BCRYPT.test(h),
+    isSupportedHash: (h) => isArgon2(h) || legacyFormatOf(h) !== undefined,
     close: () => pool.close(),
   }
 }

@@ -58,10 +58,12 @@ export function createTokenService(opts: TokenServiceOptions) {
     try {
       ;({ payload } = await jwtVerify(
         token,
-        (header) => {
+        async (header) => {
           if (FORBIDDEN_HEADERS.some((h) => h in header)) {
             throw new joseErrors.JWSInvalid('embedded keys are not accepted')
           }
+          // An unknown kid may be a key rotated in since the file was last read.
+          if (!keys.verificationKey(header.kid)) await keys.sync()
           const key = keys.verificationKey(header.kid)
           if (!key) throw new joseErrors.JWKSNoMatchingKey()
           return key
@@ -88,8 +90,10 @@ export function createTokenService(opts: TokenServiceOptions) {
     /** Signs an RFC 9068 access token (`typ: at+jwt`). */
     async issueAccess(claims: { sub: string; sid: string; clientId: string }): Promise<string> {
       const iat = Math.floor(clock.now().getTime() / 1000)
+      await keys.sync()
+      const current = keys.current
       const header: JWTHeaderParameters = { alg: keys.alg, typ: 'at+jwt' }
-      if (keys.current.kid) header.kid = keys.current.kid
+      if (current.kid) header.kid = current.kid
       return new SignJWT({ sid: claims.sid, client_id: claims.clientId })
         .setProtectedHeader(header)
         .setSubject(claims.sub)
@@ -98,7 +102,7 @@ export function createTokenService(opts: TokenServiceOptions) {
         .setIssuedAt(iat)
         .setExpirationTime(iat + accessTtlSeconds)
         .setJti(randomUUID())
-        .sign(keys.current.key)
+        .sign(current.key)
     },
 
     /**

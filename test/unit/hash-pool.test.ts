@@ -33,14 +33,6 @@ describe('hash pool', () => {
     await expect(pool(1).argon2Verify('$argon2id$broken', 'a')).rejects.toThrow()
   })
 
-  it('verifies bcrypt hashes from bytes', async () => {
-    const { hashSync: bcryptHash } = await import('@node-rs/bcrypt')
-    const h = bcryptHash('secret', 4)
-    const p = pool(1)
-    expect(await p.bcryptVerify(Buffer.from('secret'), h)).toBe(true)
-    expect(await p.bcryptVerify(Buffer.from('Secret'), h)).toBe(false)
-  })
-
   it.runIf(process.platform === 'linux')(
     'runs at most `size` threads, each at nice 10',
     async () => {

@@ -2,10 +2,14 @@ import type { Migration } from 'kysely'
 import * as m0001 from './0001_users.js'
 import * as m0002 from './0002_sessions.js'
 import * as m0003 from './0003_posts.js'
+import * as m0004 from './0004_refresh_token_expiry.js'
+import * as m0005 from './0005_password_reset_tokens.js'
 
 /** Every migration, in order. Listed, not scanned, so tsx, dist/ and bundles agree. */
 export const migrations: Record<string, Migration> = {
   '0001_users': m0001,
   '0002_sessions': m0002,
   '0003_posts': m0003,
+  '0004_refresh_token_expiry': m0004,
+  '0005_password_reset_tokens': m0005,
 }

@@ -15,7 +15,7 @@ export default fp(async function authPlugin(app: FastifyInstance) {
 })
 
 /** The token of an `Authorization: Bearer …` header (scheme matched case-insensitively). */
-function bearerToken(request: FastifyRequest): string {
+export function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization
   const match = header ? /^bearer(?:\s+(.*))?$/is.exec(header.trim()) : null
   // RFC 6750 §3.1: no credentials at all is a plain challenge, without an error code.

@@ -57,6 +57,15 @@ function sendKeygateError(request: FastifyRequest, reply: FastifyReply, err: Key
   return send(reply, err.statusCode, { detail: err.detail }, err.headers)
 }
 
+/**
+ * Fastify's router answers a bad URL encoding (400) or an over-long path
+ * parameter (414) before any hook runs; this keeps those in the `{detail}` shape.
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 400
+  return send(reply, status, { detail: statusText(status) })
+}
+
 const issuesBody = (issues: ValidationIssue[]) => ({ detail: issues })
 
 export default fp(async function errorsPlugin(app: FastifyInstance) {

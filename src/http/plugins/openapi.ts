@@ -43,7 +43,12 @@ export default fp(async function openapiPlugin(app: FastifyInstance) {
     },
     // Swagger UI's own CSP, minus the upgrade that would break http:// deployments.
     staticCSP: true,
-    transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+    // Swagger UI's React components set style attributes, which need 'unsafe-inline'
+    // for styles (scripts stay 'self' only).
+    transformStaticCSP: (header) =>
+      header
+        .replace(/\s*upgrade-insecure-requests;?/, '')
+        .replace(/style-src [^;]*;/, "style-src 'self' 'unsafe-inline';"),
   })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 })

@@ -13,17 +13,18 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
   app.post(
     '/signup',
     {
+      config: { rateLimited: true },
       schema: {
         tags,
         summary: 'Create an account',
         description:
           'Answers 409 when the email or username is taken: a deliberate exception to enumeration safety, as in the FastAPI tutorials; signup is throttled.',
         body: signupIn(deps.config.passwordMinLength),
-        response: { 201: UserOut, 409: ErrorOut, 422: ValidationErrorOut },
+        response: { 201: UserOut, 409: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut },
       },
     },
     async (request, reply) => {
-      const user = await users.signup(request.body)
+      const user = await users.signup(request.body, {}, clientContext(request))
       reply.code(201).header('Location', `/api/v1/users/${user.id}`)
       return toUserOut(user)
     },
@@ -32,7 +33,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
   app.post(
     '/token',
     {
-      config: { oauth: true },
+      config: { oauth: true, rateLimited: true },
       onRequest: noStore,
       schema: {
         tags,
@@ -46,6 +47,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
           400: OAuthErrorOut,
           403: OAuthErrorOut,
           422: ValidationErrorOut,
+          429: ErrorOut,
         },
       },
     },
@@ -55,13 +57,20 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
   app.post(
     '/login',
     {
+      config: { rateLimited: true },
       onRequest: noStore,
       schema: {
         tags,
         summary: "Log in with JSON (or a form): the tutorials' login",
         consumes: ['application/json', 'application/x-www-form-urlencoded'],
         body: LoginIn,
-        response: { 200: TokenOut, 401: ErrorOut, 403: ErrorOut, 422: ValidationErrorOut },
+        response: {
+          200: TokenOut,
+          401: ErrorOut,
+          403: ErrorOut,
+          422: ValidationErrorOut,
+          429: ErrorOut,
+        },
       },
     },
     async (request) => oauth.login(request.body, clientContext(request)),

@@ -5,7 +5,8 @@ export const IdParams = Type.Object({ id: Uuid })
 
 export const PageQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  // Bounded so a huge offset is a 422, not an out-of-range integer in SQL (a 500).
+  offset: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 }),
 })
 
 export const Page = <T extends TSchema>(item: T) =>

@@ -7,6 +7,25 @@ export const Email = Type.String({ format: 'email', maxLength: 320 })
 export const Username = Type.String({ minLength: 3, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$' })
 export const newPassword = (minLength: number) => Type.String({ minLength, maxLength: 1024 })
 
+/** A password being checked, not chosen: only bounded (older passwords may be short). */
+export const CurrentPassword = Type.String({ minLength: 1, maxLength: 4096 })
+
+export const ProfilePatchIn = Type.Object({
+  email: Type.Optional(Email),
+  username: Type.Optional(Type.Union([Username, Type.Null()])),
+  current_password: Type.Optional(CurrentPassword),
+})
+
+export const passwordChangeIn = (minLength: number) =>
+  Type.Object({ current_password: CurrentPassword, new_password: newPassword(minLength) })
+
+export const DeleteMeIn = Type.Object({ password: CurrentPassword })
+
+export const AdminUserPatchIn = Type.Object({
+  is_active: Type.Optional(Type.Boolean()),
+  is_superuser: Type.Optional(Type.Boolean()),
+})
+
 export const UserOut = Type.Object({
   id: Uuid,
   email: Type.String(),

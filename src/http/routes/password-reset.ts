@@ -1,0 +1,55 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Deps } from '../../deps.js'
+import { Empty, ErrorOut, ValidationErrorOut } from '../schemas/common.js'
+import {
+  RESET_REQUESTED,
+  ResetRequestIn,
+  ResetRequestOut,
+  resetConfirmIn,
+} from '../schemas/password-reset.js'
+
+const tags = ['auth']
+
+export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (
+  app,
+  { deps },
+) => {
+  const { passwordReset } = deps.services
+
+  app.post(
+    '/request',
+    {
+      config: { rateLimited: true },
+      schema: {
+        tags,
+        summary: 'Ask for a password reset link by mail',
+        description:
+          'Always 202 with the same body, whether or not the email has an account. The link is mailed when SMTP is configured; otherwise an operator prints one with `keygate reset-link EMAIL`.',
+        body: ResetRequestIn,
+        response: { 202: ResetRequestOut, 422: ValidationErrorOut },
+      },
+    },
+    async (request, reply) => {
+      passwordReset.request(request.body.email, request.log)
+      return reply.code(202).send({ detail: RESET_REQUESTED })
+    },
+  )
+
+  app.post(
+    '/confirm',
+    {
+      config: { rateLimited: true },
+      schema: {
+        tags,
+        summary: 'Set a new password with a reset token',
+        description: 'The token works once. Every session of the account is signed out.',
+        body: resetConfirmIn(deps.config.passwordMinLength),
+        response: { 204: Empty, 400: ErrorOut, 422: ValidationErrorOut },
+      },
+    },
+    async (request, reply) => {
+      await passwordReset.confirm(request.body.token, request.body.new_password)
+      return reply.code(204).send(null)
+    },
+  )
+}

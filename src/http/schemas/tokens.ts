@@ -1,0 +1,59 @@
+import { type Static, Type } from 'typebox'
+import type { Session } from '../../repos/sessions.js'
+import { Uuid } from './common.js'
+
+const OpaqueToken = Type.String({ maxLength: 4096 })
+
+export const RefreshIn = Type.Object({
+  refresh_token: Type.String({ minLength: 1, maxLength: 512 }),
+})
+
+export const LogoutIn = Type.Optional(
+  Type.Object({
+    all: Type.Optional(Type.Boolean({ description: 'end every session of the user' })),
+  }),
+)
+
+/** RFC 7009 §2.1 / RFC 7662 §2.1 form; `token` is checked by the service (400, not 422). */
+export const TokenFormIn = Type.Object({
+  token: Type.Optional(OpaqueToken),
+  token_type_hint: Type.Optional(Type.String({ maxLength: 64 })),
+  client_id: Type.Optional(Type.String({ maxLength: 255 })),
+  client_secret: Type.Optional(Type.String({ maxLength: 1024 })),
+})
+
+export const IntrospectionOut = Type.Object({
+  active: Type.Boolean(),
+  sub: Type.Optional(Type.String()),
+  sid: Type.Optional(Type.String()),
+  client_id: Type.Optional(Type.String()),
+  exp: Type.Optional(Type.Integer()),
+  iat: Type.Optional(Type.Integer()),
+  iss: Type.Optional(Type.String()),
+  aud: Type.Optional(Type.String()),
+  scope: Type.Optional(Type.String()),
+  token_type: Type.Optional(Type.String()),
+  jti: Type.Optional(Type.String()),
+  username: Type.Optional(Type.String()),
+})
+
+export const SessionOut = Type.Object({
+  id: Uuid,
+  created_at: Type.String({ format: 'date-time' }),
+  last_used_at: Type.String({ format: 'date-time' }),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  current: Type.Boolean(),
+})
+export type SessionOut = Static<typeof SessionOut>
+
+export function toSessionOut(s: Session & { current: boolean }): SessionOut {
+  return {
+    id: s.id,
+    created_at: s.created_at.toISOString(),
+    last_used_at: s.last_used_at.toISOString(),
+    user_agent: s.user_agent,
+    ip: s.ip,
+    current: s.current,
+  }
+}

@@ -1,0 +1,30 @@
+import type { Kysely } from 'kysely'
+import type { DB } from '../db/schema.js'
+import { createPasswordResetsRepo } from './password-resets.js'
+import { createSessionsRepo } from './sessions.js'
+import { createUsersRepo } from './users.js'
+
+/** The repositories bound to one open transaction. */
+export interface TxRepos {
+  users: ReturnType<typeof createUsersRepo>
+  sessions: ReturnType<typeof createSessionsRepo>
+  passwordResets: ReturnType<typeof createPasswordResetsRepo>
+}
+
+export type Transact = <T>(work: (repos: TxRepos) => Promise<T>) => Promise<T>
+
+/**
+ * Runs `work` in one transaction: committed when it resolves, rolled back when
+ * it throws. Inside, use only the repos handed in (SQLite has one connection,
+ * so a query on the outer handle would wait for this transaction forever).
+ */
+export function createTransact(db: Kysely<DB>): Transact {
+  return (work) =>
+    db.transaction().execute((trx) =>
+      work({
+        users: createUsersRepo(trx),
+        sessions: createSessionsRepo(trx),
+        passwordResets: createPasswordResetsRepo(trx),
+      }),
+    )
+}

@@ -1,0 +1,48 @@
+import nodemailer from 'nodemailer'
+import MimeNode from 'nodemailer/lib/mime-node'
+
+export interface Mail {
+  to: string
+  subject: string
+  text: string
+}
+
+export interface Mailer {
+  send(mail: Mail): Promise<void>
+  close(): void
+}
+
+/**
+ * The message as 7bit text. Left to itself nodemailer quoted-printable-encodes
+ * any body with a line over 76 characters, which a reset link always is, and
+ * QP turns `token=` into `token=3D` and breaks the link across lines for any
+ * reader that does not decode it. RFC 5322 allows lines up to 998.
+ */
+function compose(from: string, mail: Mail) {
+  const node = new MimeNode('text/plain; charset=utf-8')
+  node.setHeader({ From: from, To: mail.to, Subject: mail.subject })
+  const body = mail.text.replace(/\r?\n/g, '\r\n')
+  const encoding = /^[\x20-\x7e\r\n\t]*$/.test(body) ? '7bit' : '8bit'
+  return {
+    envelope: node.getEnvelope(),
+    raw: `${node.buildHeaders()}\r\nContent-Transfer-Encoding: ${encoding}\r\n\r\n${body}`,
+  }
+}
+
+/** An SMTP mailer for SMTP_URL (`smtp://user:pass@host:port`, or `smtps://`), or none. */
+export function createMailer(smtpUrl: string | undefined, from: string): Mailer | undefined {
+  if (smtpUrl === undefined) return undefined
+  const transport = nodemailer.createTransport({
+    url: smtpUrl,
+    // Bounded, so a dead mail server cannot hold a shutdown for minutes.
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  })
+  return {
+    async send(mail) {
+      await transport.sendMail(compose(from, mail))
+    },
+    close: () => transport.close(),
+  }
+}

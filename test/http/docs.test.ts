@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest'
+import { buildTestApp } from '../helpers/app.js'
+
+type Operation = { tags?: string[]; security?: unknown[] }
+
+describe('OpenAPI document', () => {
+  it('is OpenAPI 3.1 with the tags and the OAuth2 password scheme Swagger UI needs', async () => {
+    const { app } = await buildTestApp()
+    const res = await app.inject({ method: 'GET', url: '/openapi.json' })
+    expect(res.statusCode).toBe(200)
+    expect(String(res.headers['content-type'])).toMatch(/^application\/json/)
+    const doc = res.json()
+    expect(doc.openapi).toMatch(/^3\.1\.\d+$/)
+    const tags = doc.tags.map((t: { name: string }) => t.name)
+    for (const tag of ['auth', 'users', 'posts', 'health']) expect(tags).toContain(tag)
+    const schemes = Object.values(doc.components.securitySchemes) as {
+      type: string
+      flows: { password: { tokenUrl: string; scopes: object } }
+    }[]
+    const oauth = schemes.find((s) => s.type === 'oauth2')
+    expect(oauth?.flows.password.tokenUrl).toBe('/api/v1/auth/token')
+    expect(oauth?.flows.password.scopes).toEqual({})
+    // An absolute server URL turns a visit through another host name into a CORS failure.
+    for (const server of doc.servers ?? []) expect(server.url).not.toMatch(/^[a-z]+:\/\//i)
+  })
+
+  it('declares security exactly on the protected operations', async () => {
+    const { app } = await buildTestApp()
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json()
+    const ops = (path: string) => doc.paths[path] as Record<string, Operation>
+    const protectedOps: [string, string][] = [
+      ['/api/v1/users/me', 'get'],
+      ['/api/v1/posts/', 'post'],
+      ['/api/v1/posts/{id}', 'patch'],
+      ['/api/v1/posts/{id}', 'delete'],
+    ]
+    const publicOps: [string, string][] = [
+      ['/api/v1/auth/signup', 'post'],
+      ['/api/v1/auth/token', 'post'],
+      ['/api/v1/auth/login', 'post'],
+      ['/api/v1/posts/', 'get'],
+      ['/api/v1/posts/{id}', 'get'],
+      ['/healthz', 'get'],
+      ['/readyz', 'get'],
+    ]
+    for (const [path, method] of protectedOps) {
+      const op = ops(path)?.[method]
+      expect(op, `${method} ${path}`).toBeDefined()
+      expect(op?.security, `${method} ${path}`).toEqual([{ OAuth2PasswordBearer: [] }])
+    }
+    for (const [path, method] of publicOps) {
+      const op = ops(path)?.[method]
+      expect(op, `${method} ${path}`).toBeDefined()
+      expect(op?.security, `${method} ${path}`).toBeUndefined()
+    }
+    expect(doc.security).toBeUndefined()
+    for (const [path, methods] of Object.entries(
+      doc.paths as Record<string, Record<string, Operation>>,
+    )) {
+      for (const [method, op] of Object.entries(methods)) {
+        expect(op.tags?.length, `${method} ${path} has a tag`).toBeGreaterThan(0)
+      }
+    }
+    const token = ops('/api/v1/auth/token').post as { requestBody: { content: object } }
+    expect(Object.keys(token.requestBody.content)).toContain('application/x-www-form-urlencoded')
+  })
+})
+
+describe('Swagger UI', () => {
+  it('serves HTML and its own assets, no CDN', async () => {
+    const { app } = await buildTestApp()
+    let res = await app.inject({ method: 'GET', url: '/docs' })
+    if (res.statusCode >= 300 && res.statusCode < 400) {
+      res = await app.inject({ method: 'GET', url: String(res.headers.location) })
+    }
+    expect(res.statusCode).toBe(200)
+    expect(String(res.headers['content-type'])).toMatch(/^text\/html/)
+    expect(res.body).not.toMatch(/https?:\/\/(?!localhost)[^"' ]*\.(js|css)/)
+    expect(res.body).not.toMatch(/unpkg|jsdelivr|cdnjs/)
+    const assets = [...res.body.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((m) => m[1]!)
+    expect(assets.length).toBeGreaterThan(0)
+    for (const asset of assets) {
+      const url = asset.startsWith('/') ? asset : `/docs/${asset.replace(/^\.\//, '')}`
+      const a = await app.inject({ method: 'GET', url })
+      expect(a.statusCode, url).toBe(200)
+      expect(a.body.length, url).toBeGreaterThan(100)
+    }
+    const init = await app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' })
+    expect(init.statusCode).toBe(200)
+  })
+})
+
+describe('health', () => {
+  it('/healthz and /readyz answer 200; /readyz 503 once the database is gone', async () => {
+    const { app, database } = await buildTestApp()
+    const live = await app.inject({ method: 'GET', url: '/healthz' })
+    expect(live.statusCode).toBe(200)
+    expect(live.json()).toEqual({ status: 'ok' })
+    const ready = await app.inject({ method: 'GET', url: '/readyz' })
+    expect(ready.statusCode).toBe(200)
+    await database.close()
+    const down = await app.inject({ method: 'GET', url: '/readyz' })
+    expect(down.statusCode).toBe(503)
+    expect(down.json().detail).toBeTypeOf('string')
+    expect(down.body).not.toMatch(/sql|destroyed|pool|Error/i)
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200)
+  })
+})

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest'
+import { createFailureFloor } from '../../src/services/failure-floor.js'
+
+function fakeTime() {
+  let t = 0
+  const waits: number[] = []
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms
+    },
+    waits,
+    wait: async (ms: number) => {
+      waits.push(ms)
+    },
+  }
+}
+
+describe('failure floor', () => {
+  it('pads a fast failure up to the slowest recent verification', async () => {
+    const time = fakeTime()
+    const floor = createFailureFloor({ now: time.now, wait: time.wait })
+    let start = time.now()
+    time.advance(200) // a bcrypt-12 check
+    floor.record(start)
+    start = time.now()
+    time.advance(40) // a dummy Argon2id check
+    await floor.pad(floor.record(start))
+    expect(time.waits).toEqual([160])
+  })
+
+  it('never pads past the cap, and forgets samples outside the window', async () => {
+    const time = fakeTime()
+    const floor = createFailureFloor({ now: time.now, wait: time.wait, capMs: 500, window: 2 })
+    let start = time.now()
+    time.advance(5000)
+    floor.record(start)
+    await floor.pad(10)
+    expect(time.waits).toEqual([490])
+    for (const ms of [30, 30]) {
+      start = time.now()
+      time.advance(ms)
+      floor.record(start)
+    }
+    await floor.pad(30)
+    expect(time.waits).toEqual([490]) // the 5 s sample has left the window
+  })
+})
