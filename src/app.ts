@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import formats from 'ajv-formats'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
 import type { Config } from './config.js'
 import { createDeps, type Deps, type DepsOverrides } from './deps.js'
 import authPlugin from './http/plugins/auth.js'
@@ -96,7 +96,7 @@ export async function buildApp(
     return503OnClosing: true,
     frameworkErrors,
     // Replaced by the hooks below: one info line per request instead of two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 30_000,
     // An X-Request-ID from the caller is kept when it is a sane token, else one is made.
     requestIdHeader: false,
