@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
 import {
@@ -9,7 +10,6 @@ import {
   sql,
   type TableMetadata,
 } from 'kysely'
-import pg from 'pg'
 import type { DB } from './schema.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -105,8 +105,10 @@ class OwnSchemaPostgresDialect extends PostgresDialect {
   }
 }
 
+// Loaded only when the configuration uses it: idle memory stays low (bench/README.md).
 function openPostgres(url: string, options: DatabaseOptions): Kysely<DB> {
   const timeout = options.timeoutMs ?? 5000
+  const pg = createRequire(import.meta.url)('pg') as typeof import('pg')
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,

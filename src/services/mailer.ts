@@ -1,5 +1,7 @@
-import nodemailer from 'nodemailer'
-import MimeNode from 'nodemailer/lib/mime-node'
+import { createRequire } from 'node:module'
+
+// nodemailer is loaded only with SMTP_URL set: idle memory stays low without it.
+const load = createRequire(import.meta.url)
 
 export interface Mail {
   to: string
@@ -19,6 +21,8 @@ export interface Mailer {
  * reader that does not decode it. RFC 5322 allows lines up to 998.
  */
 function compose(from: string, mail: Mail) {
+  const MimeNode = (load('nodemailer/lib/mime-node') as typeof import('nodemailer/lib/mime-node'))
+    .default
   const node = new MimeNode('text/plain; charset=utf-8')
   node.setHeader({ From: from, To: mail.to, Subject: mail.subject })
   const body = mail.text.replace(/\r?\n/g, '\r\n')
@@ -32,6 +36,7 @@ function compose(from: string, mail: Mail) {
 /** An SMTP mailer for SMTP_URL (`smtp://user:pass@host:port`, or `smtps://`), or none. */
 export function createMailer(smtpUrl: string | undefined, from: string): Mailer | undefined {
   if (smtpUrl === undefined) return undefined
+  const nodemailer = load('nodemailer') as typeof import('nodemailer')
   const transport = nodemailer.createTransport({
     url: smtpUrl,
     // Bounded, so a dead mail server cannot hold a shutdown for minutes.

@@ -1,14 +1,18 @@
-import { dictionary } from '@zxcvbn-ts/language-common'
+import { createRequire } from 'node:module'
 import { PASSWORD_MESSAGES, ValidationError, type ValidationIssue } from '../errors.js'
 
 export const MAX_PASSWORD_LENGTH = 1024
 
 // NIST SP 800-63B-4 §3.1.1.2: new passwords are checked against a list of
 // commonly used ones. The list ships with the package (offline) and is loaded
-// once into a Set, so a lookup is one hash probe.
+// once into a Set on first use (not at start: idle memory), so a lookup is one hash probe.
 let common: ReadonlySet<string> | undefined
 function commonPasswords(): ReadonlySet<string> {
-  common ??= new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()))
+  if (common) return common
+  const { dictionary } = createRequire(import.meta.url)(
+    '@zxcvbn-ts/language-common',
+  ) as typeof import('@zxcvbn-ts/language-common')
+  common = new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()))
   return common
 }
 

@@ -1,4 +1,5 @@
-import { hash as argon2Hash, parseOptions } from '@node-rs/argon2'
+import { randomBytes } from 'node:crypto'
+import { parseOptions } from '@node-rs/argon2'
 import type { Argon2Params } from '../config.js'
 import { createHashPool } from './hash-pool.js'
 import { legacyFormatOf } from './legacy-hashes.js'
@@ -42,10 +43,11 @@ export function createPasswordHasher(params: Argon2Params, concurrency: number):
   const limit = createLimiter(concurrency)
   const options = { algorithm: ARGON2ID, ...params }
 
-  // Hashed once, at start and with the configured parameters, so an unknown
-  // account costs what a known one does (also the first one after a restart).
-  const dummy = argon2Hash('keygate-dummy-password', options)
-  dummy.catch(() => {}) // surfaced by verifyDummy, not as an unhandled rejection
+  // Unknown accounts verify against this, so they cost what a known one does.
+  // Verifying costs one Argon2id run with the parameters in the string, whatever
+  // salt and digest it holds, so random bytes serve and start-up hashes nothing.
+  const b64 = (n: number) => randomBytes(n).toString('base64').replace(/=+$/, '')
+  const dummy = `$argon2id$v=19$m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}$${b64(16)}$${b64(32)}`
 
   const weakerThanConfigured = (storedHash: string): boolean => {
     const p = parseOptions(storedHash)
@@ -72,8 +74,7 @@ export function createPasswordHasher(params: Argon2Params, concurrency: number):
     hash: (password) => pool.argon2Hash(password, options),
     verify,
     async verifyDummy(password) {
-      const h = await dummy
-      await pool.argon2Verify(h, password).catch(() => false)
+      await pool.argon2Verify(dummy, password).catch(() => false)
     },
     isSupportedHash: (h) => isArgon2(h) || legacyFormatOf(h) !== undefined,
     close: () => pool.close(),

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis'
+import { createRequire } from 'node:module'
 import type { RateLimitStore } from './rate-limit.js'
 
 // Each rule is one Lua script, so concurrent instances never race between a
@@ -43,6 +43,8 @@ type Script = (key: string, ...args: (string | number)[]) => Promise<number[]>
 /** Shared counters for several instances (REDIS_URL). Keys carry `prefix`. */
 export function createRedisStore(url: string, options: { prefix?: string } = {}): RateLimitStore {
   const prefix = options.prefix ?? 'keygate:rl:'
+  // Loaded only with REDIS_URL set: idle memory stays low without it.
+  const { Redis } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis')
   const redis = new Redis(url, {
     // Fail a command fast instead of queueing it for ever while Redis is away:
     // the throttle then answers 503 rather than hanging the login.
