@@ -13,15 +13,7 @@ export interface User {
   updated_at: Date
 }
 
-export interface NewUser {
-  id: string
-  email: string
-  username: string | null
-  hashed_password: string
-  is_active: boolean
-  is_superuser: boolean
-  created_at: Date
-}
+export type NewUser = Omit<User, 'updated_at'>
 
 export interface UserChanges {
   email?: string
@@ -196,16 +188,6 @@ export function createUsersRepo(db: Kysely<DB>) {
         .orderBy('id')
       const rows = await (postgres ? q.forUpdate() : q).execute()
       return rows.map((r) => r.id)
-    },
-
-    async countActiveSuperusers(): Promise<number> {
-      const row = await db
-        .selectFrom('users')
-        .select((eb) => eb.fn.countAll<string | number>().as('n'))
-        .where('is_superuser', '=', 1)
-        .where('is_active', '=', 1)
-        .executeTakeFirstOrThrow()
-      return Number(row.n)
     },
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
+import { createUsersRepo } from '../../src/repos/users.js'
 import passlibUsers from '../fixtures/passlib-users.json' with { type: 'json' }
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, form, randomEmail } from '../helpers/factories.js'
@@ -117,22 +118,15 @@ describe('enumeration by timing, imported hashes', () => {
     const { app, database } = await buildTestApp({ argon2: loadConfig({}).argon2 })
     // A cost-12 bcrypt hash as passlib wrote it: several times an Argon2id check.
     const fixture = passlibUsers.find((u) => u.hashed_password.startsWith('$2b$12$'))!
-    const now = new Date().toISOString()
-    await database.db
-      .insertInto('users')
-      .values({
-        id: randomUUID(),
-        email: fixture.email,
-        email_normalized: fixture.email.toLowerCase(),
-        username: null,
-        username_normalized: null,
-        hashed_password: fixture.hashed_password,
-        is_active: 1,
-        is_superuser: 0,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute()
+    await createUsersRepo(database.db).insert({
+      id: randomUUID(),
+      email: fixture.email,
+      username: null,
+      hashed_password: fixture.hashed_password,
+      is_active: true,
+      is_superuser: false,
+      created_at: new Date(),
+    })
     const time = async (login: string) => {
       const start = process.hrtime.bigint()
       const res = await token(app, login, 'not-the-password')
