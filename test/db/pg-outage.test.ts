@@ -83,7 +83,21 @@ describe.skipIf(testDialect !== 'postgres')('PostgreSQL outages', () => {
       },
       { timeout: 5000, interval: 20 },
     )
-    for (let i = 0; i < 3; i++) expect((await me()).statusCode).toBe(200)
+    // An idle pooled connection whose close the client has not read yet may still
+    // fail a request: that answer is a 503, never a 500, and the pool recovers by itself.
+    const after: number[] = []
+    for (let i = 0; i < 5; i++) after.push((await me()).statusCode)
+    const firstOk = after.indexOf(200)
+    expect(firstOk, `statuses after the cut: ${after}`).toBeGreaterThanOrEqual(0)
+    expect(firstOk, `statuses after the cut: ${after}`).toBeLessThanOrEqual(2)
+    expect(
+      after.slice(0, firstOk).every((s) => s === 503),
+      `${after}`,
+    ).toBe(true)
+    expect(
+      after.slice(firstOk).every((s) => s === 200),
+      `${after}`,
+    ).toBe(true)
   })
 
   it('never answers 500 when connections are terminated under concurrent load', async () => {
