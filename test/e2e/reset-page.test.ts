@@ -1,12 +1,9 @@
-import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import { chromium } from 'playwright-core'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { issueResetLink, tokenOf } from '../helpers/accounts.js'
 import { buildTestApp } from '../helpers/app.js'
+import { hasChromium, launchChromium } from '../helpers/browser.js'
 import { createUser, loginAs, strongPassword } from '../helpers/factories.js'
-
-const CHROMIUM = '/usr/bin/chromium'
 
 describe('the reset page a mailed link opens', () => {
   it('is a static page under a strict CSP that never contains the token', async () => {
@@ -23,18 +20,14 @@ describe('the reset page a mailed link opens', () => {
     expect(js.body).toContain("fetch('api/v1/auth/password-reset/confirm'")
   })
 
-  it.skipIf(!existsSync(CHROMIUM))('sets the password in a real browser', async () => {
+  it.skipIf(!hasChromium)('sets the password in a real browser', async () => {
     const t = await buildTestApp()
     const user = await createUser(t.app)
     const token = tokenOf((await issueResetLink(t, user.email))!)
     await t.app.listen({ port: 0, host: '127.0.0.1' })
     const { port } = t.app.server.address() as AddressInfo
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    })
-    onTestFinished(() => browser.close())
+    const browser = await launchChromium()
     const page = await browser.newPage()
     const problems: string[] = []
     page.on('pageerror', (e) => problems.push(e.message))

@@ -1,12 +1,8 @@
-import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { chromium } from 'playwright-core'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { buildTestApp } from '../helpers/app.js'
+import { CHROMIUM, hasChromium, launchChromium } from '../helpers/browser.js'
 import { createUser } from '../helpers/factories.js'
-
-const CHROMIUM = '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
 
 /** A port nobody listens on right now, so PUBLIC_URL can name it before the app starts. */
 function freePort(): Promise<number> {
@@ -28,11 +24,7 @@ describe.skipIf(!hasChromium)('Swagger UI in a real browser', () => {
     const user = await createUser(app, { username: 'swagger_user' })
     await app.listen({ port, host: '127.0.0.1' })
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    })
-    onTestFinished(() => browser.close())
+    const browser = await launchChromium()
     const page = await browser.newPage()
     const problems: string[] = []
     page.on('console', (m) => {

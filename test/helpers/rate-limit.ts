@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { onTestFinished } from 'vitest'
-import type { Config, RateLimitConfig } from '../../src/config.js'
+import { type Config, loadConfig, type RateLimitConfig } from '../../src/config.js'
 import { createMemoryStore, type RateLimitStore } from '../../src/services/rate-limit.js'
 import { createRedisStore } from '../../src/services/rate-limit-redis.js'
 
@@ -49,16 +49,8 @@ export function throttled(
   over: Partial<Config> = {},
 ): Partial<Config> {
   return {
-    rateLimit: {
-      enabled: true,
-      accountClientFailures: 5,
-      baseDelaySeconds: 30,
-      maxDelaySeconds: 900,
-      accountFailuresPerHour: 100,
-      clientRequestsPerMinute: 300,
-      signupConflictsPerHour: 100,
-      ...rules,
-    },
+    // The documented defaults come from loadConfig itself, so they cannot drift.
+    rateLimit: { ...loadConfig({}).rateLimit, enabled: true, ...rules },
     ...over,
   }
 }
