@@ -5,6 +5,8 @@ declare module 'fastify' {
     oauth?: boolean
     /** counts toward the per-client request limit over the auth endpoints (SPEC §4) */
     rateLimited?: boolean
+    /** an HTML page: helmet's full header set instead of the API's (plugins/security.ts) */
+    page?: boolean
   }
 }
 

@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest'
 import { buildTestApp } from '../helpers/app.js'
 
-// The exact headers helmet produced through @fastify/helmet before it was
-// replaced by one middleware built at start-up: nothing may change or go missing.
-const EXPECTED = {
+// Every JSON answer: OWASP's REST Security Cheat Sheet set, exactly.
+const API = {
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy': 'same-origin',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+}
+
+// HTML pages: helmet's defaults, exactly, minus upgrade-insecure-requests.
+const PAGE = {
   'content-security-policy':
     "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';img-src 'self' data:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline'",
   'cross-origin-opener-policy': 'same-origin',
@@ -19,21 +28,33 @@ const EXPECTED = {
   'x-xss-protection': '0',
 }
 
-describe('security headers, exact values (helmet built once)', () => {
-  it('are on every response: success, 401, 404', async () => {
+describe('security headers, exact values', () => {
+  it('API answers carry the REST set: success, 401, 404', async () => {
     const { app } = await buildTestApp()
-    for (const url of ['/healthz', '/api/v1/users/me', '/no-such-page']) {
+    for (const url of ['/healthz', '/api/v1/users/me', '/no-such-page', '/openapi.json']) {
       const res = await app.inject({ method: 'GET', url })
-      expect(res.headers, url).toMatchObject(EXPECTED)
+      expect(res.headers, url).toMatchObject(API)
       expect(res.headers['x-powered-by']).toBeUndefined()
+    }
+  })
+
+  it('HTML pages carry helmet’s full set', async () => {
+    const { app } = await buildTestApp()
+    for (const url of ['/reset-password', '/reset-password.js']) {
+      const res = await app.inject({ method: 'GET', url })
+      expect(res.statusCode, url).toBe(200)
+      expect(res.headers, url).toMatchObject(PAGE)
     }
   })
 
   it('leave /docs its own, looser CSP for Swagger UI', async () => {
     const { app } = await buildTestApp()
-    const res = await app.inject({ method: 'GET', url: '/docs' })
-    expect(res.statusCode).toBe(200)
-    expect(res.headers['content-security-policy']).toContain('validator.swagger.io')
-    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN')
+    for (const url of ['/docs', '/docs/static/swagger-ui.css']) {
+      const res = await app.inject({ method: 'GET', url })
+      expect(res.statusCode, url).toBe(200)
+      expect(res.headers['content-security-policy'], url).toContain('validator.swagger.io')
+      const { 'content-security-policy': _, ...rest } = PAGE
+      expect(res.headers, url).toMatchObject(rest)
+    }
   })
 })

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Throttle } from '../../services/throttle.js'
 
@@ -13,7 +13,11 @@ export default fp(async function rateLimitPlugin(
   app: FastifyInstance,
   opts: { throttle: Throttle },
 ) {
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.rateLimited) await opts.throttle.request(request.ip)
+  // Attached to the flagged routes only: every other request skips it entirely.
+  const countRequest = async (request: FastifyRequest) => opts.throttle.request(request.ip)
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.rateLimited) return
+    const existing = route.onRequest === undefined ? [] : [route.onRequest].flat()
+    route.onRequest = [countRequest, ...existing]
   })
 })

@@ -61,10 +61,14 @@ const send = (reply: FastifyReply, type: string, body: string) =>
 
 /** The browser page behind the mailed reset link. */
 export const resetPageRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/reset-password', { schema: { hide: true } }, async (_request, reply) =>
-    send(reply, 'text/html; charset=utf-8', PAGE),
+  app.get(
+    '/reset-password',
+    { schema: { hide: true }, config: { page: true } },
+    async (_request, reply) => send(reply, 'text/html; charset=utf-8', PAGE),
   )
-  app.get('/reset-password.js', { schema: { hide: true } }, async (_request, reply) =>
-    send(reply, 'text/javascript; charset=utf-8', SCRIPT),
+  app.get(
+    '/reset-password.js',
+    { schema: { hide: true }, config: { page: true } },
+    async (_request, reply) => send(reply, 'text/javascript; charset=utf-8', SCRIPT),
   )
 }
