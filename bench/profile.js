@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { load, requests } from './lib/load.js'
-import { startKeygate } from './lib/proc.js'
+import { START_FLAGS, startKeygate } from './lib/proc.js'
 import { seed } from './lib/seed.js'
 
 const { values, positionals } = parseArgs({
@@ -26,7 +26,10 @@ const kg = { dbPath: join(dir, 'keygate.db'), env: { LOG_LEVEL: values['log-leve
 const first = await startKeygate(kg)
 const seeded = await seed(first.url)
 await first.stop()
-const keygate = await startKeygate({ ...kg, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] })
+const keygate = await startKeygate({
+  ...kg,
+  nodeArgs: [...START_FLAGS, '--cpu-prof', `--cpu-prof-dir=${profDir}`],
+})
 const req = requests(seeded)[scenario]
 const r = await load({
   url: keygate.url,
@@ -48,12 +51,29 @@ for (let i = 0; i < profile.samples.length; i++) {
   self.set(n.id, (self.get(n.id) ?? 0) + (profile.timeDeltas[i] ?? 0))
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0)
+const parent = new Map()
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+const keyOf = (id) => {
+  const { functionName, url, lineNumber } = byId.get(id).callFrame
+  const where = url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, '')
+  return `${functionName || '(anonymous)'}  ${where.split('/').slice(-2).join('/')}:${lineNumber + 1}`
+}
+// Inclusive time: a function counts every sample it was on the stack for, once.
+const inclusive = new Map()
+for (const [id, us] of self) {
+  const seen = new Set()
+  for (let at = id; at !== undefined; at = parent.get(at)) {
+    const key = keyOf(at)
+    if (seen.has(key)) continue
+    seen.add(key)
+    inclusive.set(key, (inclusive.get(key) ?? 0) + us)
+  }
+}
 const fnTime = new Map()
 const pkgTime = new Map()
 for (const [id, us] of self) {
-  const { functionName, url, lineNumber } = byId.get(id).callFrame
-  const where = url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, '')
-  const key = `${functionName || '(anonymous)'}  ${where.split('/').slice(-2).join('/')}:${lineNumber + 1}`
+  const { functionName, url } = byId.get(id).callFrame
+  const key = keyOf(id)
   fnTime.set(key, (fnTime.get(key) ?? 0) + us)
   const pkg = url.includes('/node_modules/')
     ? url
@@ -79,4 +99,5 @@ const show = (title, m, n) => {
 }
 show('self time by package/file', pkgTime, Number(values.top))
 show('self time by function', fnTime, Number(values.top))
+show('total time (self and callees) by function', inclusive, Number(values.top) * 2)
 rmSync(dir, { recursive: true, force: true })
