@@ -1,4 +1,4 @@
-// `npm test`: type-check, lint, then the whole suite on SQLite and, when the
+// `npm test`: type-check, build, lint, then the whole suite on SQLite and, when the
 // services are reachable, again on PostgreSQL with the Redis suites enabled.
 // In CI (CI=true) an unreachable PostgreSQL or Redis is a failure, not a skip.
 import { spawnSync } from 'node:child_process'
@@ -75,6 +75,8 @@ const env = {
   TEST_DATABASE_URL: hasPg ? pgUrl : undefined,
 }
 let ok = run('type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])
+// The CLI test runs bin/keygate.js, which runs dist/: never a stale one.
+ok = run('build', 'node', ['scripts/build.js']) && ok
 ok = run('lint', 'npx', ['biome', 'check', '.']) && ok
 ok = vitest('sqlite', { ...env, KEYGATE_TEST_DB: 'sqlite' }) && ok
 if (hasPg)

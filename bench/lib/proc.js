@@ -8,6 +8,11 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const SECRET_KEY = 'bench-secret-key-0123456789abcdef-0123456789'
 
+/** The node flags `npm start` runs Keygate with (package.json), so the bench measures the same process. */
+export const START_FLAGS = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+  .scripts.start.split(' ')
+  .filter((arg) => arg.startsWith('--'))
+
 /** A port that was free a moment ago (the server binds it right after). */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -35,10 +40,10 @@ export async function waitFor200(url, since, timeoutMs = 20_000) {
 }
 
 /**
- * Starts Keygate from dist/ as production would: NODE_ENV=production, a real
- * SECRET_KEY, default log level (info) unless told, logs to /dev/null.
+ * Starts Keygate from dist/ as `npm start` would: its node flags, NODE_ENV=production,
+ * a real SECRET_KEY, default log level (info) unless told, logs to /dev/null.
  */
-export async function startKeygate({ dbPath, workers = 1, env = {}, nodeArgs = [] }) {
+export async function startKeygate({ dbPath, workers = 1, env = {}, nodeArgs = START_FLAGS }) {
   const port = await freePort()
   const since = performance.now()
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'main.js')], {

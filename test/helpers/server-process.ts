@@ -22,14 +22,16 @@ export interface ServerProcess {
 const started = new Set<ServerProcess>()
 
 /**
- * Starts `keygate serve` as a real process (tsx, no build needed) on a random
- * port. Waits for `workers` "Server listening" lines. Call stopAllServers() in afterAll.
+ * Starts `keygate serve` as a real process on a random port: from src/ through tsx
+ * (no build needed), or `nodeArgs` such as a built bundle and its node flags.
+ * Waits for `workers` "Server listening" lines. Call stopAllServers() in afterAll.
  */
 export async function startServer(
   env: Record<string, string>,
-  options: { workers?: number; timeoutMs?: number } = {},
+  options: { workers?: number; timeoutMs?: number; nodeArgs?: string[] } = {},
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+  const nodeArgs = options.nodeArgs ?? ['--import', 'tsx', 'src/main.ts']
+  const child = spawn(process.execPath, [...nodeArgs, 'serve'], {
     cwd: ROOT,
     // Own process group, so a SIGKILL fallback also reaches cluster workers.
     detached: true,
