@@ -8,7 +8,7 @@ import {
 } from 'jose'
 import { KeygateError } from '../errors.js'
 import type { Clock } from './clock.js'
-import { verifyHs256Fast } from './hs256-fast.js'
+import { signHs256, verifyHs256Fast } from './hs256-fast.js'
 import type { SigningKeys } from './keys.js'
 
 export interface AccessClaims {
@@ -94,15 +94,21 @@ export function createTokenService(opts: TokenServiceOptions) {
       const current = keys.current
       const header: JWTHeaderParameters = { alg: keys.alg, typ: 'at+jwt' }
       if (current.kid) header.kid = current.kid
-      return new SignJWT({ sid: claims.sid, client_id: claims.clientId })
-        .setProtectedHeader(header)
-        .setSubject(claims.sub)
-        .setIssuer(issuer)
-        .setAudience(audience)
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + accessTtlSeconds)
-        .setJti(randomUUID())
-        .sign(current.key)
+      // The claim order is jose's: its SignJWT below and signHs256 give the same bytes.
+      const payload: JWTPayload = {
+        sid: claims.sid,
+        client_id: claims.clientId,
+        sub: claims.sub,
+        iss: issuer,
+        aud: audience,
+        iat,
+        exp: iat + accessTtlSeconds,
+        jti: randomUUID(),
+      }
+      if (keys.alg === 'HS256' && current.key instanceof Uint8Array) {
+        return signHs256(header, payload, current.key)
+      }
+      return new SignJWT(payload).setProtectedHeader(header).sign(current.key)
     },
 
     /**

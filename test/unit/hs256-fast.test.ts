@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
-import { jwtVerify } from 'jose'
+import { jwtVerify, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { type FastVerdict, verifyHs256Fast } from '../../src/services/hs256-fast.js'
+import { type FastVerdict, signHs256, verifyHs256Fast } from '../../src/services/hs256-fast.js'
 
 // The fast path must never accept what jose rejects, nor reject what jose accepts:
 // each case is judged by both, with the options src/services/tokens.ts gives jose.
@@ -169,6 +169,34 @@ describe('HS256 fast path', () => {
         await agree(token)
       }),
       { numRuns: 300 },
+    )
+  })
+
+  it('signs the same bytes as jose SignJWT, for any claims and key id', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.option(fc.string({ unit: 'binary', maxLength: 12 }), { nil: undefined }),
+        fc.string({ unit: 'binary', maxLength: 40 }),
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        fc.uuid(),
+        async (kid, clientId, iat, jti) => {
+          const header: Record<string, unknown> = { alg: 'HS256', typ: 'at+jwt' }
+          if (kid !== undefined) header.kid = kid
+          const claims = {
+            sid: SID,
+            client_id: clientId,
+            sub: SUB,
+            iss: ISS,
+            aud: AUD,
+            iat,
+            exp: iat + 900,
+            jti,
+          }
+          const expected = await new SignJWT(claims).setProtectedHeader(header as never).sign(KEY)
+          expect(signHs256(header, claims, KEY)).toBe(expected)
+        },
+      ),
+      { numRuns: 200 },
     )
   })
 })
