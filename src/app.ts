@@ -4,6 +4,7 @@ import { Ajv } from 'ajv'
 import formats from 'ajv-formats'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
 import type { Config } from './config.js'
+import { MIGRATIONS_LOG_MESSAGE } from './db/migrate.js'
 import { createDeps, type Deps, type DepsOverrides } from './deps.js'
 import authPlugin from './http/plugins/auth.js'
 import errorsPlugin, { frameworkErrors } from './http/plugins/errors.js'
@@ -27,8 +28,6 @@ export interface BuildOptions extends DepsOverrides {
 }
 
 export const BODY_LIMIT = 64 * 1024
-/** logged once per migration run (tests count it to prove a cluster migrates once) */
-export const MIGRATIONS_LOG_MESSAGE = 'migrations checked'
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000
 

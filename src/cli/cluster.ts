@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import { hostname } from 'node:os'
-import { MIGRATIONS_LOG_MESSAGE } from '../app.js'
 import type { Config } from '../config.js'
+import { MIGRATIONS_LOG_MESSAGE } from '../db/migrate.js'
 import { createDeps } from '../deps.js'
 
 // pino's numeric levels, so the primary's lines read like the workers' own.

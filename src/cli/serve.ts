@@ -1,5 +1,4 @@
 import cluster from 'node:cluster'
-import { buildApp } from '../app.js'
 import type { Config } from '../config.js'
 import { withDevSecret } from '../services/keys.js'
 import { createLineLogger, prepareOnce, runCluster } from './cluster.js'
@@ -24,6 +23,9 @@ export const serveCommand: Command = {
 
 /** One server process (alone, or one cluster worker sharing the port). */
 async function serveOne(config: Config): Promise<number> {
+  // Loaded here, not at the top: a cluster primary and the other commands never
+  // load the HTTP layer (Fastify, the schemas, Swagger UI), ~25 MB of a primary.
+  const { buildApp } = await import('../app.js')
   const app = await buildApp(config)
 
   // close() stops accepting, lets in-flight requests finish, then closes the database.
