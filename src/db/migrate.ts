@@ -6,14 +6,14 @@ import {
   isDatabaseUnavailable,
 } from './unavailable.js'
 
+/** logged once per migration run (tests count it to prove a cluster migrates once) */
+export const MIGRATIONS_LOG_MESSAGE = 'migrations checked'
+
 /**
  * Applies every pending migration. Kysely holds a database-level lock while it
  * runs, so N instances starting together apply each migration once. An
  * unreachable database fails with one line that says so (start-up stops there).
  */
-/** logged once per migration run (tests count it to prove a cluster migrates once) */
-export const MIGRATIONS_LOG_MESSAGE = 'migrations checked'
-
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[]> {
   let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>
   try {

@@ -3,9 +3,10 @@ import { Worker } from 'node:worker_threads'
 
 /**
  * Password hashing on `size` dedicated threads at a lower CPU priority (nice
- * 10, Linux), so a login storm takes only the CPU the event loop leaves over:
+ * 5, Linux), so a login storm takes mostly the CPU the event loop leaves over:
  * on the libuv pool, at the same priority, two Argon2id hashes on a two-core
- * machine tripled the p99 of plain reads. At most `size` hashes run at once;
+ * machine tripled the p99 of plain reads; at nice 10, a read flood starved
+ * logins (bench/README.md, "Hash concurrency"). At most `size` hashes run at once;
  * the rest wait in FIFO order. Threads start on first use and stop on close().
  */
 export interface HashPool {
@@ -14,7 +15,7 @@ export interface HashPool {
   close(): Promise<void>
 }
 
-export const HASH_THREAD_NICE = 10
+export const HASH_THREAD_NICE = 5
 
 // Plain CommonJS evaluated in the worker, so it runs the same from src/ (tests)
 // and dist/; module paths are resolved here and handed over.

@@ -34,7 +34,7 @@ describe('hash pool', () => {
   })
 
   it.runIf(process.platform === 'linux')(
-    'runs at most `size` threads, each at nice 10',
+    'runs at most `size` threads, each at nice 5',
     async () => {
       const before = niceThreads()
       const p = pool(2)
