@@ -7,7 +7,7 @@ import type { Config } from './config.js'
 import { MIGRATIONS_LOG_MESSAGE } from './db/migrate.js'
 import { createDeps, type Deps, type DepsOverrides } from './deps.js'
 import authPlugin from './http/plugins/auth.js'
-import errorsPlugin, { frameworkErrors } from './http/plugins/errors.js'
+import errorsPlugin, { clientErrors, frameworkErrors } from './http/plugins/errors.js'
 import openapiPlugin from './http/plugins/openapi.js'
 import rateLimitPlugin from './http/plugins/rate-limit.js'
 import securityPlugin from './http/plugins/security.js'
@@ -94,6 +94,7 @@ export async function buildApp(
     onConstructorPoisoning: 'remove',
     return503OnClosing: true,
     frameworkErrors,
+    clientErrorHandler: clientErrors,
     // Replaced by the hooks below: one info line per request instead of two.
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 30_000,

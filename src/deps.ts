@@ -119,6 +119,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     transact,
     policy,
     services,
+    /** throttling counters: process memory, or Redis shared by instances (checked by /readyz) */
+    rateLimitStore,
     /** Closes only what createDeps opened; a database handed in belongs to the caller. */
     async close() {
       await hasher.close()

@@ -81,6 +81,9 @@ export function createRedisStore(url: string, options: { prefix?: string } = {})
     async reset(key) {
       await redis.del(prefix + key)
     },
+    async ping() {
+      await redis.ping()
+    },
     async close() {
       await redis.quit().catch(() => redis.disconnect())
     },

@@ -36,6 +36,8 @@ export interface RateLimitStore {
   /** Refuses while locked; else counts the attempt and, from the `free`-th on, locks for base·2^k. */
   attempt(key: string, rule: BackoffRule, now: number): Promise<BackoffResult>
   reset(key: string): Promise<void>
+  /** Resolves when the store answers (for /readyz); rejects when it cannot. */
+  ping(): Promise<void>
   close(): Promise<void>
 }
 
@@ -103,6 +105,7 @@ export function createMemoryStore(options: { maxEntries?: number } = {}): RateLi
     async reset(key) {
       entries.delete(key)
     },
+    async ping() {},
     async close() {
       entries.clear()
     },

@@ -46,6 +46,7 @@ function guarded(store: RateLimitStore): RateLimitStore {
     unhit: (...a) => store.unhit(...a).catch(down),
     attempt: (...a) => store.attempt(...a).catch(down),
     reset: (...a) => store.reset(...a).catch(down),
+    ping: () => store.ping(),
     close: () => store.close(),
   }
 }

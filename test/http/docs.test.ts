@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { createRedisStore } from '../../src/services/rate-limit-redis.js'
 import { buildTestApp } from '../helpers/app.js'
+import { createTestStore, TEST_REDIS_URL, testPrefix } from '../helpers/rate-limit.js'
+import { deadPort } from '../helpers/tcp-proxy.js'
 
 type Operation = { tags?: string[]; security?: unknown[] }
 
@@ -104,5 +107,25 @@ describe('health', () => {
     expect(down.json().detail).toBeTypeOf('string')
     expect(down.body).not.toMatch(/sql|destroyed|pool|Error/i)
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200)
+  })
+
+  it('/readyz answers 503 while the Redis of REDIS_URL is unreachable, and says so in the log', async () => {
+    const store = createRedisStore(`redis://127.0.0.1:${await deadPort()}`, {
+      prefix: testPrefix(),
+    })
+    onTestFinished(() => store.close())
+    const lines: { msg?: string; dependency?: string }[] = []
+    const logStream = { write: (line: string) => void lines.push(JSON.parse(line)) }
+    const { app } = await buildTestApp({ logLevel: 'warn' }, { rateLimitStore: store, logStream })
+    const down = await app.inject({ method: 'GET', url: '/readyz' })
+    expect(down.statusCode).toBe(503)
+    expect(down.body).not.toMatch(/redis|ECONNREFUSED|Error/i)
+    expect(lines.some((l) => l.msg === 'not ready' && l.dependency === 'redis')).toBe(true)
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200)
+  })
+
+  it.skipIf(!TEST_REDIS_URL)('/readyz answers 200 with a reachable Redis', async () => {
+    const { app } = await buildTestApp({}, { rateLimitStore: createTestStore('redis') })
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200)
   })
 })

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { HTTPMethod } from 'find-my-way'
@@ -10,6 +12,7 @@ import {
   ValidationError,
   type ValidationIssue,
 } from '../../errors.js'
+import { API_HEADERS } from './security.js'
 import { toValidationIssues } from './validation-issues.js'
 
 import '../route-config.js'
@@ -64,6 +67,32 @@ function sendKeygateError(request: FastifyRequest, reply: FastifyReply, err: Key
 export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
   const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 400
   return send(reply, status, { detail: statusText(status) })
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (a malformed
+ * request line or header, headers over 16 KiB, a client too slow to send its
+ * request) are answered on the raw socket: in the `{detail}` shape, with the
+ * API's security headers, and the connection closed, as Node itself would.
+ */
+export function clientErrors(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Duplex) {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const status =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+  this.log.debug({ code: err.code }, 'client error')
+  if (socket.writable) {
+    const body = JSON.stringify({ detail: statusText(status) })
+    const headers = Object.entries({
+      ...API_HEADERS,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+    })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('')
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers}\r\n${body}`)
+  }
+  socket.destroy()
 }
 
 const issuesBody = (issues: ValidationIssue[]) => ({ detail: issues })

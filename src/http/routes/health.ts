@@ -18,11 +18,24 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
 
   app.get(
     '/readyz',
-    { schema: { tags, summary: 'The database answers', response: { 200: Status, 503: ErrorOut } } },
-    async () => {
-      await deps.database.ping().catch(() => {
-        throw new KeygateError('DATABASE_UNAVAILABLE')
-      })
+    {
+      schema: {
+        tags,
+        summary: 'The database (and Redis, when REDIS_URL is set) answer',
+        response: { 200: Status, 503: ErrorOut },
+      },
+    },
+    async (request) => {
+      // Without Redis the throttled endpoints answer 503, so the instance is not ready.
+      const checks = { database: deps.database.ping(), redis: deps.rateLimitStore.ping() }
+      await Promise.all(
+        Object.entries(checks).map(([dependency, check]) =>
+          check.catch((err: Error) => {
+            request.log.warn({ dependency, reason: err.message }, 'not ready')
+            throw new KeygateError('DATABASE_UNAVAILABLE')
+          }),
+        ),
+      )
       return { status: 'ready' }
     },
   )
