@@ -1,4 +1,4 @@
-// Per-route flags read by the plugins. Declared once, here.
+// Per-route flags read by the plugins, and how the plugins attach per-route work.
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** an RFC 6749 endpoint: credential failures are answered as invalid_grant (plugins/errors.ts) */
@@ -10,4 +10,10 @@ declare module 'fastify' {
   }
 }
 
-export {}
+/**
+ * A route's own hooks of one kind as a list (Fastify allows one, a list, or
+ * none), so an onRoute hook can put per-route work in front of them.
+ */
+export function hooksOf<T>(hooks: T | T[] | undefined): T[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]
+}

@@ -82,7 +82,7 @@ describe(`the built bundle, started with npm start's flags (${testDialect})`, ()
     expect(Object.keys(openapi.body.paths)).toContain('/api/v1/users/me')
   })
 
-  it('answers from both workers, each started with the flags', async () => {
+  it('starts both workers with the flags', async () => {
     const pids = new Set(
       server.lines.filter((l) => l.msg === 'worker listening').map((l) => l.workerPid),
     )

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Throttle } from '../../services/throttle.js'
-
-import '../route-config.js'
+import { hooksOf } from '../route-config.js'
 
 /**
  * The per-client request budget over the auth endpoints (SPEC §4), on every
@@ -17,7 +16,6 @@ export default fp(async function rateLimitPlugin(
   const countRequest = async (request: FastifyRequest) => opts.throttle.request(request.ip)
   app.addHook('onRoute', (route) => {
     if (!route.config?.rateLimited) return
-    const existing = route.onRequest === undefined ? [] : [route.onRequest].flat()
-    route.onRequest = [countRequest, ...existing]
+    route.onRequest = [countRequest, ...hooksOf(route.onRequest)]
   })
 })

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import fp from 'fastify-plugin'
 import helmet from 'helmet'
 import { ValidationError } from '../../errors.js'
+import { hooksOf } from '../route-config.js'
 
 /**
  * Parses application/x-www-form-urlencoded as FastAPI's Form() reads it: empty
@@ -135,10 +136,6 @@ export default fp(async function securityPlugin(
   // turn any text into a string body (a confusing 422 instead of 415).
   app.removeContentTypeParser('text/plain')
 })
-
-function hooksOf<T>(hooks: T | T[] | undefined): T[] {
-  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]
-}
 
 function refuseNullCharacters(
   request: FastifyRequest,
