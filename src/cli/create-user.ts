@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
+import { isValidEmail, isValidUsername } from '../domain/user.js'
 import { KeygateError, ValidationError } from '../errors.js'
-import { isValidEmail, isValidUsername } from '../services/user-rules.js'
 import type { Command, CommandContext } from './index.js'
 import { openDeps } from './open-deps.js'
 import { PromptError, readNewPassword } from './prompt.js'

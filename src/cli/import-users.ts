@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { detectFormat, ImportFileError, parseRows } from '../services/import-parse.js'
-import { createImportUsersService } from '../services/import-users.js'
+import { createImportUsersService } from '../services/import/import-users.js'
+import { detectFormat, ImportFileError, parseRows } from '../services/import/parse.js'
 import type { Command, CommandContext } from './index.js'
 import { openDeps } from './open-deps.js'
 

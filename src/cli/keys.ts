@@ -1,4 +1,4 @@
-import { generateKeys, rotateKeys } from '../services/keys.js'
+import { generateKeys, rotateKeys } from '../services/keys/signing-keys.js'
 import type { Command } from './index.js'
 
 const USAGE = 'keygate keys generate [--force] | keygate keys rotate'

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
 import { createDeps } from '../deps.js'
-import { createHmacKeys } from '../services/keys.js'
+import { createHmacKeys } from '../services/keys/signing-keys.js'
 
 /**
  * The app's repositories and services for a one-shot command, wired exactly as

@@ -1,5 +1,5 @@
 import { createDeps } from '../deps.js'
-import { withDevSecret } from '../services/keys.js'
+import { withDevSecret } from '../services/keys/signing-keys.js'
 import type { Command } from './index.js'
 
 export const resetLinkCommand: Command = {

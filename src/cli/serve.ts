@@ -1,6 +1,6 @@
 import cluster from 'node:cluster'
 import type { Config } from '../config.js'
-import { withDevSecret } from '../services/keys.js'
+import { withDevSecret } from '../services/keys/signing-keys.js'
 import { createLineLogger, prepareOnce, runCluster } from './cluster.js'
 import type { Command } from './index.js'
 

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { ClientContext } from '../services/auth.js'
+import type { ClientContext } from '../domain/session.js'
 
 /**
  * The client_id of an RFC 6749 §2.3.1 Basic header. Keygate's clients are

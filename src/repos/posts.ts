@@ -1,16 +1,7 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { DB, PostsTable } from '../db/schema.js'
+import type { Post } from '../domain/post.js'
 import { bit, iso, toBool, toDate } from './row.js'
-
-export interface Post {
-  id: string
-  owner_id: string
-  title: string
-  content: string
-  published: boolean
-  created_at: Date
-  updated_at: Date
-}
 
 export interface PostChanges {
   title?: string

@@ -1,23 +1,10 @@
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely'
 import type { DB, SessionsTable } from '../db/schema.js'
+import type { NewSession, Session } from '../domain/session.js'
+import type { User } from '../domain/user.js'
 import { prepareQuery } from './prepared.js'
 import { iso, toDate } from './row.js'
-import { toUser, type User } from './users.js'
-
-export interface Session {
-  id: string
-  user_id: string
-  client_id: string
-  created_at: Date
-  last_used_at: Date
-  expires_at: Date
-  max_expires_at: Date
-  revoked_at: Date | null
-  user_agent: string | null
-  ip: string | null
-}
-
-export type NewSession = Omit<Session, 'revoked_at'>
+import { toUser } from './users.js'
 
 export function toSession(row: Selectable<SessionsTable>): Session {
   return {

@@ -1,19 +1,7 @@
 import { type Kysely, PostgresAdapter, type Selectable } from 'kysely'
 import type { DB, UsersTable } from '../db/schema.js'
+import { type NewUser, normalizeEmail, normalizeUsername, type User } from '../domain/user.js'
 import { bit, iso, toBool, toDate } from './row.js'
-
-export interface User {
-  id: string
-  email: string
-  username: string | null
-  hashed_password: string
-  is_active: boolean
-  is_superuser: boolean
-  created_at: Date
-  updated_at: Date
-}
-
-export type NewUser = Omit<User, 'updated_at'>
 
 export interface UserChanges {
   email?: string
@@ -22,9 +10,6 @@ export interface UserChanges {
   is_active?: boolean
   is_superuser?: boolean
 }
-
-export const normalizeEmail = (email: string): string => email.trim().toLowerCase()
-export const normalizeUsername = (username: string): string => username.trim().toLowerCase()
 
 export function toUser(row: Selectable<UsersTable>): User {
   return {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
+import type { Post } from '../domain/post.js'
+import type { Clock } from '../domain/time.js'
+import type { User } from '../domain/user.js'
 import { KeygateError } from '../errors.js'
-import type { Post, PostChanges, PostsRepo } from '../repos/posts.js'
-import type { User } from '../repos/users.js'
-import type { Clock } from './clock.js'
+import type { PostChanges, PostsRepo } from '../repos/posts.js'
 
 export interface PostInput {
   title: string

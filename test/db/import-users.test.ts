@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { systemClock } from '../../src/domain/time.js'
 import { createUsersRepo } from '../../src/repos/users.js'
-import { systemClock } from '../../src/services/clock.js'
-import { parseRows } from '../../src/services/import-parse.js'
-import { createImportUsersService } from '../../src/services/import-users.js'
+import { createImportUsersService } from '../../src/services/import/import-users.js'
+import { parseRows } from '../../src/services/import/parse.js'
 import { buildTestApp } from '../helpers/app.js'
 
 const HASH = `$2b$04$${'a'.repeat(22)}${'b'.repeat(31)}`

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/services/clock.js'
+import type { Clock } from '../../src/domain/time.js'
 
 /** A clock tests move by hand; no test sleeps to reach an expiry. */
 export function createTestClock(start = new Date('2026-01-01T00:00:00Z')) {

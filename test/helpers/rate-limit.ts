@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { onTestFinished } from 'vitest'
 import { type Config, loadConfig, type RateLimitConfig } from '../../src/config.js'
-import { createMemoryStore, type RateLimitStore } from '../../src/services/rate-limit.js'
-import { createRedisStore } from '../../src/services/rate-limit-redis.js'
+import { createMemoryStore, type RateLimitStore } from '../../src/services/throttle/memory-store.js'
+import { createRedisStore } from '../../src/services/throttle/redis-store.js'
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { onTestFinished } from 'vitest'
 import type { Config } from '../../src/config.js'
-import { systemClock } from '../../src/services/clock.js'
+import { systemClock } from '../../src/domain/time.js'
 import { buildTestApp } from './app.js'
 
 /** A fresh directory for key files, removed after the test. */

@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { createRedisStore } from '../../src/services/rate-limit-redis.js'
+import { createRedisStore } from '../../src/services/throttle/redis-store.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createTestStore, TEST_REDIS_URL, testPrefix } from '../helpers/rate-limit.js'
 import { deadPort } from '../helpers/tcp-proxy.js'

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { rotateKeys } from '../../src/services/keys.js'
+import { rotateKeys } from '../../src/services/keys/signing-keys.js'
 import { createUser, loginAs } from '../helpers/factories.js'
 import { listeningApp, tempDataDir } from '../helpers/server.js'
 

@@ -1,6 +1,6 @@
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { rotateKeys } from '../../src/services/keys.js'
+import { rotateKeys } from '../../src/services/keys/signing-keys.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, loginAs } from '../helpers/factories.js'
 import { tempDataDir } from '../helpers/server.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { clientGroup } from '../../src/services/client-group.js'
+import { clientGroup } from '../../src/services/throttle/client-group.js'
 
 describe('clientGroup', () => {
   it.each([

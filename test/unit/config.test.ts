@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { ConfigError, loadConfig } from '../../src/config.js'
-import { withDevSecret } from '../../src/services/keys.js'
+import { withDevSecret } from '../../src/services/keys/signing-keys.js'
 
 const LONG_SECRET = 's'.repeat(32)
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createFailureFloor } from '../../src/services/failure-floor.js'
+import { createFailureFloor } from '../../src/services/crypto/failure-floor.js'
 
 function fakeTime() {
   let t = 0

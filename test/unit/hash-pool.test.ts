@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { hashSync } from '@node-rs/argon2'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { createHashPool, HASH_THREAD_NICE } from '../../src/services/hash-pool.js'
+import { createHashPool, HASH_THREAD_NICE } from '../../src/services/crypto/hash-pool.js'
 
 const CHEAP = { algorithm: 2, memoryCost: 1024, timeCost: 1, parallelism: 1 }
 

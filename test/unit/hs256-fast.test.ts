@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { jwtVerify, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { type FastVerdict, signHs256, verifyHs256Fast } from '../../src/services/hs256-fast.js'
+import { type FastVerdict, signHs256, verifyHs256Fast } from '../../src/services/crypto/hs256.js'
 
 // The fast path must never accept what jose rejects, nor reject what jose accepts:
 // each case is judged by both, with the options src/services/tokens.ts gives jose.

@@ -4,8 +4,8 @@ import {
   ImportFileError,
   parseRows,
   type RawRow,
-} from '../../src/services/import-parse.js'
-import { parseTimestamp, toNewUser } from '../../src/services/import-rows.js'
+} from '../../src/services/import/parse.js'
+import { parseTimestamp, toNewUser } from '../../src/services/import/rows.js'
 
 async function rows(text: string, format: 'csv' | 'jsonl', chunkSize = 7): Promise<RawRow[]> {
   // Small chunks, so quotes, CRLF and multi-byte characters straddle chunk boundaries.

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { ConfigError } from '../../src/config.js'
-import { generateKeys, loadSigningKeys, rotateKeys } from '../../src/services/keys.js'
+import { generateKeys, loadSigningKeys, rotateKeys } from '../../src/services/keys/signing-keys.js'
 import { testConfig } from '../helpers/config.js'
 import { tempDataDir } from '../helpers/server.js'
 

@@ -1,6 +1,6 @@
 import { hash as argon2Hash } from '@node-rs/argon2'
 import { describe, expect, it } from 'vitest'
-import { createPasswordHasher } from '../../src/services/passwords.js'
+import { createPasswordHasher } from '../../src/services/crypto/passwords.js'
 
 // Known-answer vectors published in passlib 1.7.4's own test suite
 // (passlib/tests/test_handlers_bcrypt.py, test_handlers_pbkdf2.py).

@@ -4,7 +4,7 @@ import {
   commonPasswordCount,
   createPasswordPolicy,
   isCommonPassword,
-} from '../../src/services/password-policy.js'
+} from '../../src/services/accounts/password-policy.js'
 
 function issueOf(fn: () => void) {
   try {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { bit, iso } from '../../src/repos/row.js'
-import { createPasswordHasher } from '../../src/services/passwords.js'
+import { createPasswordHasher } from '../../src/services/crypto/passwords.js'
 import { buildTestApp } from '../helpers/app.js'
 import { form } from '../helpers/factories.js'
 

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { type BackoffRule, backoffDelay, createMemoryStore } from '../../src/services/rate-limit.js'
-import { createRedisStore } from '../../src/services/rate-limit-redis.js'
+import {
+  type BackoffRule,
+  backoffDelay,
+  createMemoryStore,
+} from '../../src/services/throttle/memory-store.js'
+import { createRedisStore } from '../../src/services/throttle/redis-store.js'
 import { createTestStore, STORE_KINDS } from '../helpers/rate-limit.js'
 
 const T0 = Date.parse('2026-01-01T00:00:00Z')

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { KeygateError } from '../../src/errors.js'
-import { createMemoryStore, type RateLimitStore } from '../../src/services/rate-limit.js'
-import { createThrottle } from '../../src/services/throttle.js'
+import { createMemoryStore, type RateLimitStore } from '../../src/services/throttle/memory-store.js'
+import { createThrottle } from '../../src/services/throttle/throttle.js'
 import { createTestClock } from '../helpers/clock.js'
 
 const settings = { ...loadConfig({}).rateLimit, accountClientFailures: 2 }

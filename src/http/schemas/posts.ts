@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox'
-import type { Post } from '../../repos/posts.js'
+import type { Post } from '../../domain/post.js'
 import { Page, Uuid } from './common.js'
 
 const Title = Type.String({ minLength: 1, maxLength: 200 })

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox'
-import type { Session } from '../../repos/sessions.js'
+import type { Session } from '../../domain/session.js'
 import { Uuid } from './common.js'
 
 const OpaqueToken = Type.String({ maxLength: 4096 })

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox'
-import type { User } from '../../repos/users.js'
+import type { User } from '../../domain/user.js'
 import { Page, Uuid } from './common.js'
 
 export const Email = Type.String({ format: 'email', maxLength: 320 })

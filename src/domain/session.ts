@@ -1,0 +1,50 @@
+import { DAY_MS } from './time.js'
+import type { User } from './user.js'
+
+/** A sign-in: one refresh family, revoked as a whole (SPEC §3 tokens). */
+export interface Session {
+  id: string
+  user_id: string
+  client_id: string
+  created_at: Date
+  last_used_at: Date
+  expires_at: Date
+  max_expires_at: Date
+  revoked_at: Date | null
+  user_agent: string | null
+  ip: string | null
+}
+
+export type NewSession = Omit<Session, 'revoked_at'>
+
+/** The client an empty `client_id` means: Swagger UI and Part I callers. */
+export const DEFAULT_CLIENT_ID = 'keygate'
+
+/** Who is asking, as the HTTP layer (or CLI) saw it. */
+export interface ClientContext {
+  clientId?: string
+  userAgent?: string
+  ip?: string
+}
+
+/** RFC 6749 §5.1 token response. */
+export interface TokenPair {
+  access_token: string
+  token_type: 'bearer'
+  expires_in: number
+  refresh_token: string
+}
+
+/** The caller of a protected route, set by the bearer guard. */
+export interface AuthContext {
+  user: User
+  sessionId: string
+}
+
+/** Not revoked, not idle past REFRESH_TOKEN_EXPIRE_DAYS, not past SESSION_MAX_DAYS. */
+export const isLive = (s: Session, now: Date): boolean =>
+  s.revoked_at === null && s.expires_at > now && s.max_expires_at > now
+
+/** The idle limit after a use at `now`: it moves forward, never past the absolute limit. */
+export const idleExpiry = (now: Date, refreshDays: number, maxExpiresAt: Date): Date =>
+  new Date(Math.min(now.getTime() + refreshDays * DAY_MS, maxExpiresAt.getTime()))

@@ -1,0 +1,30 @@
+import { fullFormats } from 'ajv-formats/dist/formats.js'
+
+/** An account as services see it; `hashed_password` never leaves through an `*Out` schema. */
+export interface User {
+  id: string
+  email: string
+  username: string | null
+  hashed_password: string
+  is_active: boolean
+  is_superuser: boolean
+  created_at: Date
+  updated_at: Date
+}
+
+export type NewUser = Omit<User, 'updated_at'>
+
+/** Emails and usernames are unique case-insensitively, after trimming (SPEC §3). */
+export const normalizeEmail = (email: string): string => email.trim().toLowerCase()
+export const normalizeUsername = (username: string): string => username.trim().toLowerCase()
+
+// The same rules the HTTP schemas apply (schemas/users.ts: ajv-formats' `email`,
+// the Username pattern), for input that does not come through HTTP: the CLI and imports.
+const EMAIL = fullFormats.email as RegExp
+const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/
+
+/** A trimmed email as signup accepts it (SPEC §3). */
+export const isValidEmail = (email: string): boolean => email.length <= 320 && EMAIL.test(email)
+
+/** 3–32 letters, digits, `_ . -`; never `@`, so the login field is unambiguous (SPEC §3). */
+export const isValidUsername = (username: string): boolean => USERNAME.test(username)

@@ -1,0 +1,102 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Deps } from '../../deps.js'
+import { caller, createGuards } from '../plugins/bearer-guard.js'
+import { SECURITY } from '../plugins/openapi.js'
+import { Empty, ErrorOut, IdParams, PageQuery, ValidationErrorOut } from '../schemas/common.js'
+import { PostIn, PostOut, PostPage, PostPatch, toPostOut } from '../schemas/posts.js'
+
+const tags = ['posts']
+
+export const postsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+  const { posts } = deps.services
+  const { requireUser } = createGuards(deps.services.auth)
+
+  app.get(
+    '/',
+    {
+      schema: {
+        tags,
+        summary: 'List posts, newest first',
+        querystring: PageQuery,
+        response: { 200: PostPage, 422: ValidationErrorOut },
+      },
+    },
+    async (request) => {
+      const page = await posts.list(request.query.limit, request.query.offset)
+      return { items: page.items.map(toPostOut), total: page.total }
+    },
+  )
+
+  app.get(
+    '/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One post',
+        params: IdParams,
+        response: { 200: PostOut, 404: ErrorOut },
+      },
+    },
+    async (request) => toPostOut(await posts.get(request.params.id)),
+  )
+
+  app.post(
+    '/',
+    {
+      onRequest: requireUser,
+      schema: {
+        tags,
+        summary: 'Create a post',
+        security: SECURITY,
+        body: PostIn,
+        response: { 201: PostOut, 401: ErrorOut, 422: ValidationErrorOut },
+      },
+    },
+    async (request, reply) => {
+      const post = await posts.create(caller(request).user, request.body)
+      reply.code(201).header('Location', `/api/v1/posts/${post.id}`)
+      return toPostOut(post)
+    },
+  )
+
+  app.patch(
+    '/:id',
+    {
+      onRequest: requireUser,
+      schema: {
+        tags,
+        summary: 'Edit a post (owner or superuser)',
+        security: SECURITY,
+        params: IdParams,
+        body: PostPatch,
+        response: {
+          200: PostOut,
+          401: ErrorOut,
+          403: ErrorOut,
+          404: ErrorOut,
+          422: ValidationErrorOut,
+        },
+      },
+    },
+    async (request) =>
+      toPostOut(await posts.update(caller(request).user, request.params.id, request.body)),
+  )
+
+  app.delete(
+    '/:id',
+    {
+      onRequest: requireUser,
+      schema: {
+        tags,
+        summary: 'Delete a post (owner or superuser)',
+        security: SECURITY,
+        params: IdParams,
+        response: { 204: Empty, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut },
+      },
+    },
+    async (request, reply) => {
+      await posts.remove(caller(request).user, request.params.id)
+      return reply.code(204).send(null)
+    },
+  )
+}

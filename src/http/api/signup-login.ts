@@ -1,0 +1,78 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Deps } from '../../deps.js'
+import { clientContext, noStore } from '../client-context.js'
+import { ErrorOut, OAuthErrorOut, ValidationErrorOut } from '../schemas/common.js'
+import { LoginIn, signupIn, TokenOut, TokenRequestIn } from '../schemas/signup-login.js'
+import { toUserOut, UserOut } from '../schemas/users.js'
+
+const tags = ['auth']
+
+export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+  const { users, oauth } = deps.services
+
+  app.post(
+    '/signup',
+    {
+      config: { rateLimited: true },
+      schema: {
+        tags,
+        summary: 'Create an account',
+        description:
+          'Answers 409 when the email or username is taken: a deliberate exception to enumeration safety, as in the FastAPI tutorials; signup is throttled.',
+        body: signupIn(deps.config.passwordMinLength),
+        response: { 201: UserOut, 409: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut },
+      },
+    },
+    async (request, reply) => {
+      const user = await users.signup(request.body, {}, clientContext(request))
+      reply.code(201).header('Location', `/api/v1/users/${user.id}`)
+      return toUserOut(user)
+    },
+  )
+
+  app.post(
+    '/token',
+    {
+      config: { oauth: true, rateLimited: true },
+      onRequest: noStore,
+      schema: {
+        tags,
+        summary: 'OAuth2 token endpoint (password and refresh_token grants)',
+        description:
+          "RFC 6749 §4.3 / §6. `username` is the email or the username. Client credentials are accepted (form or Basic) and the secret ignored: Keygate's clients are public. For first-party clients only (RFC 9700).",
+        consumes: ['application/x-www-form-urlencoded'],
+        body: TokenRequestIn,
+        response: {
+          200: TokenOut,
+          400: OAuthErrorOut,
+          403: OAuthErrorOut,
+          422: ValidationErrorOut,
+          429: ErrorOut,
+        },
+      },
+    },
+    async (request) => oauth.grant(request.body, clientContext(request, request.body.client_id)),
+  )
+
+  app.post(
+    '/login',
+    {
+      config: { rateLimited: true },
+      onRequest: noStore,
+      schema: {
+        tags,
+        summary: "Log in with JSON (or a form): the tutorials' login",
+        consumes: ['application/json', 'application/x-www-form-urlencoded'],
+        body: LoginIn,
+        response: {
+          200: TokenOut,
+          401: ErrorOut,
+          403: ErrorOut,
+          422: ValidationErrorOut,
+          429: ErrorOut,
+        },
+      },
+    },
+    async (request) => oauth.login(request.body, clientContext(request)),
+  )
+}

@@ -1,0 +1,103 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Deps } from '../../deps.js'
+import { caller, createGuards } from '../plugins/bearer-guard.js'
+import { SECURITY } from '../plugins/openapi.js'
+import { Empty, ErrorOut, ValidationErrorOut } from '../schemas/common.js'
+import {
+  DeleteMeIn,
+  ProfilePatchIn,
+  passwordChangeIn,
+  toUserOut,
+  UserOut,
+} from '../schemas/users.js'
+
+const tags = ['users']
+
+export const usersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+  const { account } = deps.services
+  const { requireUser } = createGuards(deps.services.auth)
+
+  app.get(
+    '/me',
+    {
+      onRequest: requireUser,
+      schema: {
+        tags,
+        summary: 'The current user',
+        security: SECURITY,
+        response: { 200: UserOut, 401: ErrorOut },
+      },
+    },
+    async (request) => toUserOut(caller(request).user),
+  )
+
+  app.patch(
+    '/me',
+    {
+      onRequest: requireUser,
+      schema: {
+        tags,
+        summary: 'Change your username or email',
+        description:
+          'A new email needs `current_password` (ASVS 7.5.1). `username: null` removes the username.',
+        security: SECURITY,
+        body: ProfilePatchIn,
+        response: {
+          200: UserOut,
+          400: ErrorOut,
+          401: ErrorOut,
+          409: ErrorOut,
+          422: ValidationErrorOut,
+        },
+      },
+    },
+    async (request) => toUserOut(await account.updateProfile(caller(request), request.body)),
+  )
+
+  app.post(
+    '/me/password',
+    {
+      onRequest: requireUser,
+      schema: {
+        tags,
+        summary: 'Change your password',
+        description:
+          'Every other session of the account is signed out; the one making the request stays.',
+        security: SECURITY,
+        body: passwordChangeIn(deps.config.passwordMinLength),
+        response: { 204: Empty, 400: ErrorOut, 401: ErrorOut, 422: ValidationErrorOut },
+      },
+    },
+    async (request, reply) => {
+      const { current_password, new_password } = request.body
+      await account.changePassword(caller(request), current_password, new_password)
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.delete(
+    '/me',
+    {
+      onRequest: requireUser,
+      schema: {
+        tags,
+        summary: 'Delete your account',
+        description:
+          'Needs the password. The account, its sessions and its posts are removed together. 409 for the last active superuser.',
+        security: SECURITY,
+        body: DeleteMeIn,
+        response: {
+          204: Empty,
+          400: ErrorOut,
+          401: ErrorOut,
+          409: ErrorOut,
+          422: ValidationErrorOut,
+        },
+      },
+    },
+    async (request, reply) => {
+      await account.deleteSelf(caller(request), request.body.password)
+      return reply.code(204).send(null)
+    },
+  )
+}

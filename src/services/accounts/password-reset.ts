@@ -1,0 +1,128 @@
+import { createHash, randomBytes } from 'node:crypto'
+import type { Config } from '../../config.js'
+import type { Clock } from '../../domain/time.js'
+import { KeygateError } from '../../errors.js'
+import type { PasswordResetsRepo } from '../../repos/password-resets.js'
+import type { Transact } from '../../repos/transaction.js'
+import type { UsersRepo } from '../../repos/users.js'
+import type { PasswordHasher } from '../crypto/passwords.js'
+import type { Mailer } from '../mail/mailer.js'
+import type { PasswordPolicy } from './password-policy.js'
+
+/** Where background failures are reported (a pino logger fits). */
+export interface ErrorLogger {
+  error(fields: object, message: string): void
+}
+
+export interface PasswordResetDeps {
+  config: Pick<Config, 'publicUrl' | 'passwordResetExpireMinutes'>
+  clock: Clock
+  hasher: PasswordHasher
+  policy: PasswordPolicy
+  users: UsersRepo
+  passwordResets: PasswordResetsRepo
+  transact: Transact
+  mailer: Mailer | undefined
+}
+
+// 256 random bits: unguessable, so a plain SHA-256 (no salt, no slow hash) is
+// enough to make a stolen database useless for resetting passwords.
+const hashResetToken = (token: string): string => createHash('sha256').update(token).digest('hex')
+
+/** An error's useful fields, with the secret scrubbed wherever it might appear. */
+function scrubbed(err: unknown, secret: string) {
+  const e = (err ?? {}) as { message?: unknown; code?: unknown; responseCode?: unknown }
+  return {
+    message: String(e.message ?? err).replaceAll(secret, '[redacted]'),
+    code: e.code,
+    responseCode: e.responseCode,
+  }
+}
+
+export function createPasswordResetService(deps: PasswordResetDeps) {
+  const { config, clock, hasher, policy, users, passwordResets, transact, mailer } = deps
+  const pending = new Set<Promise<void>>()
+
+  /** Issues a new one-time token for the account with this email, replacing any older one. */
+  async function issue(email: string) {
+    const user = email.includes('@') ? await users.findByLogin(email) : undefined
+    if (!user) return undefined
+    const token = randomBytes(32).toString('base64url')
+    const now = clock.now()
+    await passwordResets.replace({
+      user_id: user.id,
+      token_hash: hashResetToken(token),
+      created_at: now,
+      expires_at: new Date(now.getTime() + config.passwordResetExpireMinutes * 60_000),
+    })
+    return { to: user.email, token, link: `${config.publicUrl}/reset-password?token=${token}` }
+  }
+
+  async function mailLink(email: string, log: ErrorLogger): Promise<void> {
+    if (!mailer) return
+    const issued = await issue(email)
+    if (!issued) return
+    const minutes = config.passwordResetExpireMinutes
+    try {
+      await mailer.send({
+        to: issued.to,
+        subject: 'Reset your Keygate password',
+        text: [
+          'Someone asked to reset the password of the Keygate account for this',
+          `address. To choose a new password, open this link within ${minutes} minutes;`,
+          'it works once:',
+          '',
+          issued.link,
+          '',
+          'If it was not you, ignore this message: your password stays as it is.',
+          '',
+        ].join('\n'),
+      })
+    } catch (err) {
+      log.error({ err: scrubbed(err, issued.token) }, 'password reset mail not sent')
+    }
+  }
+
+  return {
+    /** A one-time link for the account with this email, or undefined when there is none. */
+    issueLink: async (email: string): Promise<string | undefined> => (await issue(email))?.link,
+
+    /**
+     * Starts the reset in the background and returns at once, so the answer
+     * (status, body, headers and timing) is the same whether or not the email
+     * has an account (OWASP Forgot Password Cheat Sheet). Without a mailer
+     * nothing is issued: a request must not cancel a link the CLI printed.
+     */
+    request(email: string, log: ErrorLogger): void {
+      const job: Promise<void> = mailLink(email, log)
+        .catch((err) => log.error({ err: scrubbed(err, '') }, 'password reset failed'))
+        .finally(() => pending.delete(job))
+      pending.add(job)
+    },
+
+    /** Uses a token once: sets the password and revokes every session of the user. */
+    async confirm(token: string, newPassword: string): Promise<void> {
+      policy.check(newPassword, 'new_password')
+      const tokenHash = hashResetToken(token)
+      if (!(await passwordResets.findLiveUserId(tokenHash, clock.now()))) {
+        throw new KeygateError('INVALID_RESET_TOKEN')
+      }
+      const hashed = await hasher.hash(newPassword)
+      const now = clock.now()
+      await transact(async (r) => {
+        // The delete decides: of two concurrent uses of one token, only one gets a row.
+        const userId = await r.passwordResets.consume(tokenHash, now)
+        if (!userId) throw new KeygateError('INVALID_RESET_TOKEN')
+        await r.users.update(userId, { hashed_password: hashed }, now)
+        await r.sessions.revokeAllForUser(userId, now)
+      })
+    },
+
+    /** Waits for background work (mail) to finish; called on shutdown. */
+    async drain(): Promise<void> {
+      await Promise.allSettled([...pending])
+    },
+  }
+}
+
+export type PasswordResetService = ReturnType<typeof createPasswordResetService>

@@ -1,6 +1,0 @@
-/** The one source of time; tests move it instead of sleeping. */
-export interface Clock {
-  now(): Date
-}
-
-export const systemClock: Clock = { now: () => new Date() }

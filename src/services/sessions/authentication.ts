@@ -1,0 +1,135 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import type { Config } from '../../config.js'
+import {
+  type AuthContext,
+  type ClientContext,
+  DEFAULT_CLIENT_ID,
+  idleExpiry,
+  type TokenPair,
+} from '../../domain/session.js'
+import type { Clock } from '../../domain/time.js'
+import { DAY_MS } from '../../domain/time.js'
+import type { User } from '../../domain/user.js'
+import { KeygateError } from '../../errors.js'
+import type { RefreshTokensRepo } from '../../repos/refresh-tokens.js'
+import type { SessionsRepo } from '../../repos/sessions.js'
+import type { UsersRepo } from '../../repos/users.js'
+import type { TokenService } from '../crypto/access-tokens.js'
+import { createFailureFloor, type FailureFloor } from '../crypto/failure-floor.js'
+import type { PasswordHasher } from '../crypto/passwords.js'
+import type { Throttle } from '../throttle/throttle.js'
+
+/** Refresh tokens are stored only as their SHA-256; 256 random bits make a salt unnecessary. */
+export const hashRefreshToken = (token: string): string =>
+  createHash('sha256').update(token).digest('hex')
+
+export interface AuthServiceDeps {
+  config: Pick<Config, 'refreshTokenExpireDays' | 'sessionMaxDays'>
+  clock: Clock
+  hasher: PasswordHasher
+  tokens: TokenService
+  throttle: Throttle
+  users: UsersRepo
+  sessions: SessionsRepo
+  refreshTokens: RefreshTokensRepo
+  failureFloor?: FailureFloor
+}
+
+export function createAuthService(deps: AuthServiceDeps) {
+  const { config, clock, hasher, tokens, throttle, users, sessions, refreshTokens } = deps
+
+  const failureFloor = deps.failureFloor ?? createFailureFloor()
+
+  /**
+   * The user whose password this is; INVALID_CREDENTIALS otherwise. An unknown
+   * account verifies a dummy hash, and every failure lasts at least as long as
+   * the slowest recent verification (see failure-floor.ts), so neither the
+   * account's existence nor its hash format shows in the timing.
+   */
+  async function checkPassword(login: string, password: string) {
+    const startedAt = failureFloor.now()
+    const user = await users.findByLogin(login)
+    const result = user
+      ? await hasher.verify(user.hashed_password, password)
+      : await hasher.verifyDummy(password).then(() => ({ ok: false, needsRehash: false }))
+    const took = failureFloor.record(startedAt)
+    if (!user || !result.ok) {
+      await failureFloor.pad(took)
+      throw new KeygateError('INVALID_CREDENTIALS')
+    }
+    return { user, needsRehash: result.needsRehash }
+  }
+
+  async function issuePair(
+    user: User,
+    sessionId: string,
+    clientId: string,
+    sessionMax: Date,
+  ): Promise<TokenPair> {
+    const now = clock.now()
+    const refresh = randomBytes(32).toString('base64url')
+    await refreshTokens.insert({
+      token_hash: hashRefreshToken(refresh),
+      session_id: sessionId,
+      created_at: now,
+      expires_at: idleExpiry(now, config.refreshTokenExpireDays, sessionMax),
+    })
+    const access = await tokens.issueAccess({ sub: user.id, sid: sessionId, clientId })
+    return {
+      access_token: access,
+      token_type: 'bearer',
+      expires_in: tokens.accessTtlSeconds,
+      refresh_token: refresh,
+    }
+  }
+
+  return {
+    issuePair,
+
+    /**
+     * Password login. Unknown account and wrong password fail identically and
+     * take the same time: an unknown account still pays for one verification,
+     * and both are throttled alike, per normalized login (SPEC §4).
+     */
+    async login(login: string, password: string, ctx: ClientContext): Promise<TokenPair> {
+      const { user, needsRehash } = await throttle.login(login, ctx.ip, () =>
+        checkPassword(login, password),
+      )
+      // Only after a correct password, so "inactive" reveals nothing to a guesser.
+      if (!user.is_active) throw new KeygateError('INACTIVE_USER')
+      if (needsRehash) {
+        await users.replaceHash(user.id, user.hashed_password, await hasher.hash(password))
+      }
+
+      const now = clock.now()
+      const max = new Date(now.getTime() + config.sessionMaxDays * DAY_MS)
+      const sessionId = randomUUID()
+      const clientId = ctx.clientId || DEFAULT_CLIENT_ID
+      await sessions.insert({
+        id: sessionId,
+        user_id: user.id,
+        client_id: clientId,
+        created_at: now,
+        last_used_at: now,
+        expires_at: idleExpiry(now, config.refreshTokenExpireDays, max),
+        max_expires_at: max,
+        user_agent: ctx.userAgent?.slice(0, 512) ?? null,
+        ip: ctx.ip ?? null,
+      })
+      return issuePair(user, sessionId, clientId, max)
+    },
+
+    /**
+     * The bearer guard: a valid signature is not enough. The session must be
+     * live and the user active, so logout and deactivation apply on the next request.
+     */
+    async authenticate(accessToken: string): Promise<AuthContext> {
+      const claims = await tokens.verifyAccess(accessToken)
+      const user = await sessions.findLiveWithUser(claims.sid, claims.sub, clock.now())
+      if (!user?.is_active) throw new KeygateError('INVALID_TOKEN')
+      return { user, sessionId: claims.sid }
+    },
+  }
+}
+
+export type AuthService = ReturnType<typeof createAuthService>
