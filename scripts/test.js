@@ -77,6 +77,7 @@ const env = {
 let ok = run('type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])
 // The CLI test runs bin/keygate.js, which runs dist/: never a stale one.
 ok = run('build', 'node', ['scripts/build.js']) && ok
+ok = run('build @keygate/verify', 'npm', ['run', 'build', '-w', '@keygate/verify']) && ok
 ok = run('lint', 'npx', ['biome', 'check', '.']) && ok
 ok = vitest('sqlite', { ...env, KEYGATE_TEST_DB: 'sqlite' }) && ok
 if (hasPg)
