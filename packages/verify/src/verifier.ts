@@ -110,7 +110,12 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
       endpoint: metadata.introspection_endpoint,
       secret: options.introspectionSecret,
     })
-    await introspector.probe()
+    await introspector.probe().catch((err: Error) => {
+      throw new Error(
+        `@keygate/verify: introspection at ${metadata.introspection_endpoint} failed (${err.cause instanceof Error ? err.cause.message : err.message}); is introspectionSecret Keygate's INTROSPECTION_SECRET?`,
+        { cause: err },
+      )
+    })
   }
   if (localAlgs.size === 0 && !introspector) {
     throw new Error(
