@@ -26,7 +26,13 @@ export interface FeedInternals extends FeedOptions {
   timeoutMs: number
   /** milliseconds since the epoch; tests move it */
   now?: () => number
+  /** false: no background loop, tests call syncNow() */
+  follow?: boolean
 }
+
+// A server that ignores `wait` must not turn the loop into a busy one.
+const MIN_POLL_MS = 200
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms).unref())
 
 interface Entry {
   until: number
@@ -50,17 +56,15 @@ export function createRevocationFeed(o: FeedInternals) {
 
   function remember(map: Map<string, Entry>, key: string, entry: Entry) {
     const old = map.get(key)
+    // Without `at` an entry covers every token; two entries: the one covering more wins.
+    const unbounded = entry.at === undefined || (old !== undefined && old.at === undefined)
     map.set(key, {
       until: Math.max(entry.until, old?.until ?? 0),
-      // Two revocations of one user: the later one covers more tokens.
-      at:
-        old && (old.at === undefined || entry.at === undefined)
-          ? undefined
-          : Math.max(entry.at ?? 0, old?.at ?? 0),
+      at: unbounded ? undefined : Math.max(entry.at!, old?.at ?? 0),
     })
   }
 
-  function apply(body: unknown) {
+  function apply(body: unknown): number {
     const { items, cursor: next } = (body ?? {}) as { items?: unknown; cursor?: unknown }
     if (!Array.isArray(items)) throw new Error('revocation feed: no items array')
     for (const item of items as Record<string, unknown>[]) {
@@ -74,9 +78,10 @@ export function createRevocationFeed(o: FeedInternals) {
     if (typeof next === 'string') cursor = next
     const seconds = now() / 1000
     for (const map of [bySid, bySub]) for (const [k, e] of map) if (e.until < seconds) map.delete(k)
+    return items.length
   }
 
-  async function sync(wait: number): Promise<void> {
+  async function sync(wait: number): Promise<number> {
     const url = new URL(o.url)
     if (cursor !== undefined) url.searchParams.set('after', cursor)
     url.searchParams.set('wait', String(wait))
@@ -88,17 +93,20 @@ export function createRevocationFeed(o: FeedInternals) {
       await res.body?.cancel()
       throw new Error(`${o.url} answered ${res.status}`)
     }
-    apply(await res.json())
+    const count = apply(await res.json())
     lastSync = now()
+    return count
   }
 
   async function follow() {
     while (!stop.signal.aborted) {
+      const started = Date.now()
       try {
-        await sync(waitSeconds)
+        const count = await sync(waitSeconds)
+        if (count === 0) await pause(MIN_POLL_MS - (Date.now() - started))
       } catch {
         // Unreachable: retry in a second; check() fails closed once the bound passes.
-        await new Promise((r) => setTimeout(r, 1000).unref())
+        await pause(1000)
       }
     }
   }
@@ -114,7 +122,7 @@ export function createRevocationFeed(o: FeedInternals) {
           { cause: err },
         )
       }
-      void follow()
+      if (o.follow !== false) void follow()
     },
 
     /** Throws for a revoked session or user, or when the feed has been silent too long. */
