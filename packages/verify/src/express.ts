@@ -3,6 +3,16 @@ import { VerifyError } from './errors.js'
 import { sendVerifyError } from './node.js'
 import type { VerifiedToken, Verifier, VerifyOptions } from './verifier.js'
 
+declare global {
+  // Express's own augmentation point (no dependency on its types): req.keygate in handlers.
+  namespace Express {
+    interface Request {
+      /** the verified Keygate token, set by `keygateMiddleware` */
+      keygate?: VerifiedToken
+    }
+  }
+}
+
 /** The request after the middleware: the verified token is on `req.keygate`. */
 export type KeygateRequest = IncomingMessage & { keygate?: VerifiedToken }
 

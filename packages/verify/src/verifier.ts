@@ -86,19 +86,33 @@ function feedUrl(metadata: IssuerMetadata): string {
   return String(metadata.introspection_endpoint).replace(/\/introspect$/, '/revocations')
 }
 
+/** A start-up step: its failure says what could not be done, not "Service unavailable". */
+async function startup<T>(what: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step()
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('@keygate/verify:')) throw err
+    const reason = err instanceof Error ? ((err.cause as Error)?.message ?? err.message) : err
+    throw new Error(`@keygate/verify: could not fetch ${what} (${reason})`, { cause: err })
+  }
+}
+
 /** Discovers the issuer's metadata and keys, and returns a verifier for its access tokens. */
 export async function createVerifier(options: VerifierOptions): Promise<Verifier> {
   const clockToleranceSeconds = checkOptions(options)
   const { issuer, audience } = options
   const fetchImpl = options.fetch ?? globalThis.fetch
   const timeoutMs = options.timeoutMs ?? 5000
-  const metadata = await discover(issuer, fetchImpl, timeoutMs)
+  const metadata = await startup(`metadata of ${issuer}`, () =>
+    discover(issuer, fetchImpl, timeoutMs),
+  )
   const common = { issuer, audience, clockToleranceSeconds, fetch: fetchImpl, timeoutMs }
 
   const local = metadata.jwks_uri
     ? createLocalVerifier({ ...common, jwksUri: metadata.jwks_uri })
     : undefined
-  const localAlgs = (await local?.load()) ?? new Set<string>()
+  const localAlgs =
+    (await startup(`keys at ${metadata.jwks_uri}`, async () => local?.load())) ?? new Set<string>()
 
   let introspector: ReturnType<typeof createIntrospector> | undefined
   if (options.introspectionSecret) {

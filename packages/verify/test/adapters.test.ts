@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import express from 'express'
 import Fastify from 'fastify'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { type KeygateRequest, keygateMiddleware } from '../src/express.js'
+import { keygateMiddleware } from '../src/express.js'
 import { keygateAuth, keygateVerify } from '../src/fastify.js'
 import { createVerifier, sendVerifyError, VerifyError } from '../src/index.js'
 import { answerOf, type Keygate, keygateAnswer, startKeygate } from './helpers.js'
@@ -74,7 +74,7 @@ describe('adapters answer exactly as Keygate does', () => {
     const verifier = await createVerifier({ issuer: k.base, audience: 'keygate' })
     const app = express()
     app.get('/me', keygateMiddleware(verifier), (req, res) => {
-      const { sub, client_id } = (req as unknown as KeygateRequest).keygate!
+      const { sub, client_id } = req.keygate!
       res.json({ sub, client_id })
     })
     app.get('/posts', keygateMiddleware(verifier, { scope: 'posts:write' }), (_req, res) => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { generateKeyPair, SignJWT } from 'jose'
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { rotateKeys } from '../../../src/services/keys/signing-keys.js'
+import { metadataUrls } from '../src/discovery.js'
 import { createVerifier, VerifyError } from '../src/index.js'
 import { startKeygate } from './helpers.js'
 
@@ -53,6 +54,28 @@ describe('discovery and the key set', () => {
       await expect(verifier.verify(forged)).rejects.toMatchObject({ status: 401 })
     }
     expect(f.count('/.well-known/jwks.json')).toBe(2)
+  })
+
+  it('builds the RFC 8414 metadata URL, inserting the well-known segment before a path', () => {
+    expect(metadataUrls('https://id.example.com')).toEqual([
+      'https://id.example.com/.well-known/oauth-authorization-server',
+    ])
+    expect(metadataUrls('https://example.com/auth/')).toEqual([
+      'https://example.com/.well-known/oauth-authorization-server/auth',
+      'https://example.com/auth/.well-known/oauth-authorization-server',
+    ])
+  })
+
+  it('says what failed when the issuer cannot be reached at start-up', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as AddressInfo
+        s.close(() => resolve(port))
+      })
+    })
+    await expect(
+      createVerifier({ issuer: `http://127.0.0.1:${port}`, audience: 'keygate' }),
+    ).rejects.toThrow(/^@keygate\/verify: could not fetch metadata of http:\/\/127.0.0.1:\d+ \(/)
   })
 
   it('refuses an issuer whose metadata names another one (RFC 8414 §3.3)', async () => {
