@@ -17,6 +17,7 @@ const missing =
   probe.status === 0
     ? ''
     : ` (SKIPPED: ${PYTHON} -c "import fastapi, jwt, uvicorn" failed; apt-get install python3-fastapi python3-jwt python3-uvicorn)`
+if (missing) console.warn(`test/e2e/fastapi-example.test.ts${missing}`)
 
 async function freePort(): Promise<number> {
   const server = net.createServer()
