@@ -63,10 +63,19 @@ describe('adapters answer exactly as Keygate does', () => {
       { onRequest: keygateAuth(verifier, { scope: 'posts:write' }) },
       async () => ({}),
     )
+    app.register(async (admin) => {
+      await admin.register(keygateVerify, { verifier, scope: 'admin' })
+      admin.get('/admin', async () => ({}))
+    })
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
     await checkAdapter(k, `${base}/me`, `${base}/posts`)
     // Outside the protected scope nothing is asked.
     expect((await get(`${base}/public`)).status).toBe(200)
+    const admin = await get(`${base}/admin`, `Bearer ${(await k.login()).access_token}`)
+    expect(admin.status).toBe(403)
+    expect(admin.headers.get('www-authenticate')).toBe(
+      'Bearer realm="keygate", error="insufficient_scope", scope="admin"',
+    )
   })
 
   it('Express: the middleware sets req.keygate or answers the refusal', async () => {
