@@ -155,7 +155,11 @@ describe('POST /api/v1/auth/token', () => {
       .execute()
     const right = await app.inject(token({ username: user.email, password: user.password }))
     expect(right.statusCode).toBe(403)
-    expect(right.json().detail).toBe('Inactive user')
+    expect(right.json()).toEqual({
+      error: 'invalid_grant',
+      error_description: 'Inactive user',
+      detail: 'Inactive user',
+    })
     expect(right.headers['www-authenticate']).toBeUndefined()
     const wrong = await app.inject(token({ username: user.email, password: 'wrong-one!' }))
     expect(wrong.statusCode).toBe(400)
