@@ -19,14 +19,6 @@ export class ImportFileError extends Error {
 }
 
 export const REQUIRED_COLUMNS = ['email', 'hashed_password'] as const
-export const KNOWN_COLUMNS = [
-  'email',
-  'username',
-  'hashed_password',
-  'is_active',
-  'is_superuser',
-  'created_at',
-]
 
 /** By extension, else by the first character: `{` means JSON lines. */
 export function detectFormat(path: string, head: string): ImportFormat {
