@@ -8,7 +8,7 @@ export interface ValidationIssue {
 export interface ErrorSpec {
   status: number
   detail: string
-  /** RFC 6749 §5.2 error code, sent beside `detail` on the OAuth2 endpoints */
+  /** RFC 6749 §5.2 code, sent as `error` beside `detail` (only the OAuth services raise these) */
   oauthError?: string
   headers?: Record<string, string>
 }
@@ -111,11 +111,11 @@ export class KeygateError extends Error {
   }
 }
 
+const BAD_REQUEST = 'Bad Request'
 /**
  * The detail sent for an error Keygate does not name itself (Fastify's router,
  * Node's HTTP parser, another plugin's 4xx), by status; anything else is a 400.
  */
-const BAD_REQUEST = 'Bad Request'
 export const STATUS_TEXT: Readonly<Record<number, string>> = Object.freeze({
   400: BAD_REQUEST,
   404: ERRORS.NOT_FOUND.detail,
