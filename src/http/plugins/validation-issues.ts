@@ -8,12 +8,15 @@ import {
 
 type Loc = ValidationIssue['loc']
 
-/** An issue of kind `name` at `loc`, in FastAPI's shape. */
-export const issueAt = (
+/** An issue of kind `name` at `loc`, in FastAPI's shape (and key order). */
+export function issueAt(
   loc: Loc,
   name: IssueName,
   params?: Record<string, string | number>,
-): ValidationIssue => ({ loc, ...describeIssue(name, params) })
+): ValidationIssue {
+  const { msg, type } = describeIssue(name, params)
+  return { loc, msg, type }
+}
 
 /** A service's field issues on the wire: the fields are the request body's. */
 export const bodyIssues = (issues: FieldIssue[]): ValidationIssue[] =>
