@@ -131,7 +131,10 @@ export async function buildApp(
   await ensureFirstSuperuser(app, deps)
 
   await app.register(errorsPlugin)
-  await app.register(securityPlugin, { corsOrigins: config.corsOrigins })
+  await app.register(securityPlugin, {
+    corsOrigins: config.corsOrigins,
+    corsCredentials: config.corsCredentials,
+  })
   await app.register(openapiPlugin)
   await app.register(authPlugin)
   await app.register(rateLimitPlugin, { throttle: deps.services.throttle })

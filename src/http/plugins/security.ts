@@ -92,7 +92,7 @@ const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const
 
 export default fp(async function securityPlugin(
   app: FastifyInstance,
-  opts: { corsOrigins: string[] },
+  opts: { corsOrigins: string[]; corsCredentials?: boolean },
 ) {
   const PAGE_HEADERS = pageHeaders()
   // Synchronous, one per request: an async hook costs a promise on every request.
@@ -127,9 +127,18 @@ export default fp(async function securityPlugin(
     }
   })
 
+  // CORS_ORIGINS=* answers `Access-Control-Allow-Origin: *`: any site may call
+  // the API with a bearer token it holds, never with cookies (config.ts refuses
+  // credentials with `*`). The methods are every one the API routes use: the
+  // plugin's default (GET, HEAD, POST) made browsers refuse PATCH and DELETE.
+  const anyOrigin = opts.corsOrigins[0] === '*'
   await app.register(cors, {
-    origin: opts.corsOrigins.length > 0 ? opts.corsOrigins : false,
+    origin: anyOrigin ? '*' : opts.corsOrigins.length > 0 ? opts.corsOrigins : false,
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+    credentials: opts.corsCredentials === true && !anyOrigin,
     exposedHeaders: ['Location', 'Retry-After', 'X-Request-ID'],
+    // Preflights are cached by the browser for 10 minutes (Chromium's ceiling is 2 h).
+    maxAge: 600,
   })
   await app.register(formbody, { parser: parseForm })
   // Only JSON and forms are API formats; Fastify's built-in text/plain parser would
