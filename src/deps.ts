@@ -15,6 +15,7 @@ import { createAccountService } from './services/accounts/profile.js'
 import { createUsersService } from './services/accounts/users.js'
 import { createTokenService } from './services/crypto/access-tokens.js'
 import { createPasswordHasher } from './services/crypto/passwords.js'
+import { createImportUsersService } from './services/import/import-users.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
 import { createMailer } from './services/mail/mailer.js'
 import { createIntrospectionService } from './services/oauth/introspection.js'
@@ -104,6 +105,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     passwordReset,
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
+    importUsers: createImportUsersService({ transact, hasher, clock }),
   }
 
   return {
