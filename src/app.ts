@@ -93,6 +93,8 @@ export async function buildApp(
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
     return503OnClosing: true,
+    // /api/v1/posts and /api/v1/posts/ are one route (documented without the slash).
+    routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors,
     clientErrorHandler: clientErrors,
     // Replaced by the hooks below: one info line per request instead of two.

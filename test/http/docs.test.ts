@@ -34,7 +34,7 @@ describe('OpenAPI document', () => {
     const ops = (path: string) => doc.paths[path] as Record<string, Operation>
     const protectedOps: [string, string][] = [
       ['/api/v1/users/me', 'get'],
-      ['/api/v1/posts/', 'post'],
+      ['/api/v1/posts', 'post'],
       ['/api/v1/posts/{id}', 'patch'],
       ['/api/v1/posts/{id}', 'delete'],
     ]
@@ -42,7 +42,7 @@ describe('OpenAPI document', () => {
       ['/api/v1/auth/signup', 'post'],
       ['/api/v1/auth/token', 'post'],
       ['/api/v1/auth/login', 'post'],
-      ['/api/v1/posts/', 'get'],
+      ['/api/v1/posts', 'get'],
       ['/api/v1/posts/{id}', 'get'],
       ['/healthz', 'get'],
       ['/readyz', 'get'],

@@ -19,6 +19,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (
       onRequest: requireUser,
       schema: {
         tags,
+        operationId: 'users_me_sessions_list',
         summary: 'My live sessions (the one in use is `current`)',
         security: SECURITY,
         response: { 200: Type.Array(SessionOut), 401: ErrorOut },
@@ -33,6 +34,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (
       onRequest: requireUser,
       schema: {
         tags,
+        operationId: 'users_me_sessions_delete',
         summary: 'Revoke one of my sessions',
         security: SECURITY,
         params: IdParams,

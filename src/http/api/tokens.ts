@@ -32,6 +32,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       config: { rateLimited: true },
       schema: {
         tags,
+        operationId: 'auth_refresh',
         summary: 'Trade a refresh token for a new pair (rotation)',
         description:
           'The refresh token is spent; a spent token presented again within REFRESH_REUSE_GRACE_SECONDS gets another pair, after it the whole session is revoked (reuse detection).',
@@ -51,6 +52,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       },
       schema: {
         tags,
+        operationId: 'auth_logout',
         summary: 'End this session, or with {"all": true} every session',
         security: SECURITY,
         body: LogoutIn,
@@ -69,6 +71,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       config: { oauth: true, rateLimited: true },
       schema: {
         tags,
+        operationId: 'auth_revoke',
         summary: 'Revoke a token (RFC 7009)',
         description:
           'Form `token` (+ `token_type_hint`). 200 whatever the token was; revoking an access or a refresh token revokes its whole session.',
@@ -90,6 +93,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       config: { rateLimited: true },
       schema: {
         tags,
+        operationId: 'auth_introspect',
         summary: 'Introspect a token (RFC 7662)',
         description:
           "For resource servers: authenticate with INTROSPECTION_SECRET or a superuser's access token as the bearer. `{active: false}` for anything revoked, expired or unknown.",

@@ -1,19 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import type { Deps } from '../../deps.js'
 import { ERRORS } from '../../errors.js'
+import { NotReadyOut, StatusOut } from '../schemas/health.js'
 
 const tags = ['health']
-const Status = Type.Object({ status: Type.String() })
-const Dependency = Type.Union([Type.Literal('database'), Type.Literal('redis')])
-const NotReady = Type.Object(
-  {
-    detail: Type.String(),
-    failed: Type.Array(Dependency, { description: 'the dependencies that did not answer' }),
-  },
-  { description: 'A dependency did not answer: the body names it (never how it failed)' },
-)
-
 export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   app.get(
     '/healthz',
@@ -22,7 +12,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
         tags,
         summary: 'The process is up',
         operationId: 'health_live',
-        response: { 200: Status },
+        response: { 200: StatusOut },
       },
     },
     async () => ({ status: 'ok' }),
@@ -35,7 +25,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
         tags,
         summary: 'The database (and Redis, when REDIS_URL is set) answer',
         operationId: 'health_ready',
-        response: { 200: Status, 503: NotReady },
+        response: { 200: StatusOut, 503: NotReadyOut },
       },
     },
     async (request, reply) => {

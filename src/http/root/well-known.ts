@@ -54,6 +54,7 @@ export const wellKnownRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
     {
       schema: {
         tags,
+        operationId: 'oauth_authorization_server_metadata',
         summary: 'Authorization server metadata (RFC 8414)',
         response: { 200: Metadata },
       },
@@ -69,6 +70,7 @@ export const wellKnownRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
     {
       schema: {
         tags,
+        operationId: 'jwks_get',
         summary: 'Public signing keys (RFC 7517), empty with HS256',
         description:
           'Every retained key is listed, so tokens signed before a rotation keep verifying until they expire.',
