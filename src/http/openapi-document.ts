@@ -70,7 +70,16 @@ export function documentRoute({
   if (schema.security?.length) extra[401] = ErrorOut
   if (route.config?.rateLimited) extra[429] = ErrorOut
   if (url.startsWith('/api/')) extra[503] = ErrorOut
-  return { schema: { ...schema, response: { ...extra, ...schema.response } }, url }
+  const response = { ...extra, ...schema.response }
+  return { schema: { ...schema, querystring: optionalDefaults(schema.querystring), response }, url }
+}
+
+/** A query parameter with a default need not be sent: not `required` in the document. */
+function optionalDefaults(query: unknown): unknown {
+  const q = query as { properties?: Record<string, { default?: unknown }>; required?: string[] }
+  if (!q?.required || !q.properties) return query
+  const required = q.required.filter((name) => q.properties?.[name]?.default === undefined)
+  return { ...q, required }
 }
 
 type Json = Record<string, unknown>
