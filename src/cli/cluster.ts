@@ -49,8 +49,8 @@ export interface ClusterOptions {
   log: LineLogger
   /** how long workers get to finish in-flight requests before they are killed */
   drainTimeoutMs?: number
-  /** called once, when the first worker listens */
-  onListening?: () => void
+  /** called once, with the port bound, when the first worker listens */
+  onListening?: (port: number) => void
 }
 
 const RESTART_MIN_MS = 250
@@ -77,8 +77,8 @@ export function runCluster(options: ClusterOptions): Promise<number> {
     const fork = (slot: number) => {
       const worker = cluster.fork(env)
       live.set(worker.id, { slot, startedAt: Date.now() })
-      worker.once('listening', () => {
-        if (!listening) options.onListening?.()
+      worker.once('listening', (address: { port: number }) => {
+        if (!listening) options.onListening?.(address.port)
         listening = true
         log.info({ worker: slot, workerPid: worker.process.pid }, 'worker listening')
       })

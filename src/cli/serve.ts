@@ -19,12 +19,14 @@ export const serveCommand: Command = {
       for (const warning of startupWarnings(config, ctx.env)) log.warn({}, warning)
       await prepareOnce(config, log)
       log.info({ workers: config.webConcurrency }, 'starting workers')
-      const summary = startupSummary(config, ctx.env)
       return runCluster({
         workers: config.webConcurrency,
         env: ctx.env,
         log,
-        onListening: () => log.info(summary.fields, summary.msg),
+        onListening: (port) => {
+          const summary = startupSummary({ ...config, port }, ctx.env)
+          log.info(summary.fields, summary.msg)
+        },
       })
     }
     return serveOne(config, ctx, sink)

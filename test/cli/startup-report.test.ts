@@ -48,7 +48,8 @@ describe('keygate serve start-up, as a real process', () => {
         { DATABASE_URL: `sqlite:${join(dir, 'app.db')}`, WEB_CONCURRENCY: '2' },
         { workers: 2 },
       )
-      await server.waitFor((l) => String(l.msg).startsWith('Keygate ('))
+      const summary = await server.waitFor((l) => String(l.msg).startsWith('Keygate ('))
+      expect(summary).toMatchObject({ listen: server.url, workers: 2, pid: server.pid })
       const warnings = server.lines.filter((l) => l.level === WARN)
       expect(warnings.map((l) => l.msg)).toEqual([
         expect.stringMatching(
