@@ -130,6 +130,16 @@ export function startupSummary(config: Config, env: Env) {
       : 'off (throttle counters in process memory)',
     workers: config.webConcurrency,
   }
+  // For a terminal (pretty logs): one block a person reads at a glance.
+  const text = [
+    `Keygate (${fields.mode}) listening on ${fields.listen}`,
+    ...(config.publicUrl !== fields.listen ? [`  public URL ${fields.publicUrl}`] : []),
+    `  docs       ${fields.docs}`,
+    `  database   ${fields.database}`,
+    `  keys       ${fields.keys}`,
+    `  redis      ${fields.redis}`,
+    ...(fields.workers > 1 ? [`  workers    ${fields.workers}`] : []),
+  ].join('\n')
   const msg = [
     `Keygate (${fields.mode}) listening on ${fields.listen}`,
     `docs ${fields.docs}`,
@@ -138,5 +148,5 @@ export function startupSummary(config: Config, env: Env) {
     `redis ${fields.redis}`,
     ...(fields.workers > 1 ? [`${fields.workers} workers`] : []),
   ].join(' · ')
-  return { fields, msg }
+  return { fields, msg, text }
 }

@@ -25,7 +25,9 @@ export const serveCommand: Command = {
         log,
         onListening: (port) => {
           const summary = startupSummary({ ...config, port }, ctx.env)
-          log.info(summary.fields, summary.msg)
+          // JSON logs get the fields; a terminal gets the readable block alone.
+          if (sink) log.info({}, summary.text)
+          else log.info(summary.fields, summary.msg)
         },
       })
     }
@@ -68,7 +70,8 @@ async function serveOne(
     // PORT=0 picks a free port: the summary names the one actually bound.
     const port = Number(new URL(address).port)
     const summary = startupSummary({ ...config, port }, ctx.env)
-    app.log.info(summary.fields, summary.msg)
+    if (sink) app.log.info(summary.text)
+    else app.log.info(summary.fields, summary.msg)
   }
   return closed
 }

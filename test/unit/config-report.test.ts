@@ -108,6 +108,14 @@ describe('start-up summary', () => {
     expect(dev.fields.database).toMatch(/^SQLite \/.*data\/keygate\.db$/)
     expect(dev.fields.keys).toBe('HS256 with the development key in /srv/kg/secret.key')
     expect(dev.fields.redis).toMatch(/^off/)
+    // The block a terminal shows instead of the fields.
+    expect(dev.text.split('\n')).toEqual([
+      'Keygate (development) listening on http://127.0.0.1:8000',
+      '  docs       http://127.0.0.1:8000/docs',
+      expect.stringMatching(/^ {2}database {3}SQLite \//),
+      '  keys       HS256 with the development key in /srv/kg/secret.key',
+      '  redis      off (throttle counters in process memory)',
+    ])
   })
 
   it('helpers: redactUrl and hostPort', () => {
