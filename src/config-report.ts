@@ -116,6 +116,14 @@ function describeKeys(config: Config, env: Env): string {
   return `HS256 with the development key in ${resolve(config.dataDir, 'secret.key')}`
 }
 
+function describeCors(config: Config): string {
+  if (config.corsOrigins.length === 0) return 'off (no browser origin may call the API)'
+  // `*`: any web page may call the API with a bearer token it holds; no cookies are sent.
+  if (config.corsOrigins[0] === '*') return 'any origin (*), without credentials'
+  const credentials = config.corsCredentials ? ', with credentials' : ''
+  return `${config.corsOrigins.join(', ')}${credentials}`
+}
+
 /** The one start-up line a person reads: where it listens, what it uses. */
 export function startupSummary(config: Config, env: Env) {
   const fields = {
@@ -128,6 +136,7 @@ export function startupSummary(config: Config, env: Env) {
     redis: config.redisUrl
       ? redactUrl(config.redisUrl)
       : 'off (throttle counters in process memory)',
+    cors: describeCors(config),
     workers: config.webConcurrency,
   }
   // For a terminal (pretty logs): one block a person reads at a glance.
@@ -138,6 +147,7 @@ export function startupSummary(config: Config, env: Env) {
     `  database   ${fields.database}`,
     `  keys       ${fields.keys}`,
     `  redis      ${fields.redis}`,
+    `  cors       ${fields.cors}`,
     ...(fields.workers > 1 ? [`  workers    ${fields.workers}`] : []),
   ].join('\n')
   const msg = [

@@ -65,6 +65,16 @@ async function serveOne(
     process.once('SIGINT', () => shutdown('SIGINT'))
   })
 
+  // A database or Redis that does not answer now would only show as 503s: ask
+  // /readyz once, which logs each failed dependency with its host and port.
+  const ready = await app.inject({ method: 'GET', url: '/readyz' })
+  if (ready.statusCode !== 200) {
+    const failed: string[] = ready.json().failed ?? []
+    app.log.warn(
+      `not ready at start-up: ${failed.join(' and ')} unreachable; answering 503 until then`,
+    )
+  }
+
   const address = await app.listen({ host: config.host, port: config.port })
   if (alone) {
     // PORT=0 picks a free port: the summary names the one actually bound.

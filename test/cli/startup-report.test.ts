@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startServer, stopAllServers } from '../helpers/server-process.js'
+import { deadPort } from '../helpers/tcp-proxy.js'
 
 afterAll(() => stopAllServers())
 
@@ -35,6 +36,32 @@ describe('keygate serve start-up, as a real process', () => {
       })
       // The listen URL names the port actually bound (PORT=0 here), not 0.
       expect(summary.listen).toBe(server.url)
+      await server.stop()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 90_000)
+
+  it('an unreachable REDIS_URL is said at start, with its host and port', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keygate-startup-'))
+    try {
+      const port = await deadPort()
+      const server = await startServer({
+        DATABASE_URL: `sqlite:${join(dir, 'app.db')}`,
+        REDIS_URL: `redis://127.0.0.1:${port}`,
+      })
+      await server.waitFor((l) => String(l.msg).startsWith('Keygate ('))
+      const warnings = server.lines.filter((l) => l.level === WARN)
+      expect(warnings).toEqual([
+        expect.objectContaining({
+          msg: 'not ready',
+          dependency: 'redis',
+          reason: expect.stringContaining(`redis at 127.0.0.1:${port}`),
+        }),
+        expect.objectContaining({
+          msg: 'not ready at start-up: redis unreachable; answering 503 until then',
+        }),
+      ])
       await server.stop()
     } finally {
       rmSync(dir, { recursive: true, force: true })

@@ -115,7 +115,10 @@ describe('start-up summary', () => {
       expect.stringMatching(/^ {2}database {3}SQLite \//),
       '  keys       HS256 with the development key in /srv/kg/secret.key',
       '  redis      off (throttle counters in process memory)',
+      '  cors       off (no browser origin may call the API)',
     ])
+    const any = startupSummary(loadConfig({ CORS_ORIGINS: '*' }), {})
+    expect(any.fields.cors).toBe('any origin (*), without credentials')
   })
 
   it('helpers: redactUrl and hostPort', () => {
