@@ -69,6 +69,12 @@ if (!hasRedis) skipped.push(`Redis suites (no Redis at ${redisUrl})`)
 if (!hasPg) skipped.push(`PostgreSQL run of the suite (no PostgreSQL at ${pgUrl})`)
 if (!hasPg || !hasRedis)
   skipped.push('multi-instance suites test/multi/* (they need both PostgreSQL and Redis)')
+const hasPython =
+  spawnSync('/usr/bin/python3', ['-c', 'import fastapi, jwt, uvicorn'], { stdio: 'ignore' })
+    .status === 0
+if (ci && !hasPython) throw new Error('CI: /usr/bin/python3 lacks fastapi, jwt or uvicorn')
+if (!hasPython)
+  skipped.push('FastAPI example test (apt-get install python3-fastapi python3-jwt python3-uvicorn)')
 
 const env = {
   TEST_REDIS_URL: hasRedis ? redisUrl : undefined,
@@ -77,6 +83,7 @@ const env = {
 let ok = run('type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])
 // The CLI test runs bin/keygate.js, which runs dist/: never a stale one.
 ok = run('build', 'node', ['scripts/build.js']) && ok
+ok = run('build @keygate/verify', 'npm', ['run', 'build', '-w', '@keygate/verify']) && ok
 ok = run('lint', 'npx', ['biome', 'check', '.']) && ok
 ok = vitest('sqlite', { ...env, KEYGATE_TEST_DB: 'sqlite' }) && ok
 if (hasPg)
