@@ -1,7 +1,7 @@
 import type { Config } from '../config.js'
 import { hostPort } from '../config-report.js'
 import { createDatabase } from '../db/database.js'
-import { migrateToLatest } from '../db/migrate.js'
+import { migrateToLatest, pendingMigrations } from '../db/migrate.js'
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '../db/unavailable.js'
 import { createDeps, type Deps } from '../deps.js'
 import { withDevSecret } from '../services/keys/signing-keys.js'
@@ -29,6 +29,20 @@ export async function migrateDatabase(config: Config): Promise<string[]> {
   const database = createDatabase(config.databaseUrl, { poolSize: 1 })
   try {
     return (await migrateToLatest(database.db)).map((r) => r.migrationName)
+  } finally {
+    await database.close()
+  }
+}
+
+/**
+ * With MIGRATE_ON_START=off, the migrations the database still lacks: a server
+ * started on an unmigrated database would otherwise fail request by request.
+ */
+export async function unappliedMigrations(config: Config): Promise<string[]> {
+  if (config.migrateOnStart) return []
+  const database = createDatabase(config.databaseUrl, { poolSize: 1 })
+  try {
+    return await pendingMigrations(database.db)
   } finally {
     await database.close()
   }

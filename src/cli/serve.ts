@@ -4,6 +4,7 @@ import { startupSummary, startupWarnings } from '../config-report.js'
 import { withDevSecret } from '../services/keys/signing-keys.js'
 import { createLineLogger, prepareOnce, runCluster } from './cluster.js'
 import type { Command, CommandContext } from './command.js'
+import { unappliedMigrations } from './compose.js'
 import { type LogSink, logSink } from './log-output.js'
 
 export const serveCommand: Command = {
@@ -18,6 +19,8 @@ export const serveCommand: Command = {
       const log = createLineLogger(config.logLevel, sink ?? ctx.stdout)
       for (const warning of startupWarnings(config, ctx.env)) log.warn({}, warning)
       await prepareOnce(config, log)
+      const pending = await unappliedMigrations(config).catch(() => [])
+      if (pending.length > 0) log.warn({ pending }, notMigrated(pending))
       log.info({ workers: config.webConcurrency }, 'starting workers')
       return runCluster({
         workers: config.webConcurrency,
@@ -47,7 +50,12 @@ async function serveOne(
   const app = await buildApp(config, sink ? { logStream: sink } : {})
   // A cluster's primary has said all this once already.
   const alone = cluster.isPrimary
-  if (alone) for (const warning of startupWarnings(config, ctx.env)) app.log.warn(warning)
+  if (alone) {
+    for (const warning of startupWarnings(config, ctx.env)) app.log.warn(warning)
+    // An unreachable database is reported by /readyz below, not here.
+    const pending = await unappliedMigrations(config).catch(() => [])
+    if (pending.length > 0) app.log.warn({ pending }, notMigrated(pending))
+  }
 
   // close() stops accepting, lets in-flight requests finish, then closes the database.
   const closed = new Promise<number>((resolve) => {
@@ -85,3 +93,6 @@ async function serveOne(
   }
   return closed
 }
+
+const notMigrated = (pending: string[]) =>
+  `MIGRATE_ON_START=off and ${pending.length} migration(s) are not applied: run \`keygate migrate\`; until then requests that need them fail`

@@ -68,6 +68,29 @@ describe('keygate serve start-up, as a real process', () => {
     }
   }, 90_000)
 
+  it('MIGRATE_ON_START=off on a database without its tables says to run keygate migrate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keygate-startup-'))
+    try {
+      const server = await startServer({
+        DATABASE_URL: `sqlite:${join(dir, 'app.db')}`,
+        MIGRATE_ON_START: 'off',
+      })
+      await server.waitFor((l) => String(l.msg).startsWith('Keygate ('))
+      const warnings = server.lines.filter((l) => l.level === WARN)
+      expect(warnings).toEqual([
+        expect.objectContaining({
+          msg: expect.stringMatching(
+            /^MIGRATE_ON_START=off and \d+ migration\(s\) are not applied: run `keygate migrate`/,
+          ),
+          pending: expect.arrayContaining(['0001_users']),
+        }),
+      ])
+      await server.stop()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 90_000)
+
   it('WEB_CONCURRENCY=2 without REDIS_URL: the primary warns once that workers throttle alone', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keygate-startup-'))
     try {
