@@ -36,7 +36,7 @@ function distance(a: string, b: string): number {
 }
 
 /** The known variable `name` was probably meant as, if any. */
-export function likelyMeant(name: string): string | undefined {
+function likelyMeant(name: string): string | undefined {
   const known: readonly string[] = CONFIG_VARIABLES
   if (known.includes(name)) return undefined
   const upper = name.toUpperCase()

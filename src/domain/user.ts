@@ -30,7 +30,7 @@ const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/
  * The pattern is ASCII-only, so characters and octets count alike.
  */
 export const EMAIL_MAX_LENGTH = 254
-export const EMAIL_LOCAL_MAX_LENGTH = 64
+const EMAIL_LOCAL_MAX_LENGTH = 64
 
 /** A trimmed email as signup accepts it (SPEC §3). */
 export const isValidEmail = (email: string): boolean =>
