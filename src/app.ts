@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController
 import type { Config } from './config.js'
 import { MIGRATIONS_LOG_MESSAGE } from './db/migrate.js'
 import { createDeps, type Deps, type DepsOverrides } from './deps.js'
+import { isValidEmail } from './domain/user.js'
 import { adminRoutes } from './http/api/admin-users.js'
 import { passwordResetRoutes } from './http/api/password-reset.js'
 import { postsRoutes } from './http/api/posts.js'
@@ -49,8 +50,7 @@ function createAjv(coerceTypes: boolean) {
   const addFormats = formats.default ?? formats
   addFormats(ajv, ['email', 'uuid', 'date-time'])
   // SPEC §3: emails are trimmed before use, so surrounding spaces are not a format error.
-  const email = addFormats.get('email', 'full') as RegExp
-  return ajv.addFormat('email', (value: string) => email.test(value.trim()))
+  return ajv.addFormat('email', (value: string) => isValidEmail(value.trim()))
 }
 
 function loggerOptions(
@@ -95,6 +95,8 @@ export async function buildApp(
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
     return503OnClosing: true,
+    // /api/v1/posts and /api/v1/posts/ are one route (documented without the slash).
+    routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors,
     clientErrorHandler: clientErrors,
     // Replaced by the hooks below: one info line per request instead of two.
@@ -134,7 +136,10 @@ export async function buildApp(
 
   await app.register(errorsPlugin)
   await app.register(notFoundPlugin)
-  await app.register(responseHeadersPlugin, { corsOrigins: config.corsOrigins })
+  await app.register(responseHeadersPlugin, {
+    corsOrigins: config.corsOrigins,
+    corsCredentials: config.corsCredentials,
+  })
   await app.register(bodyParsingPlugin)
   await app.register(openapiPlugin)
   await app.register(authPlugin)

@@ -15,6 +15,7 @@ import { createAccountService } from './services/accounts/profile.js'
 import { createUsersService } from './services/accounts/users.js'
 import { createTokenService } from './services/crypto/access-tokens.js'
 import { createPasswordHasher } from './services/crypto/passwords.js'
+import { createImportUsersService } from './services/import/import-users.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
 import { createMailer } from './services/mail/mailer.js'
 import { createDiscoveryService } from './services/oauth/discovery.js'
@@ -106,6 +107,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
     discovery: createDiscoveryService({ config, keys }),
+    importUsers: createImportUsersService({ transact, hasher, clock }),
   }
 
   return {

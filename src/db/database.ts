@@ -42,9 +42,24 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     db,
     dialect,
     ping: async () => {
-      await sql`select 1`.execute(db)
+      await sql`select 1`.execute(db).catch((err: Error) => {
+        // Names where it looked (without credentials), for the log of a failed /readyz.
+        throw dialect === 'postgres'
+          ? new Error(`${where(url)}: ${err.message}`, { cause: err })
+          : err
+      })
     },
     close: () => db.destroy(),
+  }
+}
+
+/** `PostgreSQL at host:port` of a URL, never its user or password. */
+function where(url: string): string {
+  try {
+    const { hostname, port } = new URL(url)
+    return `PostgreSQL at ${hostname || 'localhost'}:${port || 5432}`
+  } catch {
+    return 'PostgreSQL'
   }
 }
 

@@ -16,6 +16,7 @@ export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
     {
       schema: {
         tags,
+        operationId: 'posts_list',
         summary: 'List posts, newest first',
         querystring: PageQuery,
         response: { 200: PostPage, 422: ValidationErrorOut },
@@ -32,6 +33,7 @@ export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
     {
       schema: {
         tags,
+        operationId: 'posts_get',
         summary: 'One post',
         params: IdParams,
         response: { 200: PostOut, 404: ErrorOut },
@@ -46,6 +48,7 @@ export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       onRequest: requireUser,
       schema: {
         tags,
+        operationId: 'posts_create',
         summary: 'Create a post',
         security: SECURITY,
         body: PostIn,
@@ -65,6 +68,7 @@ export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       onRequest: requireUser,
       schema: {
         tags,
+        operationId: 'posts_update',
         summary: 'Edit a post (owner or superuser)',
         security: SECURITY,
         params: IdParams,
@@ -88,6 +92,7 @@ export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       onRequest: requireUser,
       schema: {
         tags,
+        operationId: 'posts_delete',
         summary: 'Delete a post (owner or superuser)',
         security: SECURITY,
         params: IdParams,
