@@ -3,6 +3,7 @@ import type { Config } from '../config.js'
 import { withDevSecret } from '../services/keys/signing-keys.js'
 import { createLineLogger, prepareOnce, runCluster } from './cluster.js'
 import type { Command } from './index.js'
+import { serveMetricsPort, startPrimaryMetrics } from './metrics-port.js'
 
 export const serveCommand: Command = {
   summary: 'Start the HTTP server (the default of `npm start`); WEB_CONCURRENCY=N runs N workers',
@@ -14,6 +15,7 @@ export const serveCommand: Command = {
     if (config.webConcurrency > 1 && cluster.isPrimary) {
       const log = createLineLogger(config.logLevel, ctx.stdout)
       await prepareOnce(config, log)
+      await startPrimaryMetrics(config, log)
       log.info({ workers: config.webConcurrency }, 'starting workers')
       return runCluster({ workers: config.webConcurrency, env: ctx.env, log })
     }
@@ -45,6 +47,7 @@ async function serveOne(config: Config): Promise<number> {
   })
 
   const address = await app.listen({ host: config.host, port: config.port })
+  await serveMetricsPort(config, app)
   app.log.info(`Keygate listening on ${address} (public URL ${config.publicUrl}, docs at /docs)`)
   return closed
 }
