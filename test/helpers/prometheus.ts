@@ -1,4 +1,9 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 /** One sample line of a Prometheus text exposition. */
 export interface Sample {
@@ -39,4 +44,68 @@ export const hasPromtool = spawnSync('promtool', ['--version']).status === 0
 export function promtoolCheck(exposition: string): { status: number | null; output: string } {
   const r = spawnSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' })
   return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() }
+}
+
+/** Whether the Prometheus server (Debian's `prometheus` package) is installed. */
+export const hasPrometheus = spawnSync('prometheus', ['--version']).status === 0
+
+export interface ScrapeTarget {
+  job: string
+  /** host:port */
+  target: string
+  bearer?: string
+}
+
+export interface PrometheusServer {
+  /** the value of an instant PromQL query, one entry per series (labels → value) */
+  query(promql: string): Promise<{ metric: Record<string, string>; value: number }[]>
+  stop(): Promise<void>
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** A real Prometheus scraping `targets` every second, with its data in a temp dir. */
+export async function startPrometheus(targets: ScrapeTarget[]): Promise<PrometheusServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'keygate-prom-'))
+  const jobs = targets.map((t) => ({
+    job_name: t.job,
+    scrape_interval: '1s',
+    scrape_timeout: '900ms',
+    static_configs: [{ targets: [t.target] }],
+    ...(t.bearer && { authorization: { type: 'Bearer', credentials: t.bearer } }),
+  }))
+  // JSON is YAML, so no YAML library is needed.
+  writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify({ scrape_configs: jobs }))
+  const port = await freePort()
+  const child = spawn(
+    'prometheus',
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { stdio: 'ignore' },
+  )
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  const base = `http://127.0.0.1:${port}`
+  return {
+    async query(promql) {
+      const res = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(promql)}`)
+      const body = (await res.json()) as {
+        data?: { result: { metric: Record<string, string>; value: [number, string] }[] }
+      }
+      return (body.data?.result ?? []).map((r) => ({ metric: r.metric, value: Number(r.value[1]) }))
+    },
+    async stop() {
+      child.kill('SIGTERM')
+      await exited
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
 }
