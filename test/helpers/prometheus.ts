@@ -109,3 +109,17 @@ export async function startPrometheus(targets: ScrapeTarget[]): Promise<Promethe
     },
   }
 }
+
+/** `promtool check rules` on a rules file's text. */
+export function promtoolCheckRules(rules: string): { status: number | null; output: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'keygate-rules-'))
+  try {
+    writeFileSync(join(dir, 'rules.yml'), rules)
+    const r = spawnSync('promtool', ['check', 'rules', join(dir, 'rules.yml')], {
+      encoding: 'utf8',
+    })
+    return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}

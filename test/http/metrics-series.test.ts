@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { createHashPool } from '../../src/services/crypto/hash-pool.js'
@@ -9,6 +10,7 @@ import {
   hasPromtool,
   parseExposition,
   promtoolCheck,
+  promtoolCheckRules,
   type Sample,
   sampleValue,
 } from '../helpers/prometheus.js'
@@ -237,6 +239,26 @@ describe.skipIf(!hasPromtool)(
       )
       expect(foreign).toEqual([])
       expect(status === 0 || (status === 3 && problems.length > 0)).toBe(true)
+    })
+
+    it('accepts the alert rules of docs/operations.md, which name only real series', async () => {
+      const doc = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8')
+      const rules = /<!-- keygate-alert-rules -->\n```yaml\n([\s\S]*?)```/.exec(doc)?.[1]
+      expect(rules).toBeDefined()
+      const { status, output } = promtoolCheckRules(rules!)
+      expect(status, output).toBe(0)
+      expect(output).toMatch(/SUCCESS: 8 rules found/)
+
+      const { app } = await buildTestApp({ metricsToken: TOKEN })
+      const { text } = await scrape(app)
+      const names = new Set(rules!.match(/keygate_[a-z_]+/g))
+      expect(names.size).toBeGreaterThanOrEqual(6)
+      for (const name of names) {
+        const family = name.replace(/_(bucket|count|sum)$/, '')
+        // The pool series exist only on PostgreSQL.
+        if (testDialect === 'sqlite' && family.startsWith('keygate_db_pool_')) continue
+        expect(text, name).toContain(`# TYPE ${family} `)
+      }
     })
   },
 )
