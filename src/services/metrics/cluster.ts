@@ -48,11 +48,9 @@ function askPrimary(): Promise<Scrape> {
 
 /**
  * In a cluster worker (WEB_CONCURRENCY > 1): the worker answers the primary's
- * requests for `registry`, and its scrape covers all workers. Elsewhere
- * undefined: the process's own registry is the whole story.
+ * requests for `registry`, and its scrape covers all workers.
  */
-export function clusterScrape(registry: Registry): (() => Promise<Scrape>) | undefined {
-  if (!cluster.isWorker) return undefined
+export function clusterScrape(registry: Registry): () => Promise<Scrape> {
   AggregatorRegistry.setRegistries([registry])
   // Constructing one installs prom-client's answering listener in this worker (once).
   new AggregatorRegistry()

@@ -20,22 +20,26 @@ function outcomeOf(err: unknown): SignInOutcome {
   return 'error'
 }
 
-/** Counts every password sign-in (`login`, which the JSON login and the password grant share). */
+/**
+ * Counts every password sign-in: `login` serves the JSON login and the
+ * password grant. Another sign-in entry point of the auth service (a hosted
+ * sign-in page's) is counted by wrapping it the same way here.
+ */
 export function countSignIns(auth: AuthService, metrics: Metrics | undefined): AuthService {
   if (!metrics) return auth
-  return {
-    ...auth,
-    async login(...args) {
+  const counted =
+    <A extends unknown[], R>(signIn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
       try {
-        const pair = await auth.login(...args)
+        const result = await signIn(...args)
         metrics.signIn('success')
-        return pair
+        return result
       } catch (err) {
         metrics.signIn(outcomeOf(err))
         throw err
       }
-    },
-  }
+    }
+  return { ...auth, login: counted(auth.login) }
 }
 
 // The throttle names its counters by rule (services/throttle/throttle.ts); the

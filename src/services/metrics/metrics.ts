@@ -64,7 +64,7 @@ const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
  * many apps in one process. Labels are closed sets (route patterns, status
  * codes, outcomes, rule names): never a user id, email or address.
  */
-export function createMetrics(): Metrics {
+export function createMetrics(options: { clusterWorker?: boolean } = {}): Metrics {
   const registry = new Registry()
   const registers = [registry]
   collectDefaultMetrics({ register: registry })
@@ -117,7 +117,7 @@ export function createMetrics(): Metrics {
 
   return {
     registry,
-    scrape: clusterScrape(registry) ?? local,
+    scrape: options.clusterWorker ? clusterScrape(registry) : local,
     httpRequest(method, route, statusCode, seconds) {
       requests.observe({ method, route, status_code: String(statusCode) }, seconds)
     },
