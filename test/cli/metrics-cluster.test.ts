@@ -119,6 +119,14 @@ describe(`metrics with WEB_CONCURRENCY=2 (${testDialect})`, () => {
     expect(sampleValue(after, 'process_resident_memory_bytes')).toBeGreaterThan(0)
   })
 
+  it.runIf(testDialect === 'postgres')('sums the workers’ PostgreSQL pools', async () => {
+    expect((await http(server.url, 'GET', '/readyz')).status).toBe(200)
+    const samples = await scrapeMain()
+    // Each worker has its own pool of DB_POOL_SIZE (10), opened lazily.
+    expect(sampleValue(samples, 'keygate_db_pool_max_connections')).toBe(20)
+    expect(sampleValue(samples, 'keygate_db_pool_connections')).toBeGreaterThanOrEqual(1)
+  })
+
   it.skipIf(!hasPromtool)('passes promtool check metrics, summed as it is', async () => {
     const res = await http(server.url, 'GET', '/metrics', {
       headers: { authorization: `Bearer ${TOKEN}` },
