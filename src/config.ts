@@ -194,6 +194,17 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError('INTROSPECTION_SECRET: must be at least 32 bytes')
   }
 
+  const metricsToken = str(env, 'METRICS_TOKEN')
+  if (metricsToken !== undefined && Buffer.byteLength(metricsToken) < 32) {
+    throw new ConfigError('METRICS_TOKEN: must be at least 32 bytes')
+  }
+  // 0 (any free port, logged at start) is for tests; the main port cannot be shared.
+  const metricsPort =
+    str(env, 'METRICS_PORT') === undefined ? undefined : int(env, 'METRICS_PORT', 0, 0, 65535)
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    throw new ConfigError('METRICS_PORT: must differ from PORT')
+  }
+
   const urlHost = host.includes(':') ? `[${host}]` : host
   const publicUrl = httpUrl('PUBLIC_URL', str(env, 'PUBLIC_URL') ?? `http://${urlHost}:${port}`)
   const jwtIssuer = str(env, 'JWT_ISSUER') ?? publicUrl
@@ -213,17 +224,6 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError(
       'FIRST_SUPERUSER_PASSWORD: FIRST_SUPERUSER_EMAIL and FIRST_SUPERUSER_PASSWORD go together',
     )
-  }
-
-  const metricsToken = str(env, 'METRICS_TOKEN')
-  if (metricsToken !== undefined && Buffer.byteLength(metricsToken) < 32) {
-    throw new ConfigError('METRICS_TOKEN: must be at least 32 bytes')
-  }
-  // 0 (any free port, logged at start) is for tests; the main port cannot be shared.
-  const metricsPort =
-    str(env, 'METRICS_PORT') === undefined ? undefined : int(env, 'METRICS_PORT', 0, 0, 65535)
-  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
-    throw new ConfigError('METRICS_PORT: must differ from PORT')
   }
 
   const webConcurrency = int(env, 'WEB_CONCURRENCY', 1, 1, 64)
