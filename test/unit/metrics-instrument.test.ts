@@ -26,7 +26,7 @@ describe('countSignIns', () => {
       [new KeygateError('INVALID_CREDENTIALS'), 'invalid_credentials'],
       [new KeygateError('INACTIVE_USER'), 'inactive'],
       [new KeygateError('RATE_LIMITED'), 'throttled'],
-      [new KeygateError('DATABASE_UNAVAILABLE'), 'error'],
+      [new KeygateError('SERVICE_UNAVAILABLE'), 'error'],
       [new Error('boom'), 'error'],
     ]
     for (const [err] of cases) {
