@@ -18,11 +18,13 @@ import { resetPageRoutes } from './http/pages/reset-password.js'
 import authPlugin from './http/plugins/bearer-guard.js'
 import bodyParsingPlugin from './http/plugins/body-parsing.js'
 import errorsPlugin, { clientErrors, frameworkErrors } from './http/plugins/errors.js'
+import metricsPlugin from './http/plugins/metrics.js'
 import notFoundPlugin from './http/plugins/not-found.js'
 import openapiPlugin from './http/plugins/openapi.js'
 import responseHeadersPlugin from './http/plugins/response-headers.js'
 import rateLimitPlugin from './http/plugins/throttle-hooks.js'
 import { healthRoutes } from './http/root/health.js'
+import { metricsRoutes } from './http/root/metrics.js'
 import { wellKnownRoutes } from './http/root/well-known.js'
 
 export interface BuildOptions extends DepsOverrides {
@@ -144,6 +146,11 @@ export async function buildApp(
   await app.register(openapiPlugin)
   await app.register(authPlugin)
   await app.register(rateLimitPlugin, { throttle: deps.services.throttle })
+  await app.register(metricsPlugin, { metrics: deps.metrics })
+  const { metrics } = deps
+  if (metrics && config.metricsToken) {
+    await app.register(metricsRoutes, { metrics, token: config.metricsToken })
+  }
 
   // Routes get the settings and the services, never the database or repos.
   const routeDeps = { config: deps.config, services: deps.services }

@@ -75,6 +75,8 @@ export const CONFIG_VARIABLES = [
   'RATE_LIMIT_CLIENT_PER_MINUTE',
   'RATE_LIMIT_SIGNUP_CONFLICTS_PER_HOUR',
   'MIGRATE_ON_START',
+  'METRICS_TOKEN',
+  'METRICS_PORT',
 ] as const
 
 export type NodeEnv = 'development' | 'production' | 'test'
@@ -126,6 +128,10 @@ export interface Config {
   hashConcurrency: number
   rateLimit: RateLimitConfig
   migrateOnStart: boolean
+  /** bearer token that may read GET /metrics on the main port (at least 32 bytes) */
+  metricsToken: string | undefined
+  /** a separate listener on HOST serving /metrics without a token */
+  metricsPort: number | undefined
 }
 
 /** Start-up configuration error; the message is one line that names the variable. */
@@ -304,6 +310,17 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError('INTROSPECTION_SECRET: must be at least 32 bytes')
   }
 
+  const metricsToken = str(env, 'METRICS_TOKEN')
+  if (metricsToken !== undefined && Buffer.byteLength(metricsToken) < 32) {
+    throw new ConfigError('METRICS_TOKEN: must be at least 32 bytes')
+  }
+  // 0 (any free port, logged at start) is for tests; the main port cannot be shared.
+  const metricsPort =
+    str(env, 'METRICS_PORT') === undefined ? undefined : int(env, 'METRICS_PORT', 0, 0, 65535)
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    throw new ConfigError('METRICS_PORT: must differ from PORT')
+  }
+
   const urlHost = host.includes(':') ? `[${host}]` : host
   const publicUrl = httpUrl('PUBLIC_URL', str(env, 'PUBLIC_URL') ?? `http://${urlHost}:${port}`)
   const jwtIssuer = str(env, 'JWT_ISSUER') ?? publicUrl
@@ -402,5 +419,7 @@ export function loadConfig(env: Env): Config {
       signupConflictsPerHour: int(env, 'RATE_LIMIT_SIGNUP_CONFLICTS_PER_HOUR', 100, 1, 1_000_000),
     },
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+    metricsToken,
+    metricsPort,
   }
 }

@@ -6,6 +6,7 @@ import { createLineLogger, prepareOnce, runCluster } from './cluster.js'
 import type { Command, CommandContext } from './command.js'
 import { unappliedMigrations } from './compose.js'
 import { type LogSink, logSink } from './log-output.js'
+import { serveMetricsPort, startPrimaryMetrics } from './metrics-port.js'
 
 export const serveCommand: Command = {
   summary: 'Start the HTTP server (the default of `npm start`); WEB_CONCURRENCY=N runs N workers',
@@ -21,6 +22,7 @@ export const serveCommand: Command = {
       await prepareOnce(config, log)
       const pending = await unappliedMigrations(config).catch(() => [])
       if (pending.length > 0) log.warn({ pending }, notMigrated(pending))
+      await startPrimaryMetrics(config, log)
       log.info({ workers: config.webConcurrency }, 'starting workers')
       return runCluster({
         workers: config.webConcurrency,
@@ -84,6 +86,7 @@ async function serveOne(
   }
 
   const address = await app.listen({ host: config.host, port: config.port })
+  await serveMetricsPort(config, app)
   if (alone) {
     // PORT=0 picks a free port: the summary names the one actually bound.
     const port = Number(new URL(address).port)

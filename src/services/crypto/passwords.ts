@@ -36,10 +36,15 @@ function isArgon2(hash: string): boolean {
   return memory >= 8 * lanes && memory <= 4 * 1024 * 1024 && time >= 1 && time <= 100 && lanes >= 1
 }
 
-export function createPasswordHasher(params: Argon2Params, concurrency: number): PasswordHasher {
+export function createPasswordHasher(
+  params: Argon2Params,
+  concurrency: number,
+  /** metrics of the hashing queue (services/metrics) */
+  observer?: Parameters<typeof createHashPool>[2],
+): PasswordHasher {
   // Argon2id, the hot path, runs on the low-priority hashing threads (hash-pool.ts);
   // legacy formats, verified once per imported account, on the libuv pool.
-  const pool = createHashPool(concurrency)
+  const pool = createHashPool(concurrency, undefined, observer)
   const limit = createSemaphore(concurrency)
   const options = { algorithm: ARGON2ID, ...params }
 
