@@ -14,6 +14,7 @@ import { createPasswordResetService } from './services/accounts/password-reset.j
 import { createAccountService } from './services/accounts/profile.js'
 import { createUsersService } from './services/accounts/users.js'
 import { createTokenService } from './services/crypto/access-tokens.js'
+import { createServerSecret } from './services/crypto/server-secret.js'
 import { createPasswordHasher } from './services/crypto/passwords.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
 import { createMailer } from './services/mail/mailer.js'
@@ -59,6 +60,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
   }
 
   const clock = overrides.clock ?? systemClock
+  const serverSecret = createServerSecret(config.secretKey)
   const hasher = createPasswordHasher(config.argon2, config.hashConcurrency)
   const tokens = createTokenService({
     keys,
@@ -92,7 +94,13 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     mailer,
   })
   const auth = createAuthService({ config, clock, hasher, tokens, throttle, ...repos })
-  const sessions = createSessionsService({ config, clock, auth, ...repos })
+  const sessions = createSessionsService({
+    config,
+    clock,
+    auth,
+    ...repos,
+    sealKey: serverSecret.key('refresh-successor'),
+  })
   const services = {
     auth,
     sessions,
@@ -113,6 +121,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     migrated,
     clock,
     keys,
+    /** SECRET_KEY-derived keys for Keygate's MACs and seals (device cookies, throttle keys) */
+    serverSecret,
     hasher,
     tokens,
     repos,

@@ -33,6 +33,8 @@ export interface SessionsTable {
   revoked_at: Timestamp | null
   user_agent: string | null
   ip: string | null
+  /** set by a password change: the one access token (jti) of this session still accepted */
+  pinned_jti: string | null
 }
 
 export interface RefreshTokensTable {
@@ -43,6 +45,8 @@ export interface RefreshTokensTable {
   expires_at: Timestamp
   /** set when rotated; a second use after the grace window is reuse */
   used_at: Timestamp | null
+  /** the token this one was rotated into, sealed under a key derived from this token */
+  successor: string | null
 }
 
 export interface PostsTable {

@@ -39,6 +39,9 @@ export interface TokenPair {
 export interface AuthContext {
   user: User
   sessionId: string
+  /** the access token's `jti` and `exp` (seconds), when the caller came with one */
+  tokenId?: string
+  tokenExpiresAt?: number
 }
 
 /** Not revoked, not idle past REFRESH_TOKEN_EXPIRE_DAYS, not past SESSION_MAX_DAYS. */

@@ -54,7 +54,12 @@ export function createAccountService(deps: AccountServiceDeps) {
       }).catch(rethrowTaken)
     },
 
-    /** Sets a new password and signs out every other session (SPEC §3). */
+    /**
+     * Sets a new password and signs out every other session (SPEC §3). The
+     * caller's own session may be shared too (a refresh token replayed by a
+     * thief), so it keeps only the caller's access token, until it expires:
+     * its refresh tokens go, and whoever holds them signs in with the new password.
+     */
     async changePassword(auth: AuthContext, current: string, next: string): Promise<void> {
       policy.check(next, 'new_password')
       await checkPassword(auth.user, current)
@@ -63,6 +68,12 @@ export function createAccountService(deps: AccountServiceDeps) {
       await transact(async (r) => {
         await r.users.update(auth.user.id, { hashed_password: hashed }, now)
         await r.sessions.revokeAllForUser(auth.user.id, now, auth.sessionId)
+        if (auth.tokenId !== undefined && auth.tokenExpiresAt !== undefined) {
+          const until = new Date(auth.tokenExpiresAt * 1000)
+          await r.sessions.pinToToken(auth.sessionId, auth.tokenId, until)
+        } else {
+          await r.sessions.revoke(auth.sessionId, now)
+        }
         // A reset link issued before the change must not undo it.
         await r.passwordResets.deleteForUser(auth.user.id)
       })

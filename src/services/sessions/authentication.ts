@@ -23,6 +23,9 @@ import type { Throttle } from '../throttle/throttle.js'
 export const hashRefreshToken = (token: string): string =>
   createHash('sha256').update(token).digest('hex')
 
+/** 256 random bits, base64url. */
+export const newRefreshToken = (): string => randomBytes(32).toString('base64url')
+
 export interface AuthServiceDeps {
   config: Pick<Config, 'refreshTokenExpireDays' | 'sessionMaxDays'>
   clock: Clock
@@ -60,20 +63,13 @@ export function createAuthService(deps: AuthServiceDeps) {
     return { user, needsRehash: result.needsRehash }
   }
 
-  async function issuePair(
+  /** A fresh access token for the session, paired with the refresh token the caller holds. */
+  async function pairWith(
     user: User,
     sessionId: string,
     clientId: string,
-    sessionMax: Date,
+    refresh: string,
   ): Promise<TokenPair> {
-    const now = clock.now()
-    const refresh = randomBytes(32).toString('base64url')
-    await refreshTokens.insert({
-      token_hash: hashRefreshToken(refresh),
-      session_id: sessionId,
-      created_at: now,
-      expires_at: idleExpiry(now, config.refreshTokenExpireDays, sessionMax),
-    })
     const access = await tokens.issueAccess({ sub: user.id, sid: sessionId, clientId })
     return {
       access_token: access,
@@ -83,8 +79,27 @@ export function createAuthService(deps: AuthServiceDeps) {
     }
   }
 
+  /** The first pair of a session (any client's): a new refresh family rooted at this token. */
+  async function issuePair(
+    user: User,
+    sessionId: string,
+    clientId: string,
+    sessionMax: Date,
+  ): Promise<TokenPair> {
+    const now = clock.now()
+    const refresh = newRefreshToken()
+    await refreshTokens.insert({
+      token_hash: hashRefreshToken(refresh),
+      session_id: sessionId,
+      created_at: now,
+      expires_at: idleExpiry(now, config.refreshTokenExpireDays, sessionMax),
+    })
+    return pairWith(user, sessionId, clientId, refresh)
+  }
+
   return {
     issuePair,
+    pairWith,
 
     /**
      * Password login. Unknown account and wrong password fail identically and
@@ -125,9 +140,10 @@ export function createAuthService(deps: AuthServiceDeps) {
      */
     async authenticate(accessToken: string): Promise<AuthContext> {
       const claims = await tokens.verifyAccess(accessToken)
-      const user = await sessions.findLiveWithUser(claims.sid, claims.sub, clock.now())
+      const now = clock.now()
+      const user = await sessions.findLiveWithUser(claims.sid, claims.sub, now, claims.jti)
       if (!user?.is_active) throw new KeygateError('INVALID_TOKEN')
-      return { user, sessionId: claims.sid }
+      return { user, sessionId: claims.sid, tokenId: claims.jti, tokenExpiresAt: claims.exp }
     },
   }
 }
