@@ -14,14 +14,15 @@ import { createPasswordResetService } from './services/accounts/password-reset.j
 import { createAccountService } from './services/accounts/profile.js'
 import { createUsersService } from './services/accounts/users.js'
 import { createTokenService } from './services/crypto/access-tokens.js'
-import { createServerSecret } from './services/crypto/server-secret.js'
 import { createPasswordHasher } from './services/crypto/passwords.js'
+import { createServerSecret } from './services/crypto/server-secret.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
 import { createMailer } from './services/mail/mailer.js'
 import { createIntrospectionService } from './services/oauth/introspection.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
 import { createPostsService } from './services/posts.js'
 import { createAuthService } from './services/sessions/authentication.js'
+import { createKnownDevices } from './services/sessions/known-device.js'
 import { createSessionsService } from './services/sessions/sessions.js'
 import { createMemoryStore, type RateLimitStore } from './services/throttle/memory-store.js'
 import { createRedisStore } from './services/throttle/redis-store.js'
@@ -79,7 +80,12 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
   }
   const ownsStore = overrides.rateLimitStore === undefined
   const rateLimitStore = overrides.rateLimitStore ?? createRateLimitStore(config)
-  const throttle = createThrottle({ settings: config.rateLimit, store: rateLimitStore, clock })
+  const throttle = createThrottle({
+    settings: config.rateLimit,
+    store: rateLimitStore,
+    clock,
+    secret: serverSecret.key('throttle-keys'),
+  })
   const transact = createTransact(database.db)
   const policy = createPasswordPolicy(config.passwordMinLength)
   const mailer = createMailer(config.smtpUrl, config.mailFrom)
@@ -93,7 +99,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     transact,
     mailer,
   })
-  const auth = createAuthService({ config, clock, hasher, tokens, throttle, ...repos })
+  const devices = createKnownDevices(serverSecret.key('known-device'), clock)
+  const auth = createAuthService({ config, clock, hasher, tokens, throttle, devices, ...repos })
   const sessions = createSessionsService({
     config,
     clock,
@@ -107,7 +114,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     introspection: createIntrospectionService({ config, clock, auth, tokens, ...repos }),
     oauth: createOAuthService({ auth, sessions }),
     users: createUsersService({ clock, hasher, policy, throttle, users: repos.users }),
-    account: createAccountService({ clock, hasher, policy, transact }),
+    account: createAccountService({ clock, hasher, policy, transact, throttle }),
     admin: createAdminService({ clock, users: repos.users, sessions: repos.sessions, transact }),
     passwordReset,
     throttle,

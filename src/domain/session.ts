@@ -25,6 +25,8 @@ export interface ClientContext {
   clientId?: string
   userAgent?: string
   ip?: string
+  /** the known-device marker the client presented (services/sessions/known-device.ts) */
+  device?: string
 }
 
 /** RFC 6749 §5.1 token response. */
@@ -34,6 +36,9 @@ export interface TokenPair {
   expires_in: number
   refresh_token: string
 }
+
+/** A password sign-in's answer: the pair, and the known-device marker for the client to keep. */
+export type SignIn = TokenPair & { device?: string }
 
 /** The caller of a protected route, set by the bearer guard. */
 export interface AuthContext {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Deps } from '../../deps.js'
-import { clientContext, noStore } from '../client-context.js'
+import { clientContext, noStore, signInAnswer } from '../client-context.js'
 import { ErrorOut, OAuthErrorOut, ValidationErrorOut } from '../schemas/common.js'
 import { LoginIn, signupIn, TokenOut, TokenRequestIn } from '../schemas/signup-login.js'
 import { toUserOut, UserOut } from '../schemas/users.js'
@@ -9,6 +9,7 @@ const tags = ['auth']
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   const { users, oauth } = deps.services
+  const secure = deps.config.publicUrl.startsWith('https:')
 
   app.post(
     '/signup',
@@ -51,7 +52,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
         },
       },
     },
-    async (request) => oauth.grant(request.body, clientContext(request, request.body.client_id)),
+    async (request, reply) =>
+      signInAnswer(
+        reply,
+        await oauth.grant(request.body, clientContext(request, request.body.client_id)),
+        secure,
+      ),
   )
 
   app.post(
@@ -73,6 +79,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
         },
       },
     },
-    async (request) => oauth.login(request.body, clientContext(request)),
+    async (request, reply) =>
+      signInAnswer(reply, await oauth.login(request.body, clientContext(request)), secure),
   )
 }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Deps } from '../../deps.js'
+import { clientContext } from '../client-context.js'
 import { caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
 import { Empty, ErrorOut, ValidationErrorOut } from '../schemas/common.js'
@@ -48,10 +49,12 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
           401: ErrorOut,
           409: ErrorOut,
           422: ValidationErrorOut,
+          429: ErrorOut,
         },
       },
     },
-    async (request) => toUserOut(await account.updateProfile(caller(request), request.body)),
+    async (request) =>
+      toUserOut(await account.updateProfile(caller(request), request.body, clientContext(request))),
   )
 
   app.post(
@@ -65,12 +68,23 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
           'Every other session of the account is signed out; the one making the request stays.',
         security: SECURITY,
         body: passwordChangeIn(deps.config.passwordMinLength),
-        response: { 204: Empty, 400: ErrorOut, 401: ErrorOut, 422: ValidationErrorOut },
+        response: {
+          204: Empty,
+          400: ErrorOut,
+          401: ErrorOut,
+          422: ValidationErrorOut,
+          429: ErrorOut,
+        },
       },
     },
     async (request, reply) => {
       const { current_password, new_password } = request.body
-      await account.changePassword(caller(request), current_password, new_password)
+      await account.changePassword(
+        caller(request),
+        current_password,
+        new_password,
+        clientContext(request),
+      )
       return reply.code(204).send(null)
     },
   )
@@ -92,11 +106,12 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
           401: ErrorOut,
           409: ErrorOut,
           422: ValidationErrorOut,
+          429: ErrorOut,
         },
       },
     },
     async (request, reply) => {
-      await account.deleteSelf(caller(request), request.body.password)
+      await account.deleteSelf(caller(request), request.body.password, clientContext(request))
       return reply.code(204).send(null)
     },
   )
