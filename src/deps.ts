@@ -98,6 +98,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     passwordResets: repos.passwordResets,
     transact,
     mailer,
+    throttle,
   })
   const devices = createKnownDevices(serverSecret.key('known-device'), clock)
   const auth = createAuthService({ config, clock, hasher, tokens, throttle, devices, ...repos })

@@ -60,7 +60,7 @@ export interface PostsTable {
 }
 
 export interface PasswordResetTokensTable {
-  /** one live token per user; a new one replaces it */
+  /** several may be live per user: a new request does not cancel a mailed link */
   user_id: string
   /** SHA-256 of the token; the token itself is never stored */
   token_hash: string

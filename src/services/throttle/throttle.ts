@@ -26,6 +26,8 @@ export interface Throttle {
   ): Promise<T>
   /** Runs an account creation (or change) under the per-client rule; a 409 counts against the client. */
   signup<T>(ip: string | undefined, create: () => Promise<T>): Promise<T>
+  /** Whether another password reset mail may go to this account now (counted when true). */
+  resetMail(userId: string): Promise<boolean>
 }
 
 /**
@@ -69,6 +71,7 @@ export const noThrottle: Throttle = {
   request: async () => {},
   login: (_account, _ip, check) => check(),
   signup: (_ip, create) => create(),
+  resetMail: async () => true,
 }
 
 export function createThrottle(deps: {
@@ -155,6 +158,15 @@ export function createThrottle(deps: {
         if (!isTaken(err)) await store.unhit(k, now)
         throw err
       }
+    },
+
+    async resetMail(userId) {
+      const now = clock.now().getTime()
+      const interval = settings.resetMailIntervalSeconds * 1000
+      const spaced = await store.hit(key('rm', userId), 1, interval, now)
+      if (!spaced.allowed) return false
+      const hourly = await store.hit(key('rmh', userId), settings.resetMailsPerHour, HOUR, now)
+      return hourly.allowed
     },
   }
 }
