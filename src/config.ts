@@ -28,6 +28,8 @@ export interface RateLimitConfig {
   resetMailIntervalSeconds: number
   /** password reset mails per account per hour */
   resetMailsPerHour: number
+  /** posts one account may create per minute */
+  postsPerMinute: number
 }
 
 export interface Config {
@@ -274,6 +276,7 @@ export function loadConfig(env: Env): Config {
       signupConflictsPerHour: int(env, 'RATE_LIMIT_SIGNUP_CONFLICTS_PER_HOUR', 100, 1, 1_000_000),
       resetMailIntervalSeconds: int(env, 'RATE_LIMIT_RESET_MAIL_INTERVAL_SECONDS', 60, 0, 86_400),
       resetMailsPerHour: int(env, 'RATE_LIMIT_RESET_MAILS_PER_HOUR', 5, 1, 1_000_000),
+      postsPerMinute: int(env, 'RATE_LIMIT_POSTS_PER_MINUTE', 120, 1, 1_000_000),
     },
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
   }

@@ -7,6 +7,8 @@ declare module 'fastify' {
     rateLimited?: boolean
     /** an HTML page: helmet's full header set instead of the API's (plugins/security.ts) */
     page?: boolean
+    /** a write counted against the caller's per-account rate (plugins/throttle-hooks.ts) */
+    accountWrites?: boolean
   }
 }
 

@@ -13,6 +13,7 @@ describe('throttling and proxy settings', () => {
       signupConflictsPerHour: 100,
       resetMailIntervalSeconds: 60,
       resetMailsPerHour: 5,
+      postsPerMinute: 120,
     })
     expect(loadConfig({}).trustProxy).toBeUndefined()
     expect(loadConfig({}).redisKeyPrefix).toBe('keygate:')
@@ -30,6 +31,7 @@ describe('throttling and proxy settings', () => {
       RATE_LIMIT_SIGNUP_CONFLICTS_PER_HOUR: '7',
       RATE_LIMIT_RESET_MAIL_INTERVAL_SECONDS: '0',
       RATE_LIMIT_RESET_MAILS_PER_HOUR: '2',
+      RATE_LIMIT_POSTS_PER_MINUTE: '9',
     })
     expect(config.rateLimit).toEqual({
       enabled: false,
@@ -41,6 +43,7 @@ describe('throttling and proxy settings', () => {
       signupConflictsPerHour: 7,
       resetMailIntervalSeconds: 0,
       resetMailsPerHour: 2,
+      postsPerMinute: 9,
     })
   })
 

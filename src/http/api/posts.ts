@@ -44,12 +44,15 @@ export const postsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     '/',
     {
       onRequest: requireUser,
+      config: { accountWrites: true },
       schema: {
         tags,
         summary: 'Create a post',
+        description:
+          'Each account may create RATE_LIMIT_POSTS_PER_MINUTE posts a minute (429 beyond).',
         security: SECURITY,
         body: PostIn,
-        response: { 201: PostOut, 401: ErrorOut, 422: ValidationErrorOut },
+        response: { 201: PostOut, 401: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut },
       },
     },
     async (request, reply) => {

@@ -28,6 +28,8 @@ export interface Throttle {
   signup<T>(ip: string | undefined, create: () => Promise<T>): Promise<T>
   /** Whether another password reset mail may go to this account now (counted when true). */
   resetMail(userId: string): Promise<boolean>
+  /** One write (a new post) by this account; 429 beyond its rate. */
+  write(userId: string): Promise<void>
 }
 
 /**
@@ -72,6 +74,7 @@ export const noThrottle: Throttle = {
   login: (_account, _ip, check) => check(),
   signup: (_ip, create) => create(),
   resetMail: async () => true,
+  write: async () => {},
 }
 
 export function createThrottle(deps: {
@@ -167,6 +170,12 @@ export function createThrottle(deps: {
       if (!spaced.allowed) return false
       const hourly = await store.hit(key('rmh', userId), settings.resetMailsPerHour, HOUR, now)
       return hourly.allowed
+    },
+
+    async write(userId) {
+      const now = clock.now().getTime()
+      const r = await store.hit(key('w', userId), settings.postsPerMinute, MINUTE, now)
+      if (!r.allowed) throw tooMany(r.resetAt - now)
     },
   }
 }
