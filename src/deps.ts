@@ -5,6 +5,7 @@ import { type Clock, systemClock } from './domain/time.js'
 import { createPasswordResetsRepo } from './repos/password-resets.js'
 import { createPostsRepo } from './repos/posts.js'
 import { createRefreshTokensRepo } from './repos/refresh-tokens.js'
+import { createServerSecretsRepo } from './repos/server-secrets.js'
 import { createSessionsRepo } from './repos/sessions.js'
 import { createTransact } from './repos/transaction.js'
 import { createUsersRepo } from './repos/users.js'
@@ -15,7 +16,7 @@ import { createAccountService } from './services/accounts/profile.js'
 import { createUsersService } from './services/accounts/users.js'
 import { createTokenService } from './services/crypto/access-tokens.js'
 import { createPasswordHasher } from './services/crypto/passwords.js'
-import { createServerSecret } from './services/crypto/server-secret.js'
+import { loadServerSecret } from './services/crypto/server-secret.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
 import { createMailer } from './services/mail/mailer.js'
 import { createIntrospectionService } from './services/oauth/introspection.js'
@@ -61,7 +62,6 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
   }
 
   const clock = overrides.clock ?? systemClock
-  const serverSecret = createServerSecret(config.secretKey)
   const hasher = createPasswordHasher(config.argon2, config.hashConcurrency)
   const tokens = createTokenService({
     keys,
@@ -78,6 +78,14 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     posts: createPostsRepo(database.db),
     passwordResets: createPasswordResetsRepo(database.db),
   }
+  const serverSecret = await loadServerSecret(
+    config.secretKey,
+    createServerSecretsRepo(database.db),
+    clock,
+  ).catch(async (err) => {
+    if (ownsDatabase) await database.close()
+    throw err
+  })
   const ownsStore = overrides.rateLimitStore === undefined
   const rateLimitStore = overrides.rateLimitStore ?? createRateLimitStore(config)
   const throttle = createThrottle({

@@ -68,10 +68,19 @@ export interface PasswordResetTokensTable {
   expires_at: Timestamp
 }
 
+export interface ServerSecretsTable {
+  /** what the secret is for */
+  name: string
+  /** base64url random bytes; used only while SECRET_KEY is unset */
+  value: string
+  created_at: Timestamp
+}
+
 export interface DB {
   users: UsersTable
   sessions: SessionsTable
   refresh_tokens: RefreshTokensTable
   posts: PostsTable
   password_reset_tokens: PasswordResetTokensTable
+  server_secrets: ServerSecretsTable
 }

@@ -37,10 +37,20 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('password_reset_tokens')
     .column('user_id')
     .execute()
+
+  // The server secret when SECRET_KEY is unset (asymmetric JWT algorithms):
+  // made once, shared by every instance through the database.
+  await db.schema
+    .createTable('server_secrets')
+    .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('value', 'varchar(128)', (c) => c.notNull())
+    .addColumn('created_at', t.ts, (c) => c.notNull())
+    .execute()
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   const t = columnTypes(db)
+  await db.schema.dropTable('server_secrets').execute()
   await db.schema.dropIndex('password_reset_tokens_user_id_idx').execute()
   await db.schema.alterTable('password_reset_tokens').renameTo('password_reset_tokens_v2').execute()
   await db.schema
