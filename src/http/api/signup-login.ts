@@ -40,7 +40,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
         tags,
         summary: 'OAuth2 token endpoint (password and refresh_token grants)',
         description:
-          "RFC 6749 §4.3 / §6. `username` is the email or the username. Client credentials are accepted (form or Basic) and the secret ignored: Keygate's clients are public. For first-party clients only (RFC 9700).",
+          "RFC 6749 §4.3 / §6. `username` is the email or the username. Client credentials are accepted (form or Basic) and the secret ignored: Keygate's clients are public. For first-party clients only (RFC 9700). A password sign-in sets the `keygate_device` cookie (HttpOnly): sent back on a later sign-in to the same account, it keeps that client out of the per-account lockout.",
         consumes: ['application/x-www-form-urlencoded'],
         body: TokenRequestIn,
         response: {

@@ -40,7 +40,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
         tags,
         summary: 'Change your username or email',
         description:
-          'A new email needs `current_password` (ASVS 7.5.1). `username: null` removes the username.',
+          'A new email needs `current_password` (ASVS 7.5.1), throttled like a sign-in. `username: null` removes the username. 409s count against the client as signup conflicts do (429 beyond).',
         security: SECURITY,
         body: ProfilePatchIn,
         response: {
@@ -65,7 +65,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
         tags,
         summary: 'Change your password',
         description:
-          'Every other session of the account is signed out; the one making the request stays.',
+          'Every other session of the account is signed out. The session making the request keeps only this access token, until it expires: its refresh token stops working (and with it anyone who shared the session), so sign in again with the new password afterwards. `current_password` is throttled like a sign-in (429 with Retry-After).',
         security: SECURITY,
         body: passwordChangeIn(deps.config.passwordMinLength),
         response: {
