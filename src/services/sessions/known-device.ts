@@ -33,8 +33,9 @@ export function createKnownDevices(key: Uint8Array, clock: Clock) {
       const [id, device, exp, tag] = parts as [string, string, string, string]
       if (!UUID.test(id) || id.toLowerCase() !== userId.toLowerCase()) return undefined
       if (!/^\d{1,12}$/.test(exp) || Number(exp) * 1000 <= clock.now().getTime()) return undefined
-      const given = Buffer.from(tag, 'base64url')
-      const wanted = mac(`${id}.${device}.${exp}`)
+      // Compared as text, so only the canonical encoding of the MAC passes.
+      const given = Buffer.from(tag)
+      const wanted = Buffer.from(mac(`${id}.${device}.${exp}`).toString('base64url'))
       if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) return undefined
       return device
     },
