@@ -2,6 +2,8 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { migrateToLatest } from '../../src/db/migrate.js'
 import { createServerSecretsRepo } from '../../src/repos/server-secrets.js'
 import { loadServerSecret } from '../../src/services/crypto/server-secret.js'
+import { createHmacKeys } from '../../src/services/keys/signing-keys.js'
+import { buildTestApp } from '../helpers/app.js'
 import { createTestClock } from '../helpers/clock.js'
 import { TEST_SECRET } from '../helpers/config.js'
 import { createTestDatabase } from '../helpers/db.js'
@@ -33,5 +35,25 @@ describe('server secret', () => {
     expect(s.key('x')).toHaveLength(32)
     expect(s.key('x').toString('utf8')).not.toContain(TEST_SECRET)
     expect(await database.db.selectFrom('server_secrets').selectAll().execute()).toEqual([])
+  })
+})
+
+describe('start-up', () => {
+  it('warns in production when the server secret lives in the database', async () => {
+    const lines: string[] = []
+    const logStream = { write: (line: string) => void lines.push(line) }
+    const keys = createHmacKeys(TEST_SECRET)
+    await buildTestApp(
+      { production: true, secretKey: undefined, logLevel: 'warn' },
+      { keys, logStream },
+    )
+    expect(lines.some((l) => l.includes('SECRET_KEY: unset'))).toBe(true)
+
+    const quiet: string[] = []
+    await buildTestApp(
+      { production: true, logLevel: 'warn' },
+      { logStream: { write: (line: string) => void quiet.push(line) } },
+    )
+    expect(quiet.some((l) => l.includes('SECRET_KEY'))).toBe(false)
   })
 })
