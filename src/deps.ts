@@ -19,6 +19,7 @@ import { createPasswordHasher } from './services/crypto/passwords.js'
 import { loadServerSecret } from './services/crypto/server-secret.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
 import { createMailer } from './services/mail/mailer.js'
+import { createDiscoveryService } from './services/oauth/discovery.js'
 import { createIntrospectionService } from './services/oauth/introspection.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
 import { createPostsService } from './services/posts.js'
@@ -128,6 +129,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     passwordReset,
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
+    discovery: createDiscoveryService({ config, keys }),
   }
 
   return {
@@ -160,3 +162,5 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
 }
 
 export type Deps = Awaited<ReturnType<typeof createDeps>>
+/** What route plugins are given beside the config (routes never reach repos or the database). */
+export type Services = Deps['services']

@@ -53,8 +53,3 @@ export function signInAnswer(reply: FastifyReply, result: SignIn, secure: boolea
   }
   return pair
 }
-
-/** RFC 6749 §5.1: responses that carry tokens must not be cached. */
-export async function noStore(_request: FastifyRequest, reply: FastifyReply) {
-  reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache')
-}

@@ -56,5 +56,3 @@ export function createPostsService(deps: { clock: Clock; posts: PostsRepo }) {
     },
   }
 }
-
-export type PostsService = ReturnType<typeof createPostsService>

@@ -1,15 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { Deps } from '../../deps.js'
 import { caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
+import type { RouteDeps } from '../route-config.js'
 import { Empty, ErrorOut, IdParams, PageQuery, ValidationErrorOut } from '../schemas/common.js'
 import { PostIn, PostOut, PostPage, PostPatch, toPostOut } from '../schemas/posts.js'
 
 const tags = ['posts']
 
-export const postsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  const { posts } = deps.services
-  const { requireUser } = createGuards(deps.services.auth)
+export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { services }) => {
+  const { posts } = services
+  const { requireUser } = createGuards(services.auth)
 
   app.get(
     '/',

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { Deps } from '../../deps.js'
 import { clientContext } from '../client-context.js'
 import { caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
+import type { RouteDeps } from '../route-config.js'
 import { Empty, ErrorOut, ValidationErrorOut } from '../schemas/common.js'
 import {
   DeleteMeIn,
@@ -14,9 +14,12 @@ import {
 
 const tags = ['users']
 
-export const usersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  const { account } = deps.services
-  const { requireUser } = createGuards(deps.services.auth)
+export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
+  app,
+  { config, services },
+) => {
+  const { account } = services
+  const { requireUser } = createGuards(services.auth)
 
   app.get(
     '/me',
@@ -67,7 +70,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
         description:
           'Every other session of the account is signed out. The session making the request keeps only this access token, until it expires: its refresh token stops working (and with it anyone who shared the session), so sign in again with the new password afterwards. `current_password` is throttled like a sign-in (429 with Retry-After).',
         security: SECURITY,
-        body: passwordChangeIn(deps.config.passwordMinLength),
+        body: passwordChangeIn(config.passwordMinLength),
         response: {
           204: Empty,
           400: ErrorOut,

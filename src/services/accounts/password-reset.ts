@@ -137,5 +137,3 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
     },
   }
 }
-
-export type PasswordResetService = ReturnType<typeof createPasswordResetService>

@@ -118,5 +118,3 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
   }
 }
-
-export type AccountService = ReturnType<typeof createAccountService>
