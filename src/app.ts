@@ -134,6 +134,11 @@ export async function buildApp(
   const deps = await createDeps(config, options)
   if (deps.migrated) app.log.info({ applied: deps.migrated }, MIGRATIONS_LOG_MESSAGE)
   app.addHook('onClose', deps.close)
+  if (config.production && deps.serverSecret.source === 'database') {
+    app.log.warn(
+      'SECRET_KEY: unset, so the secret keying throttle names, device cookies and refresh seals is kept in the database; set SECRET_KEY (at least 32 bytes) to keep it out',
+    )
+  }
   await ensureFirstSuperuser(app, deps)
 
   await app.register(errorsPlugin)

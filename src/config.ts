@@ -25,6 +25,12 @@ export interface RateLimitConfig {
   clientRequestsPerMinute: number
   /** signups per client per hour answered 409 (the one enumeration exception) */
   signupConflictsPerHour: number
+  /** least time between two password reset mails to one account, seconds */
+  resetMailIntervalSeconds: number
+  /** password reset mails per account per hour */
+  resetMailsPerHour: number
+  /** posts one account may create per minute */
+  postsPerMinute: number
 }
 
 /**
@@ -75,6 +81,9 @@ export const CONFIG_VARIABLES = [
   'RATE_LIMIT_CLIENT_PER_MINUTE',
   'RATE_LIMIT_SIGNUP_CONFLICTS_PER_HOUR',
   'MIGRATE_ON_START',
+  'RATE_LIMIT_RESET_MAIL_INTERVAL_SECONDS',
+  'RATE_LIMIT_RESET_MAILS_PER_HOUR',
+  'RATE_LIMIT_POSTS_PER_MINUTE',
   'METRICS_TOKEN',
   'METRICS_PORT',
 ] as const
@@ -417,6 +426,9 @@ export function loadConfig(env: Env): Config {
       accountFailuresPerHour: int(env, 'RATE_LIMIT_ACCOUNT_FAILURES_PER_HOUR', 100, 1, 1_000_000),
       clientRequestsPerMinute: int(env, 'RATE_LIMIT_CLIENT_PER_MINUTE', 300, 1, 1_000_000),
       signupConflictsPerHour: int(env, 'RATE_LIMIT_SIGNUP_CONFLICTS_PER_HOUR', 100, 1, 1_000_000),
+      resetMailIntervalSeconds: int(env, 'RATE_LIMIT_RESET_MAIL_INTERVAL_SECONDS', 60, 0, 86_400),
+      resetMailsPerHour: int(env, 'RATE_LIMIT_RESET_MAILS_PER_HOUR', 5, 1, 1_000_000),
+      postsPerMinute: int(env, 'RATE_LIMIT_POSTS_PER_MINUTE', 120, 1, 1_000_000),
     },
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
     metricsToken,

@@ -5,6 +5,7 @@ import { type Clock, systemClock } from './domain/time.js'
 import { createPasswordResetsRepo } from './repos/password-resets.js'
 import { createPostsRepo } from './repos/posts.js'
 import { createRefreshTokensRepo } from './repos/refresh-tokens.js'
+import { createServerSecretsRepo } from './repos/server-secrets.js'
 import { createSessionsRepo } from './repos/sessions.js'
 import { createTransact } from './repos/transaction.js'
 import { createUsersRepo } from './repos/users.js'
@@ -15,6 +16,7 @@ import { createAccountService } from './services/accounts/profile.js'
 import { createUsersService } from './services/accounts/users.js'
 import { createTokenService } from './services/crypto/access-tokens.js'
 import { createPasswordHasher } from './services/crypto/passwords.js'
+import { loadServerSecret } from './services/crypto/server-secret.js'
 import { createImportUsersService } from './services/import/import-users.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
 import { createMailer } from './services/mail/mailer.js'
@@ -26,6 +28,7 @@ import { createIntrospectionService } from './services/oauth/introspection.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
 import { createPostsService } from './services/posts.js'
 import { createAuthService } from './services/sessions/authentication.js'
+import { createKnownDevices } from './services/sessions/known-device.js'
 import { createSessionsService } from './services/sessions/sessions.js'
 import { createMemoryStore, type RateLimitStore } from './services/throttle/memory-store.js'
 import { createRedisStore } from './services/throttle/redis-store.js'
@@ -84,10 +87,22 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     posts: createPostsRepo(database.db),
     passwordResets: createPasswordResetsRepo(database.db),
   }
+  const serverSecret = await loadServerSecret(
+    config.secretKey,
+    createServerSecretsRepo(database.db),
+    clock,
+  ).catch(async (err) => {
+    if (ownsDatabase) await database.close()
+    throw err
+  })
   const ownsStore = overrides.rateLimitStore === undefined
   const rateLimitStore = overrides.rateLimitStore ?? createRateLimitStore(config)
-  const throttleStore = countThrottleDecisions(rateLimitStore, metrics)
-  const throttle = createThrottle({ settings: config.rateLimit, store: throttleStore, clock })
+  const throttle = createThrottle({
+    settings: config.rateLimit,
+    store: countThrottleDecisions(rateLimitStore, metrics),
+    clock,
+    secret: serverSecret.key('throttle-keys'),
+  })
   const transact = createTransact(database.db)
   const policy = createPasswordPolicy(config.passwordMinLength)
   const mailer = createMailer(config.smtpUrl, config.mailFrom)
@@ -100,19 +115,28 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     passwordResets: repos.passwordResets,
     transact,
     mailer,
+    throttle,
   })
+  const devices = createKnownDevices(serverSecret.key('known-device'), clock)
   const auth = countSignIns(
-    createAuthService({ config, clock, hasher, tokens, throttle, ...repos }),
+    createAuthService({ config, clock, hasher, tokens, throttle, devices, ...repos }),
     metrics,
   )
-  const sessions = createSessionsService({ config, clock, auth, metrics, ...repos })
+  const sessions = createSessionsService({
+    config,
+    clock,
+    auth,
+    metrics,
+    ...repos,
+    sealKey: serverSecret.key('refresh-successor'),
+  })
   const services = {
     auth,
     sessions,
     introspection: createIntrospectionService({ config, clock, auth, tokens, ...repos }),
     oauth: createOAuthService({ auth, sessions }),
     users: createUsersService({ clock, hasher, policy, throttle, users: repos.users }),
-    account: createAccountService({ clock, hasher, policy, transact }),
+    account: createAccountService({ clock, hasher, policy, transact, throttle }),
     admin: createAdminService({ clock, users: repos.users, sessions: repos.sessions, transact }),
     passwordReset,
     throttle,
@@ -128,6 +152,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     migrated,
     clock,
     keys,
+    /** SECRET_KEY-derived keys for Keygate's MACs and seals (device cookies, throttle keys) */
+    serverSecret,
     hasher,
     tokens,
     repos,

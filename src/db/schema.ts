@@ -33,6 +33,8 @@ export interface SessionsTable {
   revoked_at: Timestamp | null
   user_agent: string | null
   ip: string | null
+  /** set by a password change: the one access token (jti) of this session still accepted */
+  pinned_jti: string | null
 }
 
 export interface RefreshTokensTable {
@@ -43,6 +45,8 @@ export interface RefreshTokensTable {
   expires_at: Timestamp
   /** set when rotated; a second use after the grace window is reuse */
   used_at: Timestamp | null
+  /** the token this one was rotated into, sealed under a key derived from this token */
+  successor: string | null
 }
 
 export interface PostsTable {
@@ -56,12 +60,20 @@ export interface PostsTable {
 }
 
 export interface PasswordResetTokensTable {
-  /** one live token per user; a new one replaces it */
+  /** several may be live per user: a new request does not cancel a mailed link */
   user_id: string
   /** SHA-256 of the token; the token itself is never stored */
   token_hash: string
   created_at: Timestamp
   expires_at: Timestamp
+}
+
+export interface ServerSecretsTable {
+  /** what the secret is for */
+  name: string
+  /** base64url random bytes; used only while SECRET_KEY is unset */
+  value: string
+  created_at: Timestamp
 }
 
 export interface DB {
@@ -70,4 +82,5 @@ export interface DB {
   refresh_tokens: RefreshTokensTable
   posts: PostsTable
   password_reset_tokens: PasswordResetTokensTable
+  server_secrets: ServerSecretsTable
 }

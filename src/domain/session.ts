@@ -25,6 +25,8 @@ export interface ClientContext {
   clientId?: string
   userAgent?: string
   ip?: string
+  /** the known-device marker the client presented (services/sessions/known-device.ts) */
+  device?: string
 }
 
 /** RFC 6749 §5.1 token response. */
@@ -35,10 +37,16 @@ export interface TokenPair {
   refresh_token: string
 }
 
+/** A password sign-in's answer: the pair, and the known-device marker for the client to keep. */
+export type SignIn = TokenPair & { device?: string }
+
 /** The caller of a protected route, set by the bearer guard. */
 export interface AuthContext {
   user: User
   sessionId: string
+  /** the access token's `jti` and `exp` (seconds), when the caller came with one */
+  tokenId?: string
+  tokenExpiresAt?: number
 }
 
 /** Not revoked, not idle past REFRESH_TOKEN_EXPIRE_DAYS, not past SESSION_MAX_DAYS. */

@@ -1,5 +1,6 @@
-import type { FastifyRequest } from 'fastify'
-import type { ClientContext } from '../domain/session.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { ClientContext, SignIn, TokenPair } from '../domain/session.js'
+import { KNOWN_DEVICE_DAYS } from '../services/sessions/known-device.js'
 
 /**
  * The client_id of an RFC 6749 §2.3.1 Basic header. Keygate's clients are
@@ -17,11 +18,38 @@ function basicClientId(header: string | undefined): string | undefined {
   }
 }
 
-/** Who is calling: client id (form field or Basic header), user agent, address. */
+/** The known-device cookie (services/sessions/known-device.ts). */
+export const DEVICE_COOKIE = 'keygate_device'
+
+/** The value of the known-device cookie, if the request carries one of a sane size. */
+function deviceCookie(header: string | undefined): string | undefined {
+  const match = header
+    ? /(?:^|;\s*)keygate_device=([A-Za-z0-9_.-]{1,256})(?:;|$)/.exec(header)
+    : null
+  return match?.[1]
+}
+
+/** Who is calling: client id (form field or Basic header), user agent, address, device marker. */
 export function clientContext(request: FastifyRequest, formClientId?: string): ClientContext {
   return {
     clientId: (formClientId ?? basicClientId(request.headers.authorization))?.slice(0, 255),
     userAgent: request.headers['user-agent'],
     ip: request.ip,
+    device: deviceCookie(request.headers.cookie),
   }
+}
+
+/**
+ * A sign-in's token response: the pair as the body, and the known-device
+ * marker as an HttpOnly cookie (Secure when PUBLIC_URL is https) that the
+ * client sends back on its next sign-in to this account.
+ */
+export function signInAnswer(reply: FastifyReply, result: SignIn, secure: boolean): TokenPair {
+  const { device, ...pair } = result
+  if (device !== undefined) {
+    const maxAge = KNOWN_DEVICE_DAYS * 86_400
+    const flags = `Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`
+    reply.header('Set-Cookie', `${DEVICE_COOKIE}=${device}; ${flags}`)
+  }
+  return pair
 }

@@ -10,6 +10,8 @@ declare module 'fastify' {
     page?: boolean
     /** answers hold secrets: `Cache-Control: no-store` (plugins/response-headers.ts) */
     noStore?: boolean
+    /** a write counted against the caller's per-account rate (plugins/throttle-hooks.ts) */
+    accountWrites?: boolean
   }
 }
 

@@ -11,17 +11,20 @@ export interface NewResetToken {
 
 export function createPasswordResetsRepo(db: Kysely<DB>) {
   return {
-    /** Stores the user's one reset token, replacing any older one in the same statement. */
-    async replace(t: NewResetToken): Promise<void> {
-      const values = {
-        token_hash: t.token_hash,
-        created_at: iso(t.created_at),
-        expires_at: iso(t.expires_at),
-      }
+    /**
+     * Stores a new token beside any live ones: issuing a link never cancels
+     * one already sent, so a stream of requests cannot keep the owner from
+     * finishing a reset.
+     */
+    async insert(t: NewResetToken): Promise<void> {
       await db
         .insertInto('password_reset_tokens')
-        .values({ user_id: t.user_id, ...values })
-        .onConflict((oc) => oc.column('user_id').doUpdateSet(values))
+        .values({
+          token_hash: t.token_hash,
+          user_id: t.user_id,
+          created_at: iso(t.created_at),
+          expires_at: iso(t.expires_at),
+        })
         .execute()
     },
 
@@ -36,7 +39,7 @@ export function createPasswordResetsRepo(db: Kysely<DB>) {
       return row?.user_id
     },
 
-    /** Deletes a live token and answers its owner: of two concurrent uses, one wins. */
+    /** Deletes a live token and answers its owner: of two concurrent uses, one wins. The user's other tokens stay (the caller deletes them). */
     async consume(tokenHash: string, now: Date): Promise<string | undefined> {
       const row = await db
         .deleteFrom('password_reset_tokens')

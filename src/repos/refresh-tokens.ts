@@ -8,21 +8,25 @@ export interface RefreshToken {
   created_at: Date
   expires_at: Date
   used_at: Date | null
+  /** the token this one was rotated into, sealed (services/sessions/successor.ts) */
+  successor: string | null
 }
 
+export type NewRefreshToken = Omit<RefreshToken, 'used_at' | 'successor'>
+
 export function createRefreshTokensRepo(db: Kysely<DB>) {
+  const values = (t: NewRefreshToken) => ({
+    token_hash: t.token_hash,
+    session_id: t.session_id,
+    created_at: iso(t.created_at),
+    expires_at: iso(t.expires_at),
+    used_at: null,
+    successor: null,
+  })
+
   return {
-    async insert(t: Omit<RefreshToken, 'used_at'>): Promise<void> {
-      await db
-        .insertInto('refresh_tokens')
-        .values({
-          token_hash: t.token_hash,
-          session_id: t.session_id,
-          created_at: iso(t.created_at),
-          expires_at: iso(t.expires_at),
-          used_at: null,
-        })
-        .execute()
+    async insert(t: NewRefreshToken): Promise<void> {
+      await db.insertInto('refresh_tokens').values(values(t)).execute()
     },
 
     async findByHash(tokenHash: string): Promise<RefreshToken | undefined> {
@@ -42,17 +46,39 @@ export function createRefreshTokensRepo(db: Kysely<DB>) {
     },
 
     /**
-     * Marks a token spent, only if nobody did first: one conditional UPDATE,
-     * so of two concurrent rotations exactly one sees `true` on either dialect.
+     * Spends `parentHash` into `child`, only if nobody did first: the
+     * conditional UPDATE decides (of concurrent rotations exactly one sees
+     * `true`, on either dialect), and the child row is written in the same
+     * transaction, so whoever reads the parent's successor finds the child.
      */
-    async markUsed(tokenHash: string, now: Date): Promise<boolean> {
+    async rotate(
+      parentHash: string,
+      child: NewRefreshToken,
+      sealedChild: string,
+      now: Date,
+    ): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable('refresh_tokens')
+          .set({ used_at: iso(now), successor: sealedChild })
+          .where('token_hash', '=', parentHash)
+          .where('used_at', 'is', null)
+          .executeTakeFirst()
+        if (r.numUpdatedRows === 0n) return false
+        await trx.insertInto('refresh_tokens').values(values(child)).execute()
+        return true
+      })
+    },
+
+    /** Forgets sealed successors of tokens spent before `cutoff` (their grace window is over). */
+    async clearSuccessors(cutoff: Date): Promise<number> {
       const r = await db
         .updateTable('refresh_tokens')
-        .set({ used_at: iso(now) })
-        .where('token_hash', '=', tokenHash)
-        .where('used_at', 'is', null)
+        .set({ successor: null })
+        .where('successor', 'is not', null)
+        .where('used_at', '<=', iso(cutoff))
         .executeTakeFirst()
-      return r.numUpdatedRows > 0n
+      return Number(r.numUpdatedRows)
     },
 
     /** Deletes tokens past their own expiry; returns how many went. */

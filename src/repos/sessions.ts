@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely'
+import { type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely'
 import type { DB, SessionsTable } from '../db/schema.js'
 import type { NewSession, Session } from '../domain/session.js'
 import type { User } from '../domain/user.js'
@@ -23,7 +23,7 @@ export function toSession(row: Selectable<SessionsTable>): Session {
 
 export function createSessionsRepo(db: Kysely<DB>) {
   // Runs on every authenticated request, so it is compiled once.
-  const liveWithUser = prepareQuery(db, ['sessionId', 'userId', 'now'] as const, (p) =>
+  const liveWithUser = prepareQuery(db, ['sessionId', 'userId', 'now', 'jti'] as const, (p) =>
     db
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
@@ -31,7 +31,10 @@ export function createSessionsRepo(db: Kysely<DB>) {
       .where('sessions.id', '=', p.sessionId)
       .where('sessions.user_id', '=', p.userId)
       .where('sessions.revoked_at', 'is', null)
-      .where('sessions.max_expires_at', '>', p.now),
+      .where('sessions.max_expires_at', '>', p.now)
+      .where((eb) =>
+        eb.or([eb('sessions.pinned_jti', 'is', null), eb('sessions.pinned_jti', '=', p.jti)]),
+      ),
   )
 
   return {
@@ -45,6 +48,7 @@ export function createSessionsRepo(db: Kysely<DB>) {
           expires_at: iso(s.expires_at),
           max_expires_at: iso(s.max_expires_at),
           revoked_at: null,
+          pinned_jti: null,
         })
         .execute()
     },
@@ -60,15 +64,38 @@ export function createSessionsRepo(db: Kysely<DB>) {
 
     /**
      * The bearer guard's one read: the session and its user together, or
-     * undefined when the session is gone, revoked, past its absolute limit or not the user's.
+     * undefined when the session is gone, revoked, past its absolute limit or not the user's,
+     * or pinned to another access token (`jti`) by a password change.
      */
     async findLiveWithUser(
       sessionId: string,
       userId: string,
       now: Date,
+      jti = '',
     ): Promise<User | undefined> {
-      const [row] = await liveWithUser({ sessionId, userId, now: iso(now) })
+      const [row] = await liveWithUser({ sessionId, userId, now: iso(now), jti })
       return row && toUser(row)
+    },
+
+    /**
+     * Leaves a live session to one access token: its refresh tokens are
+     * deleted, only `jti` is accepted from now on, and the session ends when
+     * that token does (`until`).
+     */
+    async pinToToken(id: string, jti: string, until: Date): Promise<void> {
+      const end = iso(until)
+      await db.deleteFrom('refresh_tokens').where('session_id', '=', id).execute()
+      await db
+        .updateTable('sessions')
+        .set({
+          pinned_jti: jti,
+          // The earlier of the two, portably (SQLite has no LEAST, PostgreSQL's MIN is an aggregate).
+          expires_at: sql<string>`case when expires_at > ${end} then ${end} else expires_at end`,
+          max_expires_at: sql<string>`case when max_expires_at > ${end} then ${end} else max_expires_at end`,
+        })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .execute()
     },
 
     async revoke(id: string, now: Date): Promise<boolean> {

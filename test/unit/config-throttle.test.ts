@@ -11,6 +11,9 @@ describe('throttling and proxy settings', () => {
       accountFailuresPerHour: 100,
       clientRequestsPerMinute: 300,
       signupConflictsPerHour: 100,
+      resetMailIntervalSeconds: 60,
+      resetMailsPerHour: 5,
+      postsPerMinute: 120,
     })
     expect(loadConfig({}).trustProxy).toBeUndefined()
     expect(loadConfig({}).redisKeyPrefix).toBe('keygate:')
@@ -26,6 +29,9 @@ describe('throttling and proxy settings', () => {
       RATE_LIMIT_ACCOUNT_FAILURES_PER_HOUR: '50',
       RATE_LIMIT_CLIENT_PER_MINUTE: '1000',
       RATE_LIMIT_SIGNUP_CONFLICTS_PER_HOUR: '7',
+      RATE_LIMIT_RESET_MAIL_INTERVAL_SECONDS: '0',
+      RATE_LIMIT_RESET_MAILS_PER_HOUR: '2',
+      RATE_LIMIT_POSTS_PER_MINUTE: '9',
     })
     expect(config.rateLimit).toEqual({
       enabled: false,
@@ -35,6 +41,9 @@ describe('throttling and proxy settings', () => {
       accountFailuresPerHour: 50,
       clientRequestsPerMinute: 1000,
       signupConflictsPerHour: 7,
+      resetMailIntervalSeconds: 0,
+      resetMailsPerHour: 2,
+      postsPerMinute: 9,
     })
   })
 

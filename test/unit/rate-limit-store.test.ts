@@ -94,11 +94,29 @@ for (const { kind, title, skip } of STORE_KINDS) {
 describe('memory store bounds', () => {
   it('drops the oldest entries beyond maxEntries', async () => {
     const store = createMemoryStore({ maxEntries: 2 })
-    await store.hit('a', 1, 60_000, T0)
-    await store.hit('b', 1, 60_000, T0)
-    await store.hit('c', 1, 60_000, T0)
-    expect((await store.hit('a', 1, 60_000, T0)).allowed).toBe(true)
-    expect((await store.hit('c', 1, 60_000, T0)).allowed).toBe(false)
+    await store.hit('a', 2, 60_000, T0)
+    await store.hit('b', 2, 60_000, T0)
+    await store.hit('c', 2, 60_000, T0)
+    expect((await store.hit('a', 2, 60_000, T0)).count).toBe(1) // forgotten, counted afresh
+    expect((await store.hit('c', 2, 60_000, T0)).count).toBe(2)
+  })
+
+  it('never drops an entry that is refusing someone, however many keys arrive', async () => {
+    const store = createMemoryStore({ maxEntries: 100 })
+    const rule = { free: 1, baseMs: 60_000, maxMs: 60_000, memoryMs: 3_600_000 }
+    expect((await store.attempt('victim-lock', rule, T0)).lockedUntil).toBe(T0 + 60_000)
+    await store.hit('victim-ceiling', 1, 60_000, T0)
+    for (let i = 0; i < 10_000; i++) await store.hit(`spray-${i}`, 5, 60_000, T0)
+    expect((await store.attempt('victim-lock', rule, T0 + 1)).allowed).toBe(false)
+    expect((await store.hit('victim-ceiling', 1, 60_000, T0 + 1)).allowed).toBe(false)
+  })
+
+  it('refuses a new key when every entry is a live refusal (fails closed)', async () => {
+    const store = createMemoryStore({ maxEntries: 10 })
+    for (let i = 0; i < 10; i++) await store.hit(`full-${i}`, 1, 60_000, T0)
+    await expect(store.hit('newcomer', 5, 60_000, T0)).rejects.toThrow(/full/)
+    // Once the windows end, room is made again.
+    expect((await store.hit('newcomer', 5, 60_000, T0 + 60_000)).allowed).toBe(true)
   })
 })
 

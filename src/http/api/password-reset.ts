@@ -21,7 +21,7 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
         operationId: 'auth_password_reset_request',
         summary: 'Ask for a password reset link by mail',
         description:
-          'Always 202 with the same body, whether or not the email has an account. The link is mailed when SMTP is configured; otherwise an operator prints one with `keygate reset-link EMAIL`.',
+          'Always 202 with the same body, whether or not the email has an account. The link is mailed when SMTP is configured; otherwise an operator prints one with `keygate reset-link EMAIL`. Per account, at most one mail per RATE_LIMIT_RESET_MAIL_INTERVAL_SECONDS and RATE_LIMIT_RESET_MAILS_PER_HOUR an hour; a new link never cancels one already sent.',
         body: ResetRequestIn,
         response: { 202: ResetRequestOut, 422: ValidationErrorOut },
       },

@@ -46,13 +46,16 @@ export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
     '/',
     {
       onRequest: requireUser,
+      config: { accountWrites: true },
       schema: {
         tags,
         operationId: 'posts_create',
         summary: 'Create a post',
+        description:
+          'Each account may create RATE_LIMIT_POSTS_PER_MINUTE posts a minute (429 beyond).',
         security: SECURITY,
         body: PostIn,
-        response: { 201: PostOut, 401: ErrorOut, 422: ValidationErrorOut },
+        response: { 201: PostOut, 401: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut },
       },
     },
     async (request, reply) => {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { clientContext } from '../client-context.js'
+import { clientContext, signInAnswer } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
 import { ErrorOut, OAuthErrorOut, ValidationErrorOut } from '../schemas/common.js'
 import { LoginIn, signupIn, TokenOut, TokenRequestIn } from '../schemas/signup-login.js'
@@ -12,6 +12,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
   { config, services },
 ) => {
   const { users, oauth } = services
+  const secure = config.publicUrl.startsWith('https:')
 
   app.post(
     '/signup',
@@ -43,7 +44,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
         operationId: 'auth_token',
         summary: 'OAuth2 token endpoint (password and refresh_token grants)',
         description:
-          "RFC 6749 §4.3 / §6. `username` is the email or the username. Client credentials are accepted (form or Basic) and the secret ignored: Keygate's clients are public. For first-party clients only (RFC 9700).",
+          "RFC 6749 §4.3 / §6. `username` is the email or the username. Client credentials are accepted (form or Basic) and the secret ignored: Keygate's clients are public. For first-party clients only (RFC 9700). A password sign-in sets the `keygate_device` cookie (HttpOnly): sent back on a later sign-in to the same account, it keeps that client out of the per-account lockout.",
         consumes: ['application/x-www-form-urlencoded'],
         body: TokenRequestIn,
         response: {
@@ -55,7 +56,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
         },
       },
     },
-    async (request) => oauth.grant(request.body, clientContext(request, request.body.client_id)),
+    async (request, reply) =>
+      signInAnswer(
+        reply,
+        await oauth.grant(request.body, clientContext(request, request.body.client_id)),
+        secure,
+      ),
   )
 
   app.post(
@@ -77,6 +83,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
         },
       },
     },
-    async (request) => oauth.login(request.body, clientContext(request)),
+    async (request, reply) =>
+      signInAnswer(reply, await oauth.login(request.body, clientContext(request)), secure),
   )
 }

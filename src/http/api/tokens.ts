@@ -25,7 +25,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
         operationId: 'auth_refresh',
         summary: 'Trade a refresh token for a new pair (rotation)',
         description:
-          'The refresh token is spent; a spent token presented again within REFRESH_REUSE_GRACE_SECONDS gets another pair, after it the whole session is revoked (reuse detection).',
+          'The refresh token is spent. A spent token presented again within REFRESH_REUSE_GRACE_SECONDS is answered with the refresh token it was already rotated into (and a fresh access token): a session never forks into parallel chains. After the window the whole session is revoked (reuse detection).',
         body: RefreshIn,
         response: { 200: TokenOut, 401: ErrorOut, 422: ValidationErrorOut },
       },

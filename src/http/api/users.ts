@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { clientContext } from '../client-context.js'
 import { caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
 import type { RouteDeps } from '../route-config.js'
@@ -44,7 +45,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
         operationId: 'users_me_update',
         summary: 'Change your username or email',
         description:
-          'A new email needs `current_password` (ASVS 7.5.1). `username: null` removes the username.',
+          'A new email needs `current_password` (ASVS 7.5.1), throttled like a sign-in. `username: null` removes the username. 409s count against the client as signup conflicts do (429 beyond).',
         security: SECURITY,
         body: ProfilePatchIn,
         response: {
@@ -53,10 +54,12 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
           401: ErrorOut,
           409: ErrorOut,
           422: ValidationErrorOut,
+          429: ErrorOut,
         },
       },
     },
-    async (request) => toUserOut(await account.updateProfile(caller(request), request.body)),
+    async (request) =>
+      toUserOut(await account.updateProfile(caller(request), request.body, clientContext(request))),
   )
 
   app.post(
@@ -68,15 +71,26 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
         operationId: 'users_me_password_change',
         summary: 'Change your password',
         description:
-          'Every other session of the account is signed out; the one making the request stays.',
+          'Every other session of the account is signed out. The session making the request keeps only this access token, until it expires: its refresh token stops working (and with it anyone who shared the session), so sign in again with the new password afterwards. `current_password` is throttled like a sign-in (429 with Retry-After).',
         security: SECURITY,
         body: passwordChangeIn(config.passwordMinLength),
-        response: { 204: Empty, 400: ErrorOut, 401: ErrorOut, 422: ValidationErrorOut },
+        response: {
+          204: Empty,
+          400: ErrorOut,
+          401: ErrorOut,
+          422: ValidationErrorOut,
+          429: ErrorOut,
+        },
       },
     },
     async (request, reply) => {
       const { current_password, new_password } = request.body
-      await account.changePassword(caller(request), current_password, new_password)
+      await account.changePassword(
+        caller(request),
+        current_password,
+        new_password,
+        clientContext(request),
+      )
       return reply.code(204).send(null)
     },
   )
@@ -99,11 +113,12 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
           401: ErrorOut,
           409: ErrorOut,
           422: ValidationErrorOut,
+          429: ErrorOut,
         },
       },
     },
     async (request, reply) => {
-      await account.deleteSelf(caller(request), request.body.password)
+      await account.deleteSelf(caller(request), request.body.password, clientContext(request))
       return reply.code(204).send(null)
     },
   )

@@ -1,12 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Config } from '../../config.js'
 import type { Clock } from '../../domain/time.js'
+import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
 import type { PasswordResetsRepo } from '../../repos/password-resets.js'
 import type { Transact } from '../../repos/transaction.js'
 import type { UsersRepo } from '../../repos/users.js'
 import type { PasswordHasher } from '../crypto/passwords.js'
 import type { Mailer } from '../mail/mailer.js'
+import type { Throttle } from '../throttle/throttle.js'
 import type { PasswordPolicy } from './password-policy.js'
 
 /** Where background failures are reported (a pino logger fits). */
@@ -23,6 +25,8 @@ export interface PasswordResetDeps {
   passwordResets: PasswordResetsRepo
   transact: Transact
   mailer: Mailer | undefined
+  /** spaces out reset mails per account (RATE_LIMIT_RESET_MAIL_*) */
+  throttle: Pick<Throttle, 'resetMail'>
 }
 
 // 256 random bits: unguessable, so a plain SHA-256 (no salt, no slow hash) is
@@ -40,16 +44,17 @@ function scrubbed(err: unknown, secret: string) {
 }
 
 export function createPasswordResetService(deps: PasswordResetDeps) {
-  const { config, clock, hasher, policy, users, passwordResets, transact, mailer } = deps
+  const { config, clock, hasher, policy, users, passwordResets, transact, mailer, throttle } = deps
   const pending = new Set<Promise<void>>()
 
-  /** Issues a new one-time token for the account with this email, replacing any older one. */
-  async function issue(email: string) {
-    const user = email.includes('@') ? await users.findByLogin(email) : undefined
-    if (!user) return undefined
+  const findByEmail = async (email: string) =>
+    email.includes('@') ? await users.findByLogin(email) : undefined
+
+  /** Issues a new one-time token for the user; links issued before keep working. */
+  async function issue(user: User) {
     const token = randomBytes(32).toString('base64url')
     const now = clock.now()
-    await passwordResets.replace({
+    await passwordResets.insert({
       user_id: user.id,
       token_hash: hashResetToken(token),
       created_at: now,
@@ -60,8 +65,12 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
 
   async function mailLink(email: string, log: ErrorLogger): Promise<void> {
     if (!mailer) return
-    const issued = await issue(email)
-    if (!issued) return
+    const user = await findByEmail(email)
+    // At most one mail a minute and a few an hour per account: a flood of
+    // requests must not flood the owner's mailbox. The links already sent
+    // stay valid, so a refused request leaves the owner nothing to miss.
+    if (!user || !(await throttle.resetMail(user.id))) return
+    const issued = await issue(user)
     const minutes = config.passwordResetExpireMinutes
     try {
       await mailer.send({
@@ -85,13 +94,16 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
 
   return {
     /** A one-time link for the account with this email, or undefined when there is none. */
-    issueLink: async (email: string): Promise<string | undefined> => (await issue(email))?.link,
+    async issueLink(email: string): Promise<string | undefined> {
+      const user = await findByEmail(email)
+      return user && (await issue(user)).link
+    },
 
     /**
      * Starts the reset in the background and returns at once, so the answer
      * (status, body, headers and timing) is the same whether or not the email
      * has an account (OWASP Forgot Password Cheat Sheet). Without a mailer
-     * nothing is issued: a request must not cancel a link the CLI printed.
+     * nothing is issued. A new link never cancels an older one.
      */
     request(email: string, log: ErrorLogger): void {
       const job: Promise<void> = mailLink(email, log)
@@ -100,7 +112,7 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
       pending.add(job)
     },
 
-    /** Uses a token once: sets the password and revokes every session of the user. */
+    /** Uses a token once: sets the password, revokes every session and every other link of the user. */
     async confirm(token: string, newPassword: string): Promise<void> {
       policy.check(newPassword, 'new_password')
       const tokenHash = hashResetToken(token)
@@ -115,6 +127,7 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
         if (!userId) throw new KeygateError('INVALID_RESET_TOKEN')
         await r.users.update(userId, { hashed_password: hashed }, now)
         await r.sessions.revokeAllForUser(userId, now)
+        await r.passwordResets.deleteForUser(userId)
       })
     },
 

@@ -49,6 +49,10 @@ const RULES: Record<string, ThrottleRule> = {
   a: 'account_hourly',
   ac: 'account_client_backoff',
   su: 'signup_conflicts',
+  dv: 'known_device_hourly',
+  rm: 'reset_mail_interval',
+  rmh: 'reset_mail_hourly',
+  w: 'post_writes',
 }
 
 /** Counts each allow/refuse decision of the throttle's store, by rule. */

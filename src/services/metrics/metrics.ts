@@ -17,6 +17,10 @@ export const THROTTLE_RULES = [
   'account_hourly',
   'account_client_backoff',
   'signup_conflicts',
+  'known_device_hourly',
+  'reset_mail_interval',
+  'reset_mail_hourly',
+  'post_writes',
 ] as const
 export type ThrottleRule = (typeof THROTTLE_RULES)[number]
 

@@ -70,7 +70,7 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
   async function introspectAccess(token: string): Promise<Introspection | undefined> {
     const claims = await accessClaims(token)
     if (!claims) return undefined
-    const user = await sessions.findLiveWithUser(claims.sid, claims.sub, clock.now())
+    const user = await sessions.findLiveWithUser(claims.sid, claims.sub, clock.now(), claims.jti)
     if (!user?.is_active) return inactive
     const { sub, sid, client_id, exp, iat, jti } = claims
     return answer(user, { sub, sid, client_id, exp, iat, jti, token_type: 'access_token' })

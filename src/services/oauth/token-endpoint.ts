@@ -1,4 +1,4 @@
-import type { ClientContext, TokenPair } from '../../domain/session.js'
+import type { ClientContext, SignIn } from '../../domain/session.js'
 import { type ErrorName, fieldIssue, KeygateError, ValidationError } from '../../errors.js'
 import type { AuthService } from '../sessions/authentication.js'
 import type { SessionsService } from '../sessions/sessions.js'
@@ -54,7 +54,7 @@ export function createOAuthService(deps: { auth: AuthService; sessions: Sessions
   }
 
   return {
-    async grant(form: TokenRequest, ctx: ClientContext): Promise<TokenPair> {
+    async grant(form: TokenRequest, ctx: ClientContext): Promise<SignIn> {
       const grantType = form.grant_type ?? 'password'
       if (grantType !== 'password' && grantType !== 'refresh_token') {
         throw new KeygateError('UNSUPPORTED_GRANT_TYPE')

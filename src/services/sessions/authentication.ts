@@ -5,6 +5,7 @@ import {
   type ClientContext,
   DEFAULT_CLIENT_ID,
   idleExpiry,
+  type SignIn,
   type TokenPair,
 } from '../../domain/session.js'
 import type { Clock } from '../../domain/time.js'
@@ -17,11 +18,15 @@ import type { UsersRepo } from '../../repos/users.js'
 import type { TokenService } from '../crypto/access-tokens.js'
 import { createFailureFloor, type FailureFloor } from '../crypto/failure-floor.js'
 import type { PasswordHasher } from '../crypto/passwords.js'
-import type { Throttle } from '../throttle/throttle.js'
+import { accountOf, type Throttle } from '../throttle/throttle.js'
+import type { KnownDevices } from './known-device.js'
 
 /** Refresh tokens are stored only as their SHA-256; 256 random bits make a salt unnecessary. */
 export const hashRefreshToken = (token: string): string =>
   createHash('sha256').update(token).digest('hex')
+
+/** 256 random bits, base64url. */
+export const newRefreshToken = (): string => randomBytes(32).toString('base64url')
 
 export interface AuthServiceDeps {
   config: Pick<Config, 'refreshTokenExpireDays' | 'sessionMaxDays'>
@@ -32,11 +37,13 @@ export interface AuthServiceDeps {
   users: UsersRepo
   sessions: SessionsRepo
   refreshTokens: RefreshTokensRepo
+  /** known-device markers (OWASP device cookies) */
+  devices: KnownDevices
   failureFloor?: FailureFloor
 }
 
 export function createAuthService(deps: AuthServiceDeps) {
-  const { config, clock, hasher, tokens, throttle, users, sessions, refreshTokens } = deps
+  const { config, clock, hasher, tokens, throttle, users, sessions, refreshTokens, devices } = deps
 
   const failureFloor = deps.failureFloor ?? createFailureFloor()
 
@@ -46,9 +53,8 @@ export function createAuthService(deps: AuthServiceDeps) {
    * the slowest recent verification (see failure-floor.ts), so neither the
    * account's existence nor its hash format shows in the timing.
    */
-  async function checkPassword(login: string, password: string) {
+  async function checkPassword(user: User | undefined, password: string) {
     const startedAt = failureFloor.now()
-    const user = await users.findByLogin(login)
     const result = user
       ? await hasher.verify(user.hashed_password, password)
       : await hasher.verifyDummy(password).then(() => ({ ok: false, needsRehash: false }))
@@ -60,20 +66,13 @@ export function createAuthService(deps: AuthServiceDeps) {
     return { user, needsRehash: result.needsRehash }
   }
 
-  async function issuePair(
+  /** A fresh access token for the session, paired with the refresh token the caller holds. */
+  async function pairWith(
     user: User,
     sessionId: string,
     clientId: string,
-    sessionMax: Date,
+    refresh: string,
   ): Promise<TokenPair> {
-    const now = clock.now()
-    const refresh = randomBytes(32).toString('base64url')
-    await refreshTokens.insert({
-      token_hash: hashRefreshToken(refresh),
-      session_id: sessionId,
-      created_at: now,
-      expires_at: idleExpiry(now, config.refreshTokenExpireDays, sessionMax),
-    })
     const access = await tokens.issueAccess({ sub: user.id, sid: sessionId, clientId })
     return {
       access_token: access,
@@ -83,17 +82,43 @@ export function createAuthService(deps: AuthServiceDeps) {
     }
   }
 
+  /** The first pair of a session (any client's): a new refresh family rooted at this token. */
+  async function issuePair(
+    user: User,
+    sessionId: string,
+    clientId: string,
+    sessionMax: Date,
+  ): Promise<TokenPair> {
+    const now = clock.now()
+    const refresh = newRefreshToken()
+    await refreshTokens.insert({
+      token_hash: hashRefreshToken(refresh),
+      session_id: sessionId,
+      created_at: now,
+      expires_at: idleExpiry(now, config.refreshTokenExpireDays, sessionMax),
+    })
+    return pairWith(user, sessionId, clientId, refresh)
+  }
+
   return {
     issuePair,
+    pairWith,
 
     /**
      * Password login. Unknown account and wrong password fail identically and
      * take the same time: an unknown account still pays for one verification,
-     * and both are throttled alike, per normalized login (SPEC §4).
+     * and both are throttled alike (SPEC §4): per account, whichever of its
+     * email or username in whatever case was typed, and per normalized login
+     * when there is no such account.
      */
-    async login(login: string, password: string, ctx: ClientContext): Promise<TokenPair> {
-      const { user, needsRehash } = await throttle.login(login, ctx.ip, () =>
-        checkPassword(login, password),
+    async login(login: string, password: string, ctx: ClientContext): Promise<SignIn> {
+      const found = await users.findByLogin(login)
+      const device = found && devices.verify(ctx.device, found.id)
+      const { user, needsRehash } = await throttle.login(
+        accountOf(found?.id, login),
+        ctx.ip,
+        () => checkPassword(found, password),
+        device,
       )
       // Only after a correct password, so "inactive" reveals nothing to a guesser.
       if (!user.is_active) throw new KeygateError('INACTIVE_USER')
@@ -116,7 +141,10 @@ export function createAuthService(deps: AuthServiceDeps) {
         user_agent: ctx.userAgent?.slice(0, 512) ?? null,
         ip: ctx.ip ?? null,
       })
-      return issuePair(user, sessionId, clientId, max)
+      return {
+        ...(await issuePair(user, sessionId, clientId, max)),
+        device: devices.issue(user.id),
+      }
     },
 
     /**
@@ -125,9 +153,10 @@ export function createAuthService(deps: AuthServiceDeps) {
      */
     async authenticate(accessToken: string): Promise<AuthContext> {
       const claims = await tokens.verifyAccess(accessToken)
-      const user = await sessions.findLiveWithUser(claims.sid, claims.sub, clock.now())
+      const now = clock.now()
+      const user = await sessions.findLiveWithUser(claims.sid, claims.sub, now, claims.jti)
       if (!user?.is_active) throw new KeygateError('INVALID_TOKEN')
-      return { user, sessionId: claims.sid }
+      return { user, sessionId: claims.sid, tokenId: claims.jti, tokenExpiresAt: claims.exp }
     },
   }
 }

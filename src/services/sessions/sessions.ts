@@ -8,10 +8,11 @@ import {
 } from '../../domain/session.js'
 import type { Clock } from '../../domain/time.js'
 import { KeygateError } from '../../errors.js'
-import type { RefreshTokensRepo } from '../../repos/refresh-tokens.js'
+import type { RefreshToken, RefreshTokensRepo } from '../../repos/refresh-tokens.js'
 import type { SessionsRepo } from '../../repos/sessions.js'
 import type { UsersRepo } from '../../repos/users.js'
-import { type AuthService, hashRefreshToken } from './authentication.js'
+import { type AuthService, hashRefreshToken, newRefreshToken } from './authentication.js'
+import { openSuccessor, sealSuccessor } from './successor.js'
 
 export interface SessionsServiceDeps {
   config: Pick<Config, 'refreshTokenExpireDays' | 'refreshReuseGraceSeconds'>
@@ -21,48 +22,87 @@ export interface SessionsServiceDeps {
   sessions: SessionsRepo
   refreshTokens: RefreshTokensRepo
   metrics?: { refreshReuseDetected(): void }
+  /** seals each spent token's successor (successor.ts) */
+  sealKey: Uint8Array
 }
+
+// A chain spent more than a few times within one grace window is not a retry.
+const MAX_HOPS = 8
 
 /** Refresh rotation with reuse detection, logout, the user's session list, pruning. */
 export function createSessionsService(deps: SessionsServiceDeps) {
   const { config, clock, auth, users, sessions, refreshTokens } = deps
   const invalid = () => new KeygateError('INVALID_REFRESH_TOKEN')
   const graceMs = config.refreshReuseGraceSeconds * 1000
+  const { sealKey } = deps
+
+  /**
+   * The live end of the chain a spent token started: its sealed successor,
+   * and that one's, while they too were spent (inside the same window).
+   */
+  async function leafAfter(presented: string, token: RefreshToken, now: Date) {
+    let plain = presented
+    let row: RefreshToken | undefined = token
+    for (let hops = 0; hops < MAX_HOPS && row; hops++) {
+      if (row.used_at === null) return row.expires_at > now ? plain : undefined
+      const next = row.successor && openSuccessor(plain, row.successor, sealKey)
+      if (!next) return undefined
+      plain = next
+      row = await refreshTokens.findByHash(hashRefreshToken(plain))
+    }
+    return undefined
+  }
 
   return {
     /**
      * Rotates a refresh token (RFC 9700 §4.14.2): every use spends it and
-     * returns a new pair. A spent token presented again within the grace window
-     * (two tabs, a retried request) gets another fresh pair for the same
-     * session, so every caller is left holding a working token. Presented after
-     * the window, it is treated as stolen: the whole session is revoked, which
-     * also stops its access tokens on their next request.
+     * returns a new pair. A session has one refresh chain and only its newest
+     * token is live. A spent token presented again within the grace window
+     * (two tabs, a retried request) is answered with the successor already
+     * issued, not a new one, so retries never fork the session into parallel
+     * chains that reuse detection could not see. Presented after the window,
+     * it is treated as stolen: the whole session is revoked, which also stops
+     * its access tokens on their next request.
      */
     async refresh(presented: string): Promise<TokenPair> {
       const now = clock.now()
       const hash = hashRefreshToken(presented)
-      const token = await refreshTokens.findByHash(hash)
+      let token = await refreshTokens.findByHash(hash)
       if (!token || token.expires_at <= now) throw invalid()
       const session = await sessions.findById(token.session_id)
       if (!session || !isLive(session, now)) throw invalid()
+      const user = await users.findById(session.user_id)
+      if (!user?.is_active) throw invalid()
+      const idle = idleExpiry(now, config.refreshTokenExpireDays, session.max_expires_at)
 
-      const rotated = token.used_at === null && (await refreshTokens.markUsed(hash, now))
-      if (!rotated) {
+      let refresh: string | undefined
+      if (token.used_at === null) {
+        const next = newRefreshToken()
+        const child = {
+          token_hash: hashRefreshToken(next),
+          session_id: session.id,
+          created_at: now,
+          expires_at: idle,
+        }
+        const sealed = sealSuccessor(presented, next, sealKey)
+        if (await refreshTokens.rotate(hash, child, sealed, now)) refresh = next
         // Lost the race to a concurrent rotation: that one spent it just now.
-        const usedAt = token.used_at ?? (await refreshTokens.findByHash(hash))?.used_at ?? now
+        else token = (await refreshTokens.findByHash(hash)) ?? token
+      }
+      if (refresh === undefined) {
+        const usedAt = token.used_at ?? now
         // A zero grace window means no second use at all, even in the same millisecond.
         if (graceMs === 0 || now.getTime() - usedAt.getTime() > graceMs) {
           deps.metrics?.refreshReuseDetected()
           await sessions.revoke(session.id, now)
           throw invalid()
         }
+        refresh = await leafAfter(presented, token, now)
+        if (refresh === undefined) throw invalid()
       }
 
-      const user = await users.findById(session.user_id)
-      if (!user?.is_active) throw invalid()
-      const idle = idleExpiry(now, config.refreshTokenExpireDays, session.max_expires_at)
       if (!(await sessions.touch(session.id, now, idle))) throw invalid()
-      return auth.issuePair(user, session.id, session.client_id, session.max_expires_at)
+      return auth.pairWith(user, session.id, session.client_id, refresh)
     },
 
     /** Ends the caller's session, or with `all` every session of the user. */
@@ -93,6 +133,8 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       const now = clock.now()
       const deadSessions = await sessions.deleteDead(now)
       const expiredTokens = await refreshTokens.deleteExpired(now)
+      // A successor is kept only for retries within the grace window.
+      await refreshTokens.clearSuccessors(new Date(now.getTime() - graceMs))
       return { sessions: deadSessions, refreshTokens: expiredTokens }
     },
   }

@@ -54,12 +54,24 @@ interface Entry {
   until: number
   /** when the entry may be forgotten */
   exp: number
+  /** until when the entry refuses someone (a full window or a lock); 0 when it does not */
+  refuses: number
 }
+
+/** Thrown when the store is full of entries that all refuse someone; the throttle answers 503. */
+export class StoreFullError extends Error {
+  override name = 'StoreFullError'
+}
+
+// How many of the oldest entries one insertion looks at for one it may drop.
+const EVICTION_SCAN = 64
 
 /**
  * Process memory: right for one instance. Expired entries are swept as it
- * goes, and the oldest are dropped beyond `maxEntries`, so a spray of
- * made-up accounts cannot grow it without bound.
+ * goes, and beyond `maxEntries` the oldest entry that refuses nobody is
+ * dropped, so a spray of made-up accounts cannot grow it without bound, nor
+ * push out a live lockout to reopen a guessing budget. When every entry
+ * looked at is refusing someone, the new key is refused instead (fail closed).
  */
 export function createMemoryStore(options: { maxEntries?: number } = {}): RateLimitStore {
   const maxEntries = options.maxEntries ?? 500_000
@@ -75,31 +87,50 @@ export function createMemoryStore(options: { maxEntries?: number } = {}): RateLi
     return e
   }
 
+  /** Drops one entry that refuses nobody, oldest first; false when none was found. */
+  function evictOne(now: number): boolean {
+    let looked = 0
+    for (const [k, v] of entries) {
+      entries.delete(k)
+      if (v.exp <= now || v.refuses <= now) return true
+      entries.set(k, v) // still refusing: it goes to the back, and stays
+      if (++looked >= EVICTION_SCAN) return false
+    }
+    return false
+  }
+
   function put(key: string, e: Entry, now: number) {
+    const isNew = !entries.has(key)
+    if (++ops % 1000 === 0) for (const [k, v] of entries) if (v.exp <= now) entries.delete(k)
+    if (isNew && entries.size >= maxEntries && !evictOne(now)) {
+      throw new StoreFullError('throttle store full of live lockouts')
+    }
     entries.delete(key) // re-insert: Map order is then least recently written first
     entries.set(key, e)
-    if (++ops % 1000 === 0) for (const [k, v] of entries) if (v.exp <= now) entries.delete(k)
-    while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string)
   }
 
   return {
     async hit(key, limit, windowMs, now) {
-      const e = live(key, now) ?? { n: 0, until: now + windowMs, exp: now + windowMs }
+      const e = live(key, now) ?? { n: 0, until: now + windowMs, exp: now + windowMs, refuses: 0 }
       if (e.n >= limit) return { allowed: false, count: e.n, resetAt: e.until }
-      put(key, { ...e, n: e.n + 1 }, now)
+      const n = e.n + 1
+      put(key, { ...e, n, refuses: n >= limit ? e.until : 0 }, now)
       return { allowed: true, count: e.n + 1, resetAt: e.until }
     },
     async unhit(key, now) {
       const e = live(key, now)
-      if (e && e.n > 0) e.n--
+      if (e && e.n > 0) {
+        e.n--
+        e.refuses = 0
+      }
     },
     async attempt(key, rule, now) {
-      const e = live(key, now) ?? { n: 0, until: 0, exp: 0 }
+      const e = live(key, now) ?? { n: 0, until: 0, exp: 0, refuses: 0 }
       if (e.until > now) return { allowed: false, lockedUntil: e.until }
       const n = e.n + 1
       const delay = backoffDelay(rule, n)
       const until = delay > 0 ? now + delay : 0
-      put(key, { n, until, exp: now + delay + rule.memoryMs }, now)
+      put(key, { n, until, exp: now + delay + rule.memoryMs, refuses: until }, now)
       return { allowed: true, lockedUntil: until }
     },
     async reset(key) {
