@@ -159,7 +159,7 @@ export async function buildApp(
 
   // Routes get the settings and the services, never the database or repos.
   const routeDeps = { config: deps.config, services: deps.services }
-  await app.register(healthRoutes, { deps })
+  await app.register(healthRoutes, routeDeps)
   await app.register(resetPageRoutes)
   await app.register(wellKnownRoutes, routeDeps)
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })

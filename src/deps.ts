@@ -17,6 +17,7 @@ import { createUsersService } from './services/accounts/users.js'
 import { createTokenService } from './services/crypto/access-tokens.js'
 import { createPasswordHasher } from './services/crypto/passwords.js'
 import { loadServerSecret } from './services/crypto/server-secret.js'
+import { createReadinessService } from './services/health/readiness.js'
 import { createImportUsersService } from './services/import/import-users.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
 import { createMailer } from './services/mail/mailer.js'
@@ -142,6 +143,11 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
     discovery: createDiscoveryService({ config, keys }),
+    // Without Redis the throttled endpoints answer 503, so the instance is not ready.
+    readiness: createReadinessService([
+      { name: 'database' as const, ping: () => database.ping() },
+      { name: 'redis' as const, ping: () => rateLimitStore.ping() },
+    ]),
     importUsers: createImportUsersService({ transact, hasher, clock }),
   }
 

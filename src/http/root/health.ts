@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { Deps } from '../../deps.js'
 import { ERRORS } from '../../errors.js'
+import type { RouteDeps } from '../route-config.js'
 import { NotReadyOut, StatusOut } from '../schemas/health.js'
 
 const tags = ['health']
-export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { services }) => {
   app.get(
     '/healthz',
     {
@@ -29,24 +29,12 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
       },
     },
     async (request, reply) => {
-      // Without Redis the throttled endpoints answer 503, so the instance is not ready.
-      const checks = [
-        ['database', deps.database.ping()],
-        ['redis', deps.rateLimitStore.ping()],
-      ] as const
-      const results = await Promise.allSettled(checks.map(([, check]) => check))
-      const failed = checks
-        .filter((_, i) => results[i]?.status === 'rejected')
-        .map(([dependency]) => dependency)
+      const { failed, reasons } = await services.readiness.check()
       if (failed.length === 0) return { status: 'ready' }
-      results.forEach((r, i) => {
-        if (r.status === 'rejected') {
-          // The reason names host and port (database.ts, redis-store.ts): for the
-          // operator's log only; the body says which dependency, never how.
-          const reason = (r.reason as Error)?.message ?? String(r.reason)
-          request.log.warn({ dependency: checks[i]?.[0], reason }, 'not ready')
-        }
-      })
+      // The reasons name host and port (database.ts, redis-store.ts): the log only.
+      for (const dependency of failed) {
+        request.log.warn({ dependency, reason: reasons[dependency] }, 'not ready')
+      }
       const spec = ERRORS.NOT_READY
       reply.code(503).headers(spec.headers)
       return { detail: `${spec.detail}: ${failed.join(' and ')} unreachable`, failed }
