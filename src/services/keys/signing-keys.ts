@@ -53,7 +53,7 @@ export function withDevSecret(config: Config): Config {
   try {
     secret = readFileSync(file, 'utf8').trim()
   } catch {
-    mkdirSync(config.dataDir, { recursive: true })
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
     secret = randomBytes(32).toString('base64url')
     writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' })
   }
