@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import fp from 'fastify-plugin'
 import helmet from 'helmet'
 import { ValidationError } from '../../errors.js'
+import { basicCredentials } from '../client-context.js'
 import { hooksOf } from '../route-config.js'
 
 /**
@@ -142,9 +143,12 @@ function refuseNullCharacters(
   _reply: FastifyReply,
   done: (err?: Error) => void,
 ): void {
+  // Node's parser refuses a raw NUL in a header; a decoded Basic credential can still hold one.
+  const basic = basicCredentials(request.headers.authorization)
   for (const [part, value] of [
     ['body', request.body],
     ['query', request.query],
+    ['header', basic && { authorization: `${basic.clientId ?? ''}:${basic.secret ?? ''}` }],
   ] as const) {
     const path = nullCharPath(value)
     if (path) {
