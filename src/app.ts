@@ -13,6 +13,7 @@ import { sessionsRoutes } from './http/api/sessions.js'
 import { authRoutes } from './http/api/signup-login.js'
 import { tokenRoutes } from './http/api/tokens.js'
 import { usersRoutes } from './http/api/users.js'
+import { guardConnections } from './http/connection-guard.js'
 import { resetPageRoutes } from './http/pages/reset-password.js'
 import authPlugin from './http/plugins/bearer-guard.js'
 import errorsPlugin, { clientErrors, frameworkErrors } from './http/plugins/errors.js'
@@ -105,6 +106,11 @@ export async function buildApp(
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
+
+  guardConnections(app.server, {
+    maxConnections: config.maxConnections,
+    perClient: config.trustProxy ? 0 : config.maxConnectionsPerClient,
+  })
 
   const bodyAjv = createAjv(false)
   const paramsAjv = createAjv(true)

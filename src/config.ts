@@ -65,6 +65,10 @@ export interface Config {
   hashConcurrency: number
   rateLimit: RateLimitConfig
   migrateOnStart: boolean
+  /** MAX_CONNECTIONS: open sockets per process; more are dropped (keep it under `ulimit -n`) */
+  maxConnections: number
+  /** MAX_CONNECTIONS_PER_CLIENT: open sockets per client address (IPv6 by /64); 0 = no cap; not applied with TRUST_PROXY */
+  maxConnectionsPerClient: number
 }
 
 /** Start-up configuration error; the message is one line that names the variable. */
@@ -270,5 +274,7 @@ export function loadConfig(env: Env): Config {
       signupConflictsPerHour: int(env, 'RATE_LIMIT_SIGNUP_CONFLICTS_PER_HOUR', 100, 1, 1_000_000),
     },
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+    maxConnections: int(env, 'MAX_CONNECTIONS', 4096, 1, 1_000_000),
+    maxConnectionsPerClient: int(env, 'MAX_CONNECTIONS_PER_CLIENT', 256, 0, 1_000_000),
   }
 }
