@@ -58,6 +58,8 @@ export function createTokenService(opts: TokenServiceOptions) {
   async function verifyWithJose(token: string): Promise<JWTPayload> {
     // jose decodes padded and non-canonical base64url; RFC 7515 §2 allows neither.
     if (!isCanonicalCompact(token)) throw new KeygateError('INVALID_TOKEN')
+    // A key removed from the key file must stop verifying without a restart.
+    await keys.syncIfStale()
     let payload: JWTPayload
     try {
       ;({ payload } = await jwtVerify(
