@@ -82,6 +82,12 @@ async function ensureFirstSuperuser(app: FastifyInstance, deps: Deps): Promise<v
   }
 }
 
+const keysOf = new WeakMap<FastifyInstance, Deps['keys']>()
+
+/** Re-reads the app's key file now (what a SIGHUP handler in cli/serve.ts calls). */
+export const reloadSigningKeys = (app: FastifyInstance): Promise<void> =>
+  keysOf.get(app)?.reload() ?? Promise.resolve()
+
 /** The composition root: config in, a ready Fastify app out. Never listens or exits. */
 export async function buildApp(
   config: Config,
@@ -134,6 +140,7 @@ export async function buildApp(
   const deps = await createDeps(config, options)
   if (deps.migrated) app.log.info({ applied: deps.migrated }, MIGRATIONS_LOG_MESSAGE)
   app.addHook('onClose', deps.close)
+  keysOf.set(app, deps.keys)
   await ensureFirstSuperuser(app, deps)
 
   await app.register(errorsPlugin)

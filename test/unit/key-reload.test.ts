@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { reloadSigningKeys } from '../../src/app.js'
 import { type StoredJwk, writeKeyFile } from '../../src/services/keys/key-files.js'
 import {
   createFileKeys,
@@ -51,6 +52,22 @@ describe('key file reload', () => {
     expect(keys.verificationKey(kid)).toBeDefined()
     await keys.reload()
     expect(keys.verificationKey(kid)).toBeUndefined()
+  })
+
+  it('reloadSigningKeys(app), for SIGHUP, makes a running server drop a removed key at once', async () => {
+    const dataDir = tempDataDir()
+    const config = testConfig({ jwtAlgorithm: 'EdDSA', dataDir })
+    const { path } = await generateKeys(config)
+    // The recheck interval never passes here: only the reload can drop the key.
+    const keys = await createFileKeys(path, 'EdDSA', { now: () => 0 })
+    const { app } = await buildTestApp({ jwtAlgorithm: 'EdDSA', dataDir }, { keys })
+    const { headers } = await loginAs(app, await createUser(app))
+    const me = () => app.inject({ method: 'GET', url: '/api/v1/users/me', headers })
+    expect((await me()).statusCode).toBe(200)
+    await dropSigner(path)
+    expect((await me()).statusCode).toBe(200)
+    await reloadSigningKeys(app)
+    expect((await me()).statusCode).toBe(401)
   })
 
   it('a running server refuses tokens of a removed key within about a second', async () => {
