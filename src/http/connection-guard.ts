@@ -1,7 +1,7 @@
 import type { Server } from 'node:http'
 import { clientGroup } from '../services/throttle/client-group.js'
 
-export interface ConnectionLimits {
+interface ConnectionLimits {
   /** open sockets per process; Node drops the rest before they are read */
   maxConnections: number
   /** open sockets per client address (IPv6 by /64); 0 disables the cap */

@@ -25,7 +25,7 @@ function isCanonicalBase64url(segment: string): boolean {
 }
 
 /** How far another instance's clock may run ahead of ours (SPEC §11 allows verifiers 30 s). */
-export const CLOCK_SKEW_SECONDS = 30
+const CLOCK_SKEW_SECONDS = 30
 
 /**
  * A token lives no longer than Keygate issues tokens for: `iat` is required and

@@ -40,7 +40,7 @@ function argon2Cost(hash: string) {
 }
 
 /** How long a shutdown waits for hashes already running (a capped one takes about a second). */
-export const CLOSE_TIMEOUT_MS = 5000
+const CLOSE_TIMEOUT_MS = 5000
 
 export function createPasswordHasher(params: Argon2Params, concurrency: number): PasswordHasher {
   // Argon2id, the hot path, runs on the low-priority hashing threads (hash-pool.ts);
