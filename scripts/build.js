@@ -1,7 +1,6 @@
 // `npm run build`: src/ bundled with esbuild into dist/main.js plus dist/chunks/
-// (type-checking is `npm run typecheck`, part of `npm test`). A bundle instead of
-// ~1,500 ES modules (TypeBox and Kysely alone are ~900) took start-up from 1650 to
-// 1000 ms and idle RSS from 123 to 100 MB on the bench machine (bench/README.md).
+// (type-checking is `npm run typecheck`, part of `npm test`). A bundle starts faster
+// and idles smaller than ~1,500 ES modules: docs/decisions/node-flags-and-bundle.md.
 import { rmSync } from 'node:fs'
 import { build } from 'esbuild'
 

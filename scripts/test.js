@@ -1,11 +1,16 @@
-// `npm test`: type-check, build, lint, then the whole suite on SQLite and, when the
-// services are reachable, again on PostgreSQL with the Redis suites enabled.
-// In CI (CI=true) an unreachable PostgreSQL or Redis is a failure, not a skip.
+// `npm test`: type-check, build, lint (Biome and knip, as `npm run lint`), then the
+// whole suite on SQLite and, when the services are reachable, again on PostgreSQL
+// with the Redis suites enabled. In CI (CI=true) an unreachable PostgreSQL or Redis
+// is a failure, not a skip.
+// `npm run test:fast` (--fast), the inner loop: type-check, then the SQLite suite
+// without the slow folders (real browsers, the built CLI, several instances).
 import { spawnSync } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import net from 'node:net'
 
 const ci = !['', '0', 'false'].includes(process.env.CI ?? '')
+const fast = process.argv.includes('--fast')
+const SLOW = ['test/e2e/**', 'test/cli/**', 'test/multi/**']
 const pgUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -69,19 +74,35 @@ if (!hasRedis) skipped.push(`Redis suites (no Redis at ${redisUrl})`)
 if (!hasPg) skipped.push(`PostgreSQL run of the suite (no PostgreSQL at ${pgUrl})`)
 if (!hasPg || !hasRedis)
   skipped.push('multi-instance suites test/multi/* (they need both PostgreSQL and Redis)')
+const hasPython =
+  spawnSync('/usr/bin/python3', ['-c', 'import fastapi, jwt, uvicorn'], { stdio: 'ignore' })
+    .status === 0
+if (ci && !hasPython) throw new Error('CI: /usr/bin/python3 lacks fastapi, jwt or uvicorn')
+if (!hasPython)
+  skipped.push('FastAPI example test (apt-get install python3-fastapi python3-jwt python3-uvicorn)')
 
 const env = {
   TEST_REDIS_URL: hasRedis ? redisUrl : undefined,
   TEST_DATABASE_URL: hasPg ? pgUrl : undefined,
 }
 let ok = run('type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])
-// The CLI test runs bin/keygate.js, which runs dist/: never a stale one.
-ok = run('build', 'node', ['scripts/build.js']) && ok
-ok = run('lint', 'npx', ['biome', 'check', '.']) && ok
-ok = vitest('sqlite', { ...env, KEYGATE_TEST_DB: 'sqlite' }) && ok
-if (hasPg)
-  ok =
-    vitest('postgres', { ...env, KEYGATE_TEST_DB: 'postgres' }, ['--exclude', 'test/e2e/**']) && ok
+// Its package-shape test loads packages/verify/dist by the package's name.
+ok = run('build @keygate/verify', 'npm', ['run', 'build', '-w', '@keygate/verify']) && ok
+if (fast) {
+  skipped.push(`slow folders ${SLOW.join(', ')}, lint, build and PostgreSQL (npm test runs them)`)
+  const exclude = SLOW.flatMap((glob) => ['--exclude', glob])
+  ok = vitest('sqlite', { ...env, KEYGATE_TEST_DB: 'sqlite' }, exclude) && ok
+} else {
+  // The CLI test runs bin/keygate.js, which runs dist/: never a stale one.
+  ok = run('build', 'node', ['scripts/build.js']) && ok
+  // The same command as `npm run lint`: Biome, then knip (unused files, exports, dependencies).
+  ok = run('lint', 'npm', ['run', '--silent', 'lint']) && ok
+  ok = vitest('sqlite', { ...env, KEYGATE_TEST_DB: 'sqlite' }) && ok
+  if (hasPg)
+    ok =
+      vitest('postgres', { ...env, KEYGATE_TEST_DB: 'postgres' }, ['--exclude', 'test/e2e/**']) &&
+      ok
+}
 
 console.log('')
 for (const s of skipped) console.log(`SKIPPED: ${s}`)

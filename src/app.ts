@@ -16,9 +16,11 @@ import { usersRoutes } from './http/api/users.js'
 import { guardConnections } from './http/connection-guard.js'
 import { resetPageRoutes } from './http/pages/reset-password.js'
 import authPlugin from './http/plugins/bearer-guard.js'
+import bodyParsingPlugin from './http/plugins/body-parsing.js'
 import errorsPlugin, { clientErrors, frameworkErrors } from './http/plugins/errors.js'
+import notFoundPlugin from './http/plugins/not-found.js'
 import openapiPlugin from './http/plugins/openapi.js'
-import securityPlugin from './http/plugins/security.js'
+import responseHeadersPlugin from './http/plugins/response-headers.js'
 import rateLimitPlugin from './http/plugins/throttle-hooks.js'
 import { healthRoutes } from './http/root/health.js'
 import { wellKnownRoutes } from './http/root/well-known.js'
@@ -144,22 +146,26 @@ export async function buildApp(
   await ensureFirstSuperuser(app, deps)
 
   await app.register(errorsPlugin)
-  await app.register(securityPlugin, { corsOrigins: config.corsOrigins })
+  await app.register(notFoundPlugin)
+  await app.register(responseHeadersPlugin, { corsOrigins: config.corsOrigins })
+  await app.register(bodyParsingPlugin)
   await app.register(openapiPlugin)
   await app.register(authPlugin)
   await app.register(rateLimitPlugin, { throttle: deps.services.throttle })
 
+  // Routes get the settings and the services, never the database or repos.
+  const routeDeps = { config: deps.config, services: deps.services }
   await app.register(healthRoutes, { deps })
   await app.register(resetPageRoutes)
-  await app.register(wellKnownRoutes, { deps })
-  await app.register(authRoutes, { prefix: '/api/v1/auth', deps })
-  await app.register(tokenRoutes, { prefix: '/api/v1/auth', deps })
-  await app.register(passwordResetRoutes, { prefix: '/api/v1/auth/password-reset', deps })
+  await app.register(wellKnownRoutes, routeDeps)
+  await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })
+  await app.register(tokenRoutes, { prefix: '/api/v1/auth', ...routeDeps })
+  await app.register(passwordResetRoutes, { prefix: '/api/v1/auth/password-reset', ...routeDeps })
   // Static /me routes win over the admin routes' /:id (find-my-way prefers static segments).
-  await app.register(usersRoutes, { prefix: '/api/v1/users', deps })
-  await app.register(sessionsRoutes, { prefix: '/api/v1/users/me/sessions', deps })
-  await app.register(adminRoutes, { prefix: '/api/v1/users', deps })
-  await app.register(postsRoutes, { prefix: '/api/v1/posts', deps })
+  await app.register(usersRoutes, { prefix: '/api/v1/users', ...routeDeps })
+  await app.register(sessionsRoutes, { prefix: '/api/v1/users/me/sessions', ...routeDeps })
+  await app.register(adminRoutes, { prefix: '/api/v1/users', ...routeDeps })
+  await app.register(postsRoutes, { prefix: '/api/v1/posts', ...routeDeps })
 
   // Dead sessions and expired refresh tokens are deleted hourly; unref() so the
   // timer never keeps a process alive on its own.

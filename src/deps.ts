@@ -17,6 +17,7 @@ import { createTokenService } from './services/crypto/access-tokens.js'
 import { createPasswordHasher } from './services/crypto/passwords.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
 import { createMailer } from './services/mail/mailer.js'
+import { createDiscoveryService } from './services/oauth/discovery.js'
 import { createIntrospectionService } from './services/oauth/introspection.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
 import { createPostsService } from './services/posts.js'
@@ -104,6 +105,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     passwordReset,
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
+    discovery: createDiscoveryService({ config, keys }),
   }
 
   return {
@@ -134,3 +136,5 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
 }
 
 export type Deps = Awaited<ReturnType<typeof createDeps>>
+/** What route plugins are given beside the config (routes never reach repos or the database). */
+export type Services = Deps['services']

@@ -1,4 +1,4 @@
-/** One entry of FastAPI's validation error list. */
+/** One entry of FastAPI's validation error list, as sent (`loc` is built by the HTTP layer). */
 export interface ValidationIssue {
   loc: (string | number)[]
   msg: string
@@ -8,13 +8,15 @@ export interface ValidationIssue {
 export interface ErrorSpec {
   status: number
   detail: string
-  /** RFC 6749 §5.2 error code, sent beside `detail` on the OAuth2 endpoints */
+  /** RFC 6749 §5.2 code, sent as `error` beside `detail` (only the OAuth services raise these) */
   oauthError?: string
   headers?: Record<string, string>
 }
 
 export const BEARER_CHALLENGE = 'Bearer realm="keygate"'
 const INVALID_TOKEN_CHALLENGE = 'Bearer realm="keygate", error="invalid_token"'
+const INVALID_CREDENTIALS = 'Invalid credentials'
+const INACTIVE_USER = 'Inactive user'
 
 /**
  * Every error Keygate answers with, and its exact wire text. Services throw
@@ -34,12 +36,13 @@ export const ERRORS = Object.freeze({
   // The JSON login answers as the tutorials do.
   INVALID_CREDENTIALS: {
     status: 401,
-    detail: 'Invalid credentials',
+    detail: INVALID_CREDENTIALS,
     headers: { 'WWW-Authenticate': BEARER_CHALLENGE },
   },
   // RFC 6749 §5.2: 400 invalid_grant and no challenge header, or OAuth clients
   // (oauth4webapi) treat the answer as an auth challenge and never read the body.
-  INVALID_GRANT: { status: 400, detail: 'Invalid credentials', oauthError: 'invalid_grant' },
+  // The token endpoint answers it for a bad password and a bad refresh token alike.
+  INVALID_GRANT: { status: 400, detail: INVALID_CREDENTIALS, oauthError: 'invalid_grant' },
   INVALID_REFRESH_TOKEN: {
     status: 401,
     detail: 'Invalid refresh token',
@@ -56,7 +59,10 @@ export const ERRORS = Object.freeze({
     oauthError: 'invalid_scope',
   },
   INVALID_REQUEST: { status: 400, detail: 'Invalid request', oauthError: 'invalid_request' },
-  INACTIVE_USER: { status: 403, detail: 'Inactive user' },
+  INACTIVE_USER: { status: 403, detail: INACTIVE_USER },
+  // The token endpoint's answer for a deactivated account with the right password:
+  // the 403 of SPEC §3, with the RFC 6749 §5.2 code an OAuth client looks for.
+  INACTIVE_USER_GRANT: { status: 403, detail: INACTIVE_USER, oauthError: 'invalid_grant' },
   FORBIDDEN: { status: 403, detail: 'Not enough permissions' },
   NOT_YOUR_POST: { status: 403, detail: 'Not enough permissions' },
   EMAIL_TAKEN: { status: 409, detail: 'Email already registered' },
@@ -74,8 +80,9 @@ export const ERRORS = Object.freeze({
   BODY_TOO_LARGE: { status: 413, detail: 'Request body too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, detail: 'Unsupported media type' },
   MALFORMED_BODY: { status: 400, detail: 'Malformed request body' },
-  // RFC 9110 §10.2.3: Retry-After tells clients and load balancers when to try again.
-  DATABASE_UNAVAILABLE: {
+  // The database or Redis is down. RFC 9110 §10.2.3: Retry-After tells clients
+  // and load balancers when to try again.
+  SERVICE_UNAVAILABLE: {
     status: 503,
     detail: 'Service temporarily unavailable',
     headers: { 'Retry-After': '5' },
@@ -104,19 +111,101 @@ export class KeygateError extends Error {
   }
 }
 
-/** The 422 messages of the password policy (services/password-policy.ts). */
-export const PASSWORD_MESSAGES = Object.freeze({
-  tooShort: (n: number) => `String should have at least ${n} characters`,
-  tooLong: (n: number) => `String should have at most ${n} characters`,
-  common:
-    'Value error, this password is too common: it appears in a list of commonly used passwords',
+const BAD_REQUEST = 'Bad Request'
+/**
+ * The detail sent for an error Keygate does not name itself (Fastify's router,
+ * Node's HTTP parser, another plugin's 4xx), by status; anything else is a 400.
+ */
+export const STATUS_TEXT: Readonly<Record<number, string>> = Object.freeze({
+  400: BAD_REQUEST,
+  404: ERRORS.NOT_FOUND.detail,
+  405: ERRORS.METHOD_NOT_ALLOWED.detail,
+  406: 'Not Acceptable',
+  408: 'Request Timeout',
+  411: 'Length Required',
+  413: ERRORS.BODY_TOO_LARGE.detail,
+  414: 'URI Too Long',
+  415: ERRORS.UNSUPPORTED_MEDIA_TYPE.detail,
+  431: 'Request Header Fields Too Large',
 })
 
-/** A 422 in FastAPI's shape for a rule checked in a service (e.g. a common password). */
+export const statusText = (status: number): string => STATUS_TEXT[status] ?? BAD_REQUEST
+
+export interface IssueSpec {
+  /** pydantic's error type */
+  type: string
+  /** the message; `{name}` is filled from the issue's parameters */
+  msg: string
+}
+
+/**
+ * Every kind of 422 issue, in FastAPI's (pydantic's) wording, so clients
+ * written against FastAPI read the same `type` and `msg`.
+ */
+export const ISSUES = Object.freeze({
+  missing: { type: 'missing', msg: 'Field required' },
+  jsonInvalid: { type: 'json_invalid', msg: 'JSON decode error' },
+  stringType: { type: 'string_type', msg: 'Input should be a valid string' },
+  intType: { type: 'int_type', msg: 'Input should be a valid integer' },
+  floatType: { type: 'float_type', msg: 'Input should be a valid number' },
+  boolType: { type: 'bool_type', msg: 'Input should be a valid boolean' },
+  dictType: { type: 'dict_type', msg: 'Input should be a valid dictionary or object' },
+  listType: { type: 'list_type', msg: 'Input should be a valid list' },
+  noneType: { type: 'none_type', msg: 'Input should be None' },
+  otherType: { type: 'type_error', msg: 'Invalid type' },
+  email: { type: 'value_error', msg: 'value is not a valid email address' },
+  uuid: { type: 'uuid_parsing', msg: 'Input should be a valid UUID' },
+  otherFormat: { type: 'value_error', msg: 'Input should be a valid {format}' },
+  tooShort: { type: 'string_too_short', msg: 'String should have at least {limit} characters' },
+  tooLong: { type: 'string_too_long', msg: 'String should have at most {limit} characters' },
+  pattern: { type: 'string_pattern_mismatch', msg: 'String has characters that are not allowed' },
+  tooSmall: { type: 'greater_than_equal', msg: 'Input should be greater than or equal to {limit}' },
+  tooBig: { type: 'less_than_equal', msg: 'Input should be less than or equal to {limit}' },
+  noFields: { type: 'missing', msg: 'At least one field is required' },
+  invalid: { type: 'value_error', msg: 'Invalid value' },
+  // PostgreSQL text cannot hold U+0000; no field of Keygate's has a use for it.
+  nullCharacter: { type: 'value_error', msg: 'String should not contain null characters' },
+  // NIST SP 800-63B-4 §3.1.1.2 (services/accounts/password-policy.ts).
+  commonPassword: {
+    type: 'value_error',
+    msg: 'Value error, this password is too common: it appears in a list of commonly used passwords',
+  },
+} satisfies Record<string, IssueSpec>)
+
+export type IssueName = keyof typeof ISSUES
+
+/** The `type` and `msg` of an issue of kind `name`, its `{parameters}` filled in. */
+export function describeIssue(
+  name: IssueName,
+  params: Record<string, string | number> = {},
+): IssueSpec {
+  const spec: IssueSpec = ISSUES[name]
+  const msg = spec.msg.replace(/\{(\w+)\}/g, (all, key: string) => String(params[key] ?? all))
+  return { type: spec.type, msg }
+}
+
+/** An invalid field as a service sees it: which field and why, without HTTP's `loc`. */
+export interface FieldIssue extends IssueSpec {
+  field: string
+}
+
+export const fieldIssue = (
+  field: string,
+  name: IssueName,
+  params?: Record<string, string | number>,
+): FieldIssue => ({ field, ...describeIssue(name, params) })
+
+/** A 422 for a rule checked in a service (a missing grant field, a common password). */
 export class ValidationError extends Error {
   override name = 'ValidationError'
   readonly statusCode = 422
-  constructor(readonly issues: ValidationIssue[]) {
+  constructor(readonly issues: FieldIssue[]) {
     super(issues.map((i) => i.msg).join('; '))
   }
 }
+
+/** Texts on the wire that are not errors. */
+export const NOTICES = Object.freeze({
+  // The same answer whether or not the email has an account (no enumeration).
+  RESET_REQUESTED: 'If an account uses this email, a password reset link has been sent to it.',
+})

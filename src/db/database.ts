@@ -91,7 +91,8 @@ export function cachingStatements(sqlite: SQLite.Database) {
       let stmt = cache.get(text)
       if (!stmt) {
         stmt = sqlite.prepare(text)
-        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!)
+        const oldest = cache.keys().next()
+        if (cache.size >= STATEMENT_CACHE_SIZE && !oldest.done) cache.delete(oldest.value)
         cache.set(text, stmt)
       }
       return stmt

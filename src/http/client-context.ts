@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import type { ClientContext } from '../domain/session.js'
 
 const formDecode = (s: string) => {
@@ -38,9 +38,4 @@ export function clientContext(request: FastifyRequest, formClientId?: string): C
     userAgent: request.headers['user-agent'],
     ip: request.ip,
   }
-}
-
-/** RFC 6749 §5.1: responses that carry tokens must not be cached. */
-export async function noStore(_request: FastifyRequest, reply: FastifyReply) {
-  reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache')
 }

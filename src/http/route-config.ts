@@ -1,13 +1,22 @@
+import type { Config } from '../config.js'
+import type { Services } from '../deps.js'
+
 // Per-route flags read by the plugins, and how the plugins attach per-route work.
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** an RFC 6749 endpoint: credential failures are answered as invalid_grant (plugins/errors.ts) */
-    oauth?: boolean
     /** counts toward the per-client request limit over the auth endpoints (SPEC §4) */
     rateLimited?: boolean
-    /** an HTML page: helmet's full header set instead of the API's (plugins/security.ts) */
+    /** an HTML page: helmet's full header set instead of the API's (plugins/response-headers.ts) */
     page?: boolean
+    /** answers hold secrets: `Cache-Control: no-store` (plugins/response-headers.ts) */
+    noStore?: boolean
   }
+}
+
+/** What a route plugin receives: the settings and the services, nothing lower. */
+export interface RouteDeps {
+  config: Config
+  services: Services
 }
 
 /**

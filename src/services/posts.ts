@@ -66,5 +66,3 @@ export function createPostsService(deps: { clock: Clock; posts: PostsRepo }) {
     },
   }
 }
-
-export type PostsService = ReturnType<typeof createPostsService>

@@ -12,6 +12,7 @@ describe('the reset page a mailed link opens', () => {
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8')
     expect(res.headers['cache-control']).toBe('no-store')
+    expect(res.headers.pragma).toBe('no-cache')
     expect(res.headers['content-security-policy']).toContain("script-src 'self'")
     expect(res.headers['referrer-policy']).toBe('no-referrer')
     expect(res.body).not.toContain('secret-token-value')

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import type { FastifyInstance, InjectOptions } from 'fastify'
+import { must } from './must.js'
 
 /** A value that must never come back in an error body (SPEC §3: no submitted value echoed). */
 export const ECHO_MARKER = 'kg-echo-marker-7d1f'
@@ -234,7 +235,9 @@ export function requestsFor(route: RouteRef, ids: string[], validBearer: string)
     fc.uuid(),
     fc.string({ unit: 'binary', maxLength: 30 }).map(pct),
   )
-  const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!)
+  const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) =>
+    must(m[1], 'a path parameter name'),
+  )
   return fc
     .record({
       params: fc.array(param, { minLength: names.length, maxLength: names.length }),

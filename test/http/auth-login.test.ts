@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, form } from '../helpers/factories.js'
+import { must } from '../helpers/must.js'
 
 const CHALLENGE = 'Bearer realm="keygate"'
 const url = '/api/v1/auth/login'
@@ -52,7 +53,7 @@ describe('POST /api/v1/auth/login', () => {
       Object.keys(h)
         .filter((k) => !['x-request-id', 'date'].includes(k))
         .sort()
-    expect(names(results[0]!.headers)).toEqual(names(results[1]!.headers))
+    expect(names(must(results[0]).headers)).toEqual(names(must(results[1]).headers))
   })
 
   it('a form with bad credentials also answers the JSON login way (401)', async () => {

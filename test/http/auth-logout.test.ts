@@ -2,6 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, loginAs } from '../helpers/factories.js'
+import { must } from '../helpers/must.js'
 
 type App = Awaited<ReturnType<typeof buildTestApp>>['app']
 
@@ -48,7 +49,7 @@ describe('logout', () => {
     const res = await app.inject({
       method: 'POST',
       url: '/api/v1/auth/logout',
-      headers: sessions[0]!.headers,
+      headers: must(sessions[0]).headers,
       payload: { all: true },
     })
     expect(res.statusCode).toBe(204)

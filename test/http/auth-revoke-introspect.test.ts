@@ -170,6 +170,12 @@ describe('introspect (RFC 7662)', () => {
       payload: '',
     })
     expect(res.statusCode).toBe(400)
+    // RFC 7662 §2.1 is an OAuth endpoint: its 400 carries the RFC 6749 §5.2 code.
+    expect(res.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Invalid request',
+      detail: 'Invalid request',
+    })
   })
 
   it('without INTROSPECTION_SECRET configured, no bearer string acts as one', async () => {

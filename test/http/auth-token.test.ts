@@ -155,10 +155,22 @@ describe('POST /api/v1/auth/token', () => {
       .execute()
     const right = await app.inject(token({ username: user.email, password: user.password }))
     expect(right.statusCode).toBe(403)
-    expect(right.json().detail).toBe('Inactive user')
+    expect(right.json()).toEqual({
+      error: 'invalid_grant',
+      error_description: 'Inactive user',
+      detail: 'Inactive user',
+    })
     expect(right.headers['www-authenticate']).toBeUndefined()
     const wrong = await app.inject(token({ username: user.email, password: 'wrong-one!' }))
     expect(wrong.statusCode).toBe(400)
     expect(wrong.json()).toEqual(INVALID_GRANT)
+    // The OAuth code is the token endpoint's: the JSON login answers as the tutorials do.
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: user.email, password: user.password },
+    })
+    expect(login.statusCode).toBe(403)
+    expect(login.json()).toEqual({ detail: 'Inactive user' })
   })
 })

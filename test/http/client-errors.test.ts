@@ -1,6 +1,6 @@
 import net from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { API_HEADERS } from '../../src/http/plugins/security.js'
+import { API_HEADERS } from '../../src/http/plugins/response-headers.js'
 import { listeningApp } from '../helpers/server.js'
 
 /** Writes raw bytes to the server and reads until it closes the connection. */

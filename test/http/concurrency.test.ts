@@ -6,6 +6,7 @@ import { createDatabase, type Database } from '../../src/db/database.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createTestDatabase, testDialect } from '../helpers/db.js'
 import { createPost, createUser, loginAs, randomEmail } from '../helpers/factories.js'
+import { must } from '../helpers/must.js'
 
 /**
  * Two handles on one database, so two app instances really race: a temp-file
@@ -35,7 +36,7 @@ describe(`concurrency (${testDialect})`, () => {
     const email = randomEmail()
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        apps[i % 2]!.inject({
+        must(apps[i % 2]).inject({
           method: 'POST',
           url: '/api/v1/auth/signup',
           payload: {
@@ -56,7 +57,7 @@ describe(`concurrency (${testDialect})`, () => {
     const apps = await twoInstances()
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        apps[i % 2]!.inject({
+        must(apps[i % 2]).inject({
           method: 'POST',
           url: '/api/v1/auth/signup',
           payload: {

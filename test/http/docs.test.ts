@@ -1,6 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { createRedisStore } from '../../src/services/throttle/redis-store.js'
 import { buildTestApp } from '../helpers/app.js'
+import { must } from '../helpers/must.js'
 import { createTestStore, TEST_REDIS_URL, testPrefix } from '../helpers/rate-limit.js'
 import { deadPort } from '../helpers/tcp-proxy.js'
 
@@ -82,7 +83,9 @@ describe('Swagger UI', () => {
     expect(String(res.headers['content-type'])).toMatch(/^text\/html/)
     expect(res.body).not.toMatch(/https?:\/\/(?!localhost)[^"' ]*\.(js|css)/)
     expect(res.body).not.toMatch(/unpkg|jsdelivr|cdnjs/)
-    const assets = [...res.body.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((m) => m[1]!)
+    const assets = [...res.body.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((m) =>
+      must(m[1], 'an asset path'),
+    )
     expect(assets.length).toBeGreaterThan(0)
     for (const asset of assets) {
       const url = asset.startsWith('/') ? asset : `/docs/${asset.replace(/^\.\//, '')}`

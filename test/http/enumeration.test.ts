@@ -6,6 +6,7 @@ import { createUsersRepo } from '../../src/repos/users.js'
 import passlibUsers from '../fixtures/passlib-users.json' with { type: 'json' }
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, form, randomEmail } from '../helpers/factories.js'
+import { must } from '../helpers/must.js'
 import { throttled } from '../helpers/rate-limit.js'
 
 /** Everything a client can observe but the per-request id and clock. */
@@ -81,7 +82,7 @@ describe('enumeration: unknown account vs wrong password', () => {
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]!
+  return must(s[Math.floor(s.length / 2)], 'a sample')
 }
 
 describe('enumeration by timing', () => {

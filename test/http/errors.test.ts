@@ -106,8 +106,20 @@ describe('error responses', () => {
     const { app } = await buildTestApp()
     for (const headers of [{ 'content-type': 'application/json' }, {}]) {
       const res = await app.inject({ method: 'POST', url: signupUrl, payload: '', headers })
-      expect(Array.isArray(expectCleanError(res, 422).detail)).toBe(true)
+      // FastAPI's answer, byte for byte (key order too): the body as a whole is missing.
+      expectCleanError(res, 422)
+      expect(res.body).toBe('{"detail":[{"loc":["body"],"msg":"Field required","type":"missing"}]}')
     }
+    // The same JSON parser serves every route: refresh needs a body as signup does.
+    const refresh = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/refresh',
+      payload: '',
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(expectCleanError(refresh, 422).detail).toEqual([
+      { loc: ['body'], msg: 'Field required', type: 'missing' },
+    ])
     const form = await app.inject({
       method: 'POST',
       url: '/api/v1/auth/token',
@@ -115,6 +127,23 @@ describe('error responses', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     })
     expect(Array.isArray(expectCleanError(form, 422).detail)).toBe(true)
+  })
+
+  it('an empty JSON body is no body: a route that takes none answers as without it', async () => {
+    const { app } = await buildTestApp()
+    const user = await createUser(app)
+    const { headers } = await loginAs(app, user)
+    const { headers: other } = await loginAs(app, user)
+    const [session] = (
+      await app.inject({ method: 'GET', url: '/api/v1/users/me/sessions', headers: other })
+    ).json() as { id: string }[]
+    const res = await app.inject({
+      method: 'DELETE',
+      url: `/api/v1/users/me/sessions/${session?.id}`,
+      headers: { ...headers, 'content-type': 'application/json' },
+      payload: '',
+    })
+    expect(res.statusCode, res.body).toBe(204)
   })
 
   it('__proto__ and constructor keys are ignored, not merged', async () => {

@@ -6,6 +6,7 @@ import { createTestClock } from '../helpers/clock.js'
 import { testConfig } from '../helpers/config.js'
 import { createTestDatabase } from '../helpers/db.js'
 import { createUser, loginAs } from '../helpers/factories.js'
+import { must } from '../helpers/must.js'
 
 const first: Partial<Config> = {
   firstSuperuserEmail: ADMIN.email,
@@ -56,7 +57,7 @@ describe('FIRST_SUPERUSER_EMAIL / FIRST_SUPERUSER_PASSWORD', () => {
   it('is safe when several instances start at once on one database', async () => {
     const { start } = await sharedDatabase()
     const apps = await Promise.all([start(first), start(first), start(first)])
-    expect(await superusers(apps[0]!)).toHaveLength(1)
+    expect(await superusers(must(apps[0]))).toHaveLength(1)
   })
 
   it('leaves an existing account with that email alone and warns', async () => {

@@ -3,6 +3,7 @@ import { createDeps } from '../../src/deps.js'
 import { issueResetLink, meStatus, tokenOf } from '../helpers/accounts.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, loginAs, randomEmail, strongPassword } from '../helpers/factories.js'
+import { must } from '../helpers/must.js'
 import { resetTokenIn, startSmtpServer } from '../helpers/smtp.js'
 
 const REQUEST = '/api/v1/auth/password-reset/request'
@@ -211,7 +212,7 @@ describe('reset tokens', () => {
     expect(rows).toHaveLength(1)
     expect(JSON.stringify(rows)).not.toContain(token)
     expect(rows[0]?.token_hash).toMatch(/^[0-9a-f]{64}$/)
-    for (const forged of [rows[0]!.token_hash, `${token}x`, 'x']) {
+    for (const forged of [must(rows[0]).token_hash, `${token}x`, 'x']) {
       const res = await t.app.inject({
         method: 'POST',
         url: CONFIRM,

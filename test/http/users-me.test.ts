@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { bit } from '../../src/repos/row.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, loginAs } from '../helpers/factories.js'
+import { must } from '../helpers/must.js'
 
 const NOT_AUTHENTICATED = { detail: 'Not authenticated' }
 const INVALID = { detail: 'Could not validate credentials' }
@@ -101,11 +102,11 @@ describe('GET /api/v1/users/me', () => {
       .where('user_id', '=', user.id)
       .execute()
     expect(sessions).toHaveLength(2)
-    await database.db.deleteFrom('sessions').where('id', '=', sessions[0]!.id).execute()
+    await database.db.deleteFrom('sessions').where('id', '=', must(sessions[0]).id).execute()
     await database.db
       .updateTable('sessions')
       .set({ revoked_at: new Date().toISOString() })
-      .where('id', '=', sessions[1]!.id)
+      .where('id', '=', must(sessions[1]).id)
       .execute()
     for (const { headers } of [first, second]) {
       const res = await app.inject({ ...me(), headers })

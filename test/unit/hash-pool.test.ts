@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { hashSync } from '@node-rs/argon2'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { createHashPool, HASH_THREAD_NICE } from '../../src/services/crypto/hash-pool.js'
+import { must } from '../helpers/must.js'
 
 const CHEAP = { algorithm: 2, memoryCost: 1024, timeCost: 1, parallelism: 1 }
 
@@ -24,8 +25,8 @@ describe('hash pool', () => {
     const p = pool(2)
     const hashes = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((pw) => p.argon2Hash(pw, CHEAP)))
     expect(hashes.every((h) => h.startsWith('$argon2id$'))).toBe(true)
-    expect(await p.argon2Verify(hashes[0]!, 'a')).toBe(true)
-    expect(await p.argon2Verify(hashes[0]!, 'b')).toBe(false)
+    expect(await p.argon2Verify(must(hashes[0]), 'a')).toBe(true)
+    expect(await p.argon2Verify(must(hashes[0]), 'b')).toBe(false)
     expect(await p.argon2Verify(hashSync('x', CHEAP), 'x')).toBe(true)
   })
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { ConfigError } from '../../src/config.js'
 import { generateKeys, loadSigningKeys, rotateKeys } from '../../src/services/keys/signing-keys.js'
 import { testConfig } from '../helpers/config.js'
+import { must } from '../helpers/must.js'
 import { tempDataDir } from '../helpers/server.js'
 
 const T0 = new Date('2026-01-01T00:00:00Z')
@@ -97,7 +98,7 @@ describe('loadSigningKeys', () => {
     expect(published[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' })
     expect(published[0]).not.toHaveProperty('d')
     const current = keys.current
-    expect(current.kid).toBe(published[0]!.kid)
+    expect(current.kid).toBe(must(published[0]).kid)
     const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).sign(current.key)
     expect(token.split('.')).toHaveLength(3)
     expect(keys.verificationKey(current.kid)).toBeDefined()

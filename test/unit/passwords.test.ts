@@ -6,6 +6,7 @@ import { bit, iso } from '../../src/repos/row.js'
 import { createPasswordHasher } from '../../src/services/crypto/passwords.js'
 import { buildTestApp } from '../helpers/app.js'
 import { form } from '../helpers/factories.js'
+import { must } from '../helpers/must.js'
 
 interface Fixture {
   email: string
@@ -105,18 +106,18 @@ describe('password hashing', () => {
 
   it('re-hashes only hashes weaker than configured, never merely different', async () => {
     const hasher = createPasswordHasher(production, 2)
-    const [strong] = ofScheme('argon2id_64m_t3_p4')
-    const [passlibDefault] = ofScheme('argon2_passlib_default')
-    const [argon2i] = ofScheme('argon2i')
-    expect(await hasher.verify(strong!.hashed_password, strong!.password)).toEqual({
+    const strong = must(ofScheme('argon2id_64m_t3_p4')[0])
+    const passlibDefault = must(ofScheme('argon2_passlib_default')[0])
+    const argon2i = must(ofScheme('argon2i')[0])
+    expect(await hasher.verify(strong.hashed_password, strong.password)).toEqual({
       ok: true,
       needsRehash: false,
     })
-    expect(await hasher.verify(passlibDefault!.hashed_password, passlibDefault!.password)).toEqual({
+    expect(await hasher.verify(passlibDefault.hashed_password, passlibDefault.password)).toEqual({
       ok: true,
       needsRehash: false,
     })
-    expect(await hasher.verify(argon2i!.hashed_password, argon2i!.password)).toEqual({
+    expect(await hasher.verify(argon2i.hashed_password, argon2i.password)).toEqual({
       ok: true,
       needsRehash: true,
     })
@@ -190,7 +191,7 @@ describe('legacy hashes over HTTP', () => {
 
   it('a wrong password leaves the legacy hash alone', async () => {
     const { app, database } = await buildTestApp()
-    const row = ofScheme('bcrypt_2y')[0]!
+    const row = must(ofScheme('bcrypt_2y')[0])
     const id = await insertLegacy(database, row)
     const res = await app.inject({
       method: 'POST',
@@ -203,8 +204,8 @@ describe('legacy hashes over HTTP', () => {
 
   it('a stronger Argon2id hash is kept; argon2i is upgraded', async () => {
     const { app, database } = await buildTestApp({ argon2: production })
-    const strong = ofScheme('argon2id_64m_t3_p4')[1]!
-    const legacy = ofScheme('argon2i')[1]!
+    const strong = must(ofScheme('argon2id_64m_t3_p4')[1])
+    const legacy = must(ofScheme('argon2i')[1])
     const strongId = await insertLegacy(database, strong)
     const legacyId = await insertLegacy(database, legacy)
     for (const row of [strong, legacy]) {

@@ -5,6 +5,7 @@ import {
   createMemoryStore,
 } from '../../src/services/throttle/memory-store.js'
 import { createRedisStore } from '../../src/services/throttle/redis-store.js'
+import { must } from '../helpers/must.js'
 import { createTestStore, STORE_KINDS } from '../helpers/rate-limit.js'
 
 const T0 = Date.parse('2026-01-01T00:00:00Z')
@@ -32,7 +33,7 @@ for (const { kind, title, skip } of STORE_KINDS) {
         [true, 3],
         [false, 3],
       ])
-      expect(results[3]!.resetAt).toBe(T0 + 60_000)
+      expect(must(results[3]).resetAt).toBe(T0 + 60_000)
     })
 
     it('a window ends by the caller clock, not the backend clock', async () => {

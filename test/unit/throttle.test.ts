@@ -23,7 +23,7 @@ describe('throttle policy', () => {
     const attempt = throttle.login('a@b.c', '192.0.2.1', async () => {
       checked = true
     })
-    await expect(attempt).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE', statusCode: 503 })
+    await expect(attempt).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', statusCode: 503 })
     expect(checked).toBe(false)
     await expect(throttle.request('192.0.2.1')).rejects.toMatchObject({ statusCode: 503 })
   })
@@ -35,11 +35,11 @@ describe('throttle policy', () => {
       clock: createTestClock(),
     })
     const outage = async () => {
-      throw new KeygateError('DATABASE_UNAVAILABLE')
+      throw new KeygateError('SERVICE_UNAVAILABLE')
     }
     for (let i = 1; i <= 4; i++) {
       await expect(throttle.login('a@b.c', `192.0.2.${i}`, outage)).rejects.toMatchObject({
-        code: 'DATABASE_UNAVAILABLE',
+        code: 'SERVICE_UNAVAILABLE',
       })
     }
     await expect(throttle.login('a@b.c', '192.0.2.9', async () => 'in')).resolves.toBe('in')

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { Deps } from '../../deps.js'
 import { createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
+import type { RouteDeps } from '../route-config.js'
 import { Empty, ErrorOut, IdParams, PageQuery, ValidationErrorOut } from '../schemas/common.js'
 import { AdminUserPatchIn, toUserOut, UserOut, UserPage } from '../schemas/users.js'
 
@@ -13,9 +13,9 @@ const denied = { 401: ErrorOut, 403: ErrorOut }
  * the id is validated or looked up, so a non-superuser gets 403 even for an
  * id that does not exist and learns nothing about which ids do.
  */
-export const adminRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  const { admin } = deps.services
-  const { requireSuperuser } = createGuards(deps.services.auth)
+export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { services }) => {
+  const { admin } = services
+  const { requireSuperuser } = createGuards(services.auth)
   const base = { onRequest: requireSuperuser }
 
   app.get(

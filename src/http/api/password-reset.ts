@@ -1,20 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { Deps } from '../../deps.js'
+import { NOTICES } from '../../errors.js'
+import type { RouteDeps } from '../route-config.js'
 import { Empty, ErrorOut, ValidationErrorOut } from '../schemas/common.js'
-import {
-  RESET_REQUESTED,
-  ResetRequestIn,
-  ResetRequestOut,
-  resetConfirmIn,
-} from '../schemas/password-reset.js'
+import { ResetRequestIn, ResetRequestOut, resetConfirmIn } from '../schemas/password-reset.js'
 
 const tags = ['auth']
 
-export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (
+export const passwordResetRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
   app,
-  { deps },
+  { config, services },
 ) => {
-  const { passwordReset } = deps.services
+  const { passwordReset } = services
 
   app.post(
     '/request',
@@ -31,7 +27,7 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = as
     },
     async (request, reply) => {
       passwordReset.request(request.body.email, request.log)
-      return reply.code(202).send({ detail: RESET_REQUESTED })
+      return reply.code(202).send({ detail: NOTICES.RESET_REQUESTED })
     },
   )
 
@@ -43,7 +39,7 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = as
         tags,
         summary: 'Set a new password with a reset token',
         description: 'The token works once. Every session of the account is signed out.',
-        body: resetConfirmIn(deps.config.passwordMinLength),
+        body: resetConfirmIn(config.passwordMinLength),
         response: { 204: Empty, 400: ErrorOut, 422: ValidationErrorOut },
       },
     },

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { Deps } from '../../deps.js'
 import type { User } from '../../domain/user.js'
 import { caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
+import type { RouteDeps } from '../route-config.js'
 import { Empty, ErrorOut, IdParams, PageQuery, ValidationErrorOut } from '../schemas/common.js'
 import { PostIn, PostOut, PostPage, PostPatch, toPostOut } from '../schemas/posts.js'
 
@@ -13,9 +13,9 @@ const DRAFTS =
 // OpenAPI 3.1 §4.8.30: the empty requirement makes the bearer optional.
 const OPTIONAL_SECURITY = [{}, ...SECURITY]
 
-export const postsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  const { posts } = deps.services
-  const { requireUser, optionalUser } = createGuards(deps.services.auth)
+export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { services }) => {
+  const { posts } = services
+  const { requireUser, optionalUser } = createGuards(services.auth)
   const viewer = (request: { auth: { user: User } | null }) => request.auth?.user ?? null
 
   app.get(

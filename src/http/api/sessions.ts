@@ -1,17 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { Deps } from '../../deps.js'
 import { caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
+import type { RouteDeps } from '../route-config.js'
 import { Empty, ErrorOut, IdParams } from '../schemas/common.js'
 import { SessionOut, toSessionOut } from '../schemas/tokens.js'
 
 const tags = ['users']
 
 /** The caller's own sessions, under /api/v1/users/me/sessions. */
-export const sessionsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  const { sessions } = deps.services
-  const { requireUser } = createGuards(deps.services.auth)
+export const sessionsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { services }) => {
+  const { sessions } = services
+  const { requireUser } = createGuards(services.auth)
 
   app.get(
     '/',

@@ -1,14 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { Deps } from '../../deps.js'
-import { clientContext, noStore } from '../client-context.js'
+import { clientContext } from '../client-context.js'
+import type { RouteDeps } from '../route-config.js'
 import { ErrorOut, OAuthErrorOut, ValidationErrorOut } from '../schemas/common.js'
 import { LoginIn, signupIn, TokenOut, TokenRequestIn } from '../schemas/signup-login.js'
 import { toUserOut, UserOut } from '../schemas/users.js'
 
 const tags = ['auth']
 
-export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  const { users, oauth } = deps.services
+export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
+  app,
+  { config, services },
+) => {
+  const { users, oauth } = services
 
   app.post(
     '/signup',
@@ -19,7 +22,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
         summary: 'Create an account',
         description:
           'Answers 409 when the email or username is taken: a deliberate exception to enumeration safety, as in the FastAPI tutorials; signup is throttled.',
-        body: signupIn(deps.config.passwordMinLength),
+        body: signupIn(config.passwordMinLength),
         response: { 201: UserOut, 409: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut },
       },
     },
@@ -33,8 +36,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
   app.post(
     '/token',
     {
-      config: { oauth: true, rateLimited: true },
-      onRequest: noStore,
+      config: { rateLimited: true },
       schema: {
         tags,
         summary: 'OAuth2 token endpoint (password and refresh_token grants)',
@@ -58,7 +60,6 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     '/login',
     {
       config: { rateLimited: true },
-      onRequest: noStore,
       schema: {
         tags,
         summary: "Log in with JSON (or a form): the tutorials' login",

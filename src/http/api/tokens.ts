@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { Deps } from '../../deps.js'
-import { noStore } from '../client-context.js'
 import { bearerToken, caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
+import type { RouteDeps } from '../route-config.js'
 import { Empty, ErrorOut, OAuthErrorOut, ValidationErrorOut } from '../schemas/common.js'
 import { TokenOut } from '../schemas/signup-login.js'
 import { IntrospectionOut, LogoutIn, RefreshIn, TokenFormIn } from '../schemas/tokens.js'
@@ -13,22 +12,13 @@ const FORM = ['application/x-www-form-urlencoded']
 const Revoked = Type.Object({}, { description: 'Revoked, or there was nothing to revoke' })
 
 /** Refresh, logout, revocation (RFC 7009) and introspection (RFC 7662), under /api/v1/auth. */
-export const tokenRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  const { sessions, introspection } = deps.services
-  const { requireUser } = createGuards(deps.services.auth)
-
-  // Logout's body is optional: none at all, or `Content-Type: application/json`
-  // with an empty body, is `{}` rather than a 422.
-  const json = app.getDefaultJsonParser('remove', 'remove')
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
-    body === '' ? done(null, {}) : json(request, body as string, done),
-  )
+export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { services }) => {
+  const { sessions, introspection } = services
+  const { requireUser } = createGuards(services.auth)
 
   app.post(
     '/refresh',
     {
-      onRequest: noStore,
       config: { rateLimited: true },
       schema: {
         tags,
@@ -66,7 +56,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
   app.post(
     '/revoke',
     {
-      config: { oauth: true, rateLimited: true },
+      config: { rateLimited: true },
       schema: {
         tags,
         summary: 'Revoke a token (RFC 7009)',
@@ -86,8 +76,8 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
   app.post(
     '/introspect',
     {
-      onRequest: [noStore, async (request) => introspection.authorizeCaller(bearerToken(request))],
-      config: { rateLimited: true },
+      onRequest: async (request) => introspection.authorizeCaller(bearerToken(request)),
+      config: { rateLimited: true, noStore: true },
       schema: {
         tags,
         summary: 'Introspect a token (RFC 7662)',
@@ -96,7 +86,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
         security: SECURITY,
         consumes: FORM,
         body: TokenFormIn,
-        response: { 200: IntrospectionOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut },
+        response: { 200: IntrospectionOut, 400: OAuthErrorOut, 401: ErrorOut, 403: ErrorOut },
       },
     },
     async (request) => introspection.introspect(request.body.token),

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { Deps } from '../../deps.js'
 import { caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
+import type { RouteDeps } from '../route-config.js'
 import { Empty, ErrorOut, ValidationErrorOut } from '../schemas/common.js'
 import {
   DeleteMeIn,
@@ -13,9 +13,12 @@ import {
 
 const tags = ['users']
 
-export const usersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  const { account } = deps.services
-  const { requireUser } = createGuards(deps.services.auth)
+export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
+  app,
+  { config, services },
+) => {
+  const { account } = services
+  const { requireUser } = createGuards(services.auth)
 
   app.get(
     '/me',
@@ -64,7 +67,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
         description:
           'Every other session of the account is signed out; the one making the request stays.',
         security: SECURITY,
-        body: passwordChangeIn(deps.config.passwordMinLength),
+        body: passwordChangeIn(config.passwordMinLength),
         response: { 204: Empty, 400: ErrorOut, 401: ErrorOut, 422: ValidationErrorOut },
       },
     },

@@ -56,19 +56,18 @@ form.addEventListener('submit', async (event) => {
 })
 `
 
-const send = (reply: FastifyReply, type: string, body: string) =>
-  reply.header('Cache-Control', 'no-store').type(type).send(body)
+const send = (reply: FastifyReply, type: string, body: string) => reply.type(type).send(body)
 
 /** The browser page behind the mailed reset link. */
 export const resetPageRoutes: FastifyPluginAsync = async (app) => {
   app.get(
     '/reset-password',
-    { schema: { hide: true }, config: { page: true } },
+    { schema: { hide: true }, config: { page: true, noStore: true } },
     async (_request, reply) => send(reply, 'text/html; charset=utf-8', PAGE),
   )
   app.get(
     '/reset-password.js',
-    { schema: { hide: true }, config: { page: true } },
+    { schema: { hide: true }, config: { page: true, noStore: true } },
     async (_request, reply) => send(reply, 'text/javascript; charset=utf-8', SCRIPT),
   )
 }

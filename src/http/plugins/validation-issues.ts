@@ -1,25 +1,84 @@
 import type { FastifyRequest, FastifySchemaValidationError } from 'fastify'
-import type { ValidationIssue } from '../../errors.js'
+import {
+  describeIssue,
+  type FieldIssue,
+  type IssueName,
+  type ValidationIssue,
+} from '../../errors.js'
 
-const TYPE_NAMES: Record<string, [string, string]> = {
-  string: ['string_type', 'Input should be a valid string'],
-  integer: ['int_type', 'Input should be a valid integer'],
-  number: ['float_type', 'Input should be a valid number'],
-  boolean: ['bool_type', 'Input should be a valid boolean'],
-  object: ['dict_type', 'Input should be a valid dictionary or object'],
-  array: ['list_type', 'Input should be a valid list'],
-  null: ['none_type', 'Input should be None'],
+type Loc = ValidationIssue['loc']
+
+/** An issue of kind `name` at `loc`, in FastAPI's shape (and key order). */
+export function issueAt(
+  loc: Loc,
+  name: IssueName,
+  params?: Record<string, string | number>,
+): ValidationIssue {
+  const { msg, type } = describeIssue(name, params)
+  return { loc, msg, type }
 }
 
-const FORMATS: Record<string, [string, string]> = {
-  email: ['value_error', 'value is not a valid email address'],
-  uuid: ['uuid_parsing', 'Input should be a valid UUID'],
+/** A service's field issues on the wire: the fields are the request body's. */
+export const bodyIssues = (issues: FieldIssue[]): ValidationIssue[] =>
+  issues.map(({ field, msg, type }) => ({ loc: ['body', field], msg, type }))
+
+/** A 422 found by the HTTP layer itself (a U+0000 in a field), its `loc` already known. */
+export class RequestValidationError extends Error {
+  override name = 'RequestValidationError'
+  readonly statusCode = 422
+  constructor(readonly issues: ValidationIssue[]) {
+    super(issues.map((i) => i.msg).join('; '))
+  }
 }
+
+const TYPE_ISSUES: Record<string, IssueName> = {
+  string: 'stringType',
+  integer: 'intType',
+  number: 'floatType',
+  boolean: 'boolType',
+  object: 'dictType',
+  array: 'listType',
+  null: 'noneType',
+}
+
+const FORMAT_ISSUES: Record<string, IssueName> = { email: 'email', uuid: 'uuid' }
 
 const CONTEXT_LOC: Record<string, string> = {
   querystring: 'query',
   params: 'path',
   headers: 'header',
+}
+
+/** The issue an Ajv error stands for; `part` and `path` make its `loc`. */
+function toIssue(e: FastifySchemaValidationError, loc: Loc, bodyAbsent: boolean): ValidationIssue {
+  const p = e.params as Record<string, unknown>
+  const limit = String(p.limit)
+  switch (e.keyword) {
+    case 'required':
+      return issueAt([...loc, String(p.missingProperty)], 'missing')
+    case 'type': {
+      if (bodyAbsent) return issueAt(loc, 'missing')
+      return issueAt(loc, TYPE_ISSUES[String(p.type).split(',')[0] ?? ''] ?? 'otherType')
+    }
+    case 'format': {
+      const format = String(p.format)
+      return issueAt(loc, FORMAT_ISSUES[format] ?? 'otherFormat', { format })
+    }
+    case 'minLength':
+      return issueAt(loc, 'tooShort', { limit })
+    case 'maxLength':
+      return issueAt(loc, 'tooLong', { limit })
+    case 'pattern':
+      return issueAt(loc, 'pattern')
+    case 'minimum':
+      return issueAt(loc, 'tooSmall', { limit })
+    case 'maximum':
+      return issueAt(loc, 'tooBig', { limit })
+    case 'minProperties':
+      return issueAt(loc, 'noFields')
+    default:
+      return issueAt(loc, 'invalid')
+  }
 }
 
 /** Translates Ajv errors into FastAPI's `detail` list. Never includes the submitted value. */
@@ -29,69 +88,14 @@ export function toValidationIssues(
   request: FastifyRequest,
 ): ValidationIssue[] {
   const part = CONTEXT_LOC[context ?? 'body'] ?? 'body'
-  const issues = errors.map((e): ValidationIssue => {
+  const issues = errors.map((e) => {
     const path = e.instancePath
       .split('/')
       .slice(1)
       .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
       .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
-    const loc: (string | number)[] = [part, ...path]
-    const p = e.params as Record<string, unknown>
-    switch (e.keyword) {
-      case 'required':
-        return { loc: [...loc, String(p.missingProperty)], msg: 'Field required', type: 'missing' }
-      case 'type': {
-        if (path.length === 0 && part === 'body' && request.body == null) {
-          return { loc, msg: 'Field required', type: 'missing' }
-        }
-        const [type, msg] = TYPE_NAMES[String(p.type).split(',')[0] ?? ''] ?? [
-          'type_error',
-          'Invalid type',
-        ]
-        return { loc, msg, type }
-      }
-      case 'format': {
-        const [type, msg] = FORMATS[String(p.format)] ?? [
-          'value_error',
-          `Input should be a valid ${p.format}`,
-        ]
-        return { loc, msg, type }
-      }
-      case 'minLength':
-        return {
-          loc,
-          msg: `String should have at least ${p.limit} characters`,
-          type: 'string_too_short',
-        }
-      case 'maxLength':
-        return {
-          loc,
-          msg: `String should have at most ${p.limit} characters`,
-          type: 'string_too_long',
-        }
-      case 'pattern':
-        return {
-          loc,
-          msg: 'String has characters that are not allowed',
-          type: 'string_pattern_mismatch',
-        }
-      case 'minimum':
-        return {
-          loc,
-          msg: `Input should be greater than or equal to ${p.limit}`,
-          type: 'greater_than_equal',
-        }
-      case 'maximum':
-        return {
-          loc,
-          msg: `Input should be less than or equal to ${p.limit}`,
-          type: 'less_than_equal',
-        }
-      case 'minProperties':
-        return { loc, msg: 'At least one field is required', type: 'missing' }
-      default:
-        return { loc, msg: 'Invalid value', type: 'value_error' }
-    }
+    const bodyAbsent = path.length === 0 && part === 'body' && request.body == null
+    return toIssue(e, [part, ...path], bodyAbsent)
   })
   // anyOf/oneOf add summary errors; keep one issue per place and kind.
   const seen = new Set<string>()

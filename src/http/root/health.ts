@@ -32,7 +32,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
         Object.entries(checks).map(([dependency, check]) =>
           check.catch((err: Error) => {
             request.log.warn({ dependency, reason: err.message }, 'not ready')
-            throw new KeygateError('DATABASE_UNAVAILABLE')
+            throw new KeygateError('SERVICE_UNAVAILABLE')
           }),
         ),
       )

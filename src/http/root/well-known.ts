@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { Deps } from '../../deps.js'
+import type { RouteDeps } from '../route-config.js'
 
 const tags = ['health']
 
@@ -28,26 +28,8 @@ const Jwks = Type.Object({
 })
 
 /** Discovery for clients and resource servers: RFC 8414 metadata and the RFC 7517 key set. */
-export const wellKnownRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  const { config, keys } = deps
-  const base = config.publicUrl
-  // RFC 8414 §3.3: `issuer` must equal the URL the metadata was fetched from, and
-  // the tokens' `iss`; both are JWT_ISSUER (default PUBLIC_URL).
-  const metadata = {
-    issuer: config.jwtIssuer,
-    token_endpoint: `${base}/api/v1/auth/token`,
-    revocation_endpoint: `${base}/api/v1/auth/revoke`,
-    introspection_endpoint: `${base}/api/v1/auth/introspect`,
-    ...(keys.alg !== 'HS256' && { jwks_uri: `${base}/.well-known/jwks.json` }),
-    grant_types_supported: ['password', 'refresh_token'],
-    // No authorization endpoint yet (password grant only), so no response types.
-    response_types_supported: [],
-    scopes_supported: [],
-    // Public clients (RFC 6749 §2.1): a client_secret is accepted but never checked.
-    token_endpoint_auth_methods_supported: ['none'],
-    revocation_endpoint_auth_methods_supported: ['none'],
-    service_documentation: `${base}/docs`,
-  }
+export const wellKnownRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { services }) => {
+  const { discovery } = services
 
   app.get(
     '/.well-known/oauth-authorization-server',
@@ -60,7 +42,7 @@ export const wellKnownRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
     },
     async (_request, reply) => {
       reply.header('Cache-Control', 'public, max-age=3600')
-      return metadata
+      return discovery.metadata()
     },
   )
 
@@ -77,8 +59,7 @@ export const wellKnownRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
     },
     async (_request, reply) => {
       reply.header('Cache-Control', 'public, max-age=300')
-      await keys.sync()
-      return keys.jwks()
+      return discovery.jwks()
     },
   )
 }

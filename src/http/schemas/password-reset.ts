@@ -3,8 +3,6 @@ import { Email, newPassword } from './users.js'
 
 export const ResetRequestIn = Type.Object({ email: Email })
 
-export const RESET_REQUESTED =
-  'If an account uses this email, a password reset link has been sent to it.'
 export const ResetRequestOut = Type.Object({ detail: Type.String() })
 
 export const resetConfirmIn = (minLength: number) =>

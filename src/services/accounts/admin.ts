@@ -61,5 +61,3 @@ export function createAdminService(deps: AdminServiceDeps) {
     },
   }
 }
-
-export type AdminService = ReturnType<typeof createAdminService>

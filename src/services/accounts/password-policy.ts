@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import { PASSWORD_MESSAGES, ValidationError, type ValidationIssue } from '../../errors.js'
+import { type FieldIssue, fieldIssue, ValidationError } from '../../errors.js'
 
 export const MAX_PASSWORD_LENGTH = 1024
 
@@ -25,26 +25,22 @@ export const isCommonPassword = (password: string): boolean =>
 
 /** The rules every new password meets (signup, change, reset; not login). */
 export function createPasswordPolicy(minLength: number) {
-  /** Why the password is not acceptable, as a FastAPI issue at `field`; undefined when it is. */
-  function problem(password: string, field: string): ValidationIssue | undefined {
-    const loc = ['body', field]
+  /** Why the password is not acceptable as `field`; undefined when it is. */
+  function problem(password: string, field: string): FieldIssue | undefined {
     // Characters as the user sees them (code points), as the request schema counts them.
     const length = [...password].length
-    if (length < minLength) {
-      return { loc, msg: PASSWORD_MESSAGES.tooShort(minLength), type: 'string_too_short' }
-    }
+    if (length < minLength) return fieldIssue(field, 'tooShort', { limit: minLength })
     if (length > MAX_PASSWORD_LENGTH) {
-      return { loc, msg: PASSWORD_MESSAGES.tooLong(MAX_PASSWORD_LENGTH), type: 'string_too_long' }
+      return fieldIssue(field, 'tooLong', { limit: MAX_PASSWORD_LENGTH })
     }
-    if (isCommonPassword(password))
-      return { loc, msg: PASSWORD_MESSAGES.common, type: 'value_error' }
+    if (isCommonPassword(password)) return fieldIssue(field, 'commonPassword')
     return undefined
   }
 
   return {
     minLength,
     problem,
-    /** Throws a 422 in FastAPI's shape when the password is not acceptable. */
+    /** Throws a 422 when the password is not acceptable. */
     check(password: string, field: string): void {
       const issue = problem(password, field)
       if (issue) throw new ValidationError([issue])

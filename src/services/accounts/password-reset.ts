@@ -124,5 +124,3 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
     },
   }
 }
-
-export type PasswordResetService = ReturnType<typeof createPasswordResetService>

@@ -78,5 +78,3 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
   }
 }
-
-export type AccountService = ReturnType<typeof createAccountService>

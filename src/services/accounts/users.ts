@@ -103,5 +103,3 @@ export function createUsersService(deps: UsersServiceDeps) {
     },
   }
 }
-
-export type UsersService = ReturnType<typeof createUsersService>

@@ -46,10 +46,11 @@ const BCRYPT_SHA256_V1 =
 function parseBcryptSha256(hash: string) {
   const v2 = BCRYPT_SHA256_V2.exec(hash)
   const m = v2 ?? BCRYPT_SHA256_V1.exec(hash)
-  if (!m) return undefined
-  const rounds = Number(m[2])
+  const [, ident, cost, salt, digest] = m ?? []
+  if (ident === undefined || salt === undefined || digest === undefined) return undefined
+  const rounds = Number(cost)
   if (rounds < 4 || rounds > 31) return undefined
-  return { version: v2 ? 2 : 1, ident: m[1]!, rounds, salt: m[3]!, digest: m[4]! }
+  return { version: v2 ? 2 : 1, ident, rounds, salt, digest }
 }
 
 export const bcryptSha256: LegacyFormat = {
@@ -82,13 +83,13 @@ const ab64Decode = (s: string) => Buffer.from(s.replaceAll('.', '+'), 'base64')
 const b64Length = (bytes: number) => Math.ceil((bytes * 4) / 3)
 
 function parsePbkdf2(hash: string) {
-  const m = PBKDF2.exec(hash)
-  if (!m) return undefined
-  const digest: Pbkdf2Digest = (m[1] as Pbkdf2Digest | undefined) ?? 'sha1'
+  const [, name, cost, salt, checksum] = PBKDF2.exec(hash) ?? []
+  if (cost === undefined || salt === undefined || checksum === undefined) return undefined
+  const digest: Pbkdf2Digest = (name as Pbkdf2Digest | undefined) ?? 'sha1'
   const size = PBKDF2_DIGESTS[digest]
-  const rounds = Number(m[2])
-  if (m[4]!.length !== b64Length(size)) return undefined
-  return { digest, size, rounds, salt: ab64Decode(m[3]!), checksum: ab64Decode(m[4]!) }
+  const rounds = Number(cost)
+  if (checksum.length !== b64Length(size)) return undefined
+  return { digest, size, rounds, salt: ab64Decode(salt), checksum: ab64Decode(checksum) }
 }
 
 /** passlib's `$pbkdf2-sha256$`, `$pbkdf2-sha512$` and `$pbkdf2$` (SHA-1): `$rounds$salt$checksum`. */

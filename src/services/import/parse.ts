@@ -19,14 +19,6 @@ export class ImportFileError extends Error {
 }
 
 export const REQUIRED_COLUMNS = ['email', 'hashed_password'] as const
-export const KNOWN_COLUMNS = [
-  'email',
-  'username',
-  'hashed_password',
-  'is_active',
-  'is_superuser',
-  'created_at',
-]
 
 /** By extension, else by the first character: `{` means JSON lines. */
 export function detectFormat(path: string, head: string): ImportFormat {
@@ -74,7 +66,7 @@ async function* lines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
     if (first) chunk = chunk.replace(/^\uFEFF/, '')
     first = false
     const parts = (rest + chunk).split('\n')
-    rest = parts.pop()!
+    rest = parts.pop() ?? ''
     for (const p of parts) yield p.endsWith('\r') ? p.slice(0, -1) : p
   }
   if (rest !== '') yield rest
@@ -88,8 +80,9 @@ async function* parseCsv(chunks: AsyncIterable<string>): AsyncGenerator<RawRow> 
       continue
     }
     if (!header) {
-      header = record.fields.map((f) => f.trim().toLowerCase())
-      const missing = REQUIRED_COLUMNS.filter((c) => !header!.includes(c))
+      const columns = record.fields.map((f) => f.trim().toLowerCase())
+      header = columns
+      const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c))
       if (missing.length > 0)
         throw new ImportFileError(`the CSV header has no ${missing.join(' or ')} column`)
       continue
@@ -128,7 +121,7 @@ async function* csvRecords(chunks: AsyncIterable<string>): AsyncGenerator<CsvRec
   const end = (): CsvRecord | undefined => {
     fields.push(field)
     const record = { line: start, fields }
-    const blank = fields.length === 1 && fields[0]!.trim() === ''
+    const blank = fields.length === 1 && fields[0]?.trim() === ''
     fields = []
     field = ''
     afterQuote = false

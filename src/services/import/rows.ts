@@ -79,16 +79,22 @@ export function toNewUser(
   const createdAt = rawCreated ? parseTimestamp(rawCreated) : now
   if (createdAt === undefined) problems.push('created_at is not an ISO 8601 date')
 
-  if (problems.length > 0) return { problems }
+  if (
+    problems.length > 0 ||
+    isActive === undefined ||
+    isSuperuser === undefined ||
+    createdAt === undefined
+  )
+    return { problems }
   return {
     user: {
       id: randomUUID(),
       email,
       username,
       hashed_password: hash,
-      is_active: isActive!,
-      is_superuser: isSuperuser!,
-      created_at: createdAt!,
+      is_active: isActive,
+      is_superuser: isSuperuser,
+      created_at: createdAt,
     },
   }
 }

@@ -83,8 +83,8 @@ async function importSet(stored: StoredJwk[], alg: JwtAlgorithm, path: string): 
   const byKid = new Map<string, Key>()
   const jwks = stored.map(publicJwk)
   // Only keys of the configured algorithm verify: verification pins `alg` anyway.
-  for (const [i, k] of stored.entries()) {
-    if (k.alg === alg) byKid.set(k.kid, (await importJWK(jwks[i]!, alg)) as Key)
+  for (const k of stored) {
+    if (k.alg === alg) byKid.set(k.kid, (await importJWK(publicJwk(k), alg)) as Key)
   }
   const signing = (await importJWK(signer, alg)) as Key
   return { current: { kid: signer.kid, key: signing }, byKid, jwks }

@@ -141,5 +141,3 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
     },
   }
 }
-
-export type IntrospectionService = ReturnType<typeof createIntrospectionService>

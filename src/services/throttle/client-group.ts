@@ -1,11 +1,14 @@
 import { isIPv4, isIPv6 } from 'node:net'
 
+/** An IPv6 address without its zone (`fe80::1%eth0`). */
+const withoutZone = (ip: string) => ip.replace(/%.*$/s, '')
+
 /** The eight 16-bit groups of an IPv6 address (zone stripped, embedded IPv4 expanded). */
 function hextets(ip: string): number[] {
-  let text = ip.split('%')[0]!
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)
+  let text = withoutZone(ip)
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text)
   if (v4) {
-    const [a, b, c, d] = v4[1]!.split('.').map(Number) as [number, number, number, number]
+    const [, a = 0, b = 0, c = 0, d = 0] = v4.map(Number)
     text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
   }
   const [head, tail] = text.split('::') as [string, string | undefined]
@@ -25,11 +28,12 @@ function hextets(ip: string): number[] {
 export function clientGroup(ip: string | undefined): string {
   if (!ip) return 'unknown'
   if (isIPv4(ip)) return ip
-  const bare = ip.split('%')[0]!
+  const bare = withoutZone(ip)
   if (!isIPv6(bare)) return 'unknown'
   const h = hextets(bare)
-  if (h.slice(0, 5).every((x) => x === 0) && h[5] === 0xffff) {
-    return [h[6]! >> 8, h[6]! & 255, h[7]! >> 8, h[7]! & 255].join('.')
+  const [g5, g6 = 0, g7 = 0] = h.slice(5)
+  if (h.slice(0, 5).every((x) => x === 0) && g5 === 0xffff) {
+    return [g6 >> 8, g6 & 255, g7 >> 8, g7 & 255].join('.')
   }
   return `${h
     .slice(0, 4)

@@ -38,7 +38,11 @@ redis.call('HSET', KEYS[1], 'n', n, 'until', untl, 'exp', exp)
 redis.call('PEXPIRE', KEYS[1], math.max(exp - now, 1))
 return {1, untl}`
 
-type Script = (key: string, ...args: (string | number)[]) => Promise<number[]>
+/** A Lua script defined on the client; it answers a fixed tuple of integers. */
+type Script<R extends number[] = number[]> = (
+  key: string,
+  ...args: (string | number)[]
+) => Promise<R>
 
 /** Shared counters for several instances (REDIS_URL). Keys carry `prefix`. */
 export function createRedisStore(url: string, options: { prefix?: string } = {}): RateLimitStore {
@@ -58,17 +62,21 @@ export function createRedisStore(url: string, options: { prefix?: string } = {})
   redis.defineCommand('kgHit', { numberOfKeys: 1, lua: HIT })
   redis.defineCommand('kgUnhit', { numberOfKeys: 1, lua: UNHIT })
   redis.defineCommand('kgAttempt', { numberOfKeys: 1, lua: ATTEMPT })
-  const script = (name: string) => (redis as unknown as Record<string, Script>)[name]!.bind(redis)
-  const [hit, unhit, attempt] = ['kgHit', 'kgUnhit', 'kgAttempt'].map(script) as [
-    Script,
-    Script,
-    Script,
-  ]
+  const defined = redis as unknown as Record<string, Script | undefined>
+  function script<R extends number[]>(name: string): Script<R> {
+    const command = defined[name]
+    if (!command) throw new Error(`ioredis did not define the ${name} command`)
+    return command.bind(redis) as Script<R>
+  }
+  // HIT answers {allowed, count, resetAt}; ATTEMPT answers {allowed, lockedUntil}.
+  const hit = script<[number, number, number]>('kgHit')
+  const unhit = script('kgUnhit')
+  const attempt = script<[number, number]>('kgAttempt')
 
   return {
     async hit(key, limit, windowMs, now) {
       const [allowed, count, resetAt] = await hit(prefix + key, now, windowMs, limit)
-      return { allowed: allowed === 1, count: count!, resetAt: resetAt! }
+      return { allowed: allowed === 1, count, resetAt }
     },
     async unhit(key, now) {
       await unhit(prefix + key, now)
@@ -76,7 +84,7 @@ export function createRedisStore(url: string, options: { prefix?: string } = {})
     async attempt(key, rule, now) {
       const args = [now, rule.free, rule.baseMs, rule.maxMs, rule.memoryMs]
       const [allowed, lockedUntil] = await attempt(prefix + key, ...args)
-      return { allowed: allowed === 1, lockedUntil: lockedUntil! }
+      return { allowed: allowed === 1, lockedUntil }
     },
     async reset(key) {
       await redis.del(prefix + key)

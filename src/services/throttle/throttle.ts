@@ -39,7 +39,7 @@ const isTaken = (err: unknown) =>
 // than letting guesses through unthrottled.
 function guarded(store: RateLimitStore): RateLimitStore {
   const down = (): never => {
-    throw new KeygateError('DATABASE_UNAVAILABLE')
+    throw new KeygateError('SERVICE_UNAVAILABLE')
   }
   return {
     hit: (...a) => store.hit(...a).catch(down),
