@@ -77,7 +77,9 @@ describe('bounded shutdown', () => {
     await new Promise((r) => setTimeout(r, 5))
     const started = performance.now()
     await hasher.close(20)
-    expect(performance.now() - started).toBeLessThan(Math.max(20 + 40, oneHash / 2))
+    // Unbounded, close() would wait for the rest of the hash (about oneHash); the
+    // margin absorbs a loaded machine's late timers.
+    expect(performance.now() - started).toBeLessThan(Math.max(100, oneHash * 0.75))
   })
 
   it('fails tasks still waiting for a slot, and refuses new ones, once closed', async () => {
