@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController
 import type { Config } from './config.js'
 import { MIGRATIONS_LOG_MESSAGE } from './db/migrate.js'
 import { createDeps, type Deps, type DepsOverrides } from './deps.js'
+import { isValidEmail } from './domain/user.js'
 import { adminRoutes } from './http/api/admin-users.js'
 import { passwordResetRoutes } from './http/api/password-reset.js'
 import { postsRoutes } from './http/api/posts.js'
@@ -18,11 +19,13 @@ import { resetPageRoutes } from './http/pages/reset-password.js'
 import authPlugin from './http/plugins/bearer-guard.js'
 import bodyParsingPlugin from './http/plugins/body-parsing.js'
 import errorsPlugin, { clientErrors, frameworkErrors } from './http/plugins/errors.js'
+import metricsPlugin from './http/plugins/metrics.js'
 import notFoundPlugin from './http/plugins/not-found.js'
 import openapiPlugin from './http/plugins/openapi.js'
 import responseHeadersPlugin from './http/plugins/response-headers.js'
 import rateLimitPlugin from './http/plugins/throttle-hooks.js'
 import { healthRoutes } from './http/root/health.js'
+import { metricsRoutes } from './http/root/metrics.js'
 import { wellKnownRoutes } from './http/root/well-known.js'
 
 export interface BuildOptions extends DepsOverrides {
@@ -50,8 +53,7 @@ function createAjv(coerceTypes: boolean) {
   const addFormats = formats.default ?? formats
   addFormats(ajv, ['email', 'uuid', 'date-time'])
   // SPEC §3: emails are trimmed before use, so surrounding spaces are not a format error.
-  const email = addFormats.get('email', 'full') as RegExp
-  return ajv.addFormat('email', (value: string) => email.test(value.trim()))
+  return ajv.addFormat('email', (value: string) => isValidEmail(value.trim()))
 }
 
 function loggerOptions(
@@ -102,6 +104,8 @@ export async function buildApp(
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
     return503OnClosing: true,
+    // /api/v1/posts and /api/v1/posts/ are one route (documented without the slash).
+    routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors,
     clientErrorHandler: clientErrors,
     // Replaced by the hooks below: one info line per request instead of two.
@@ -147,11 +151,19 @@ export async function buildApp(
 
   await app.register(errorsPlugin)
   await app.register(notFoundPlugin)
-  await app.register(responseHeadersPlugin, { corsOrigins: config.corsOrigins })
+  await app.register(responseHeadersPlugin, {
+    corsOrigins: config.corsOrigins,
+    corsCredentials: config.corsCredentials,
+  })
   await app.register(bodyParsingPlugin)
   await app.register(openapiPlugin)
   await app.register(authPlugin)
   await app.register(rateLimitPlugin, { throttle: deps.services.throttle })
+  await app.register(metricsPlugin, { metrics: deps.metrics })
+  const { metrics } = deps
+  if (metrics && config.metricsToken) {
+    await app.register(metricsRoutes, { metrics, token: config.metricsToken })
+  }
 
   // Routes get the settings and the services, never the database or repos.
   const routeDeps = { config: deps.config, services: deps.services }

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
+import { isValidEmail } from './domain/user.js'
 
 export type JwtAlgorithm = 'HS256' | 'EdDSA' | 'ES256' | 'RS256'
 export const JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['HS256', 'EdDSA', 'ES256', 'RS256']
@@ -26,8 +27,67 @@ export interface RateLimitConfig {
   signupConflictsPerHour: number
 }
 
+/**
+ * Every environment variable Keygate reads (and `.env` may set), so that a
+ * misspelt one can be warned about (config-report.ts) and .env.example checked.
+ */
+export const CONFIG_VARIABLES = [
+  'NODE_ENV',
+  'HOST',
+  'PORT',
+  'DATABASE_URL',
+  'DB_POOL_SIZE',
+  'REDIS_URL',
+  'REDIS_KEY_PREFIX',
+  'SECRET_KEY',
+  'JWT_ALGORITHM',
+  'DATA_DIR',
+  'JWT_PRIVATE_KEY_FILE',
+  'PUBLIC_URL',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'ACCESS_TOKEN_EXPIRE_MINUTES',
+  'REFRESH_TOKEN_EXPIRE_DAYS',
+  'SESSION_MAX_DAYS',
+  'REFRESH_REUSE_GRACE_SECONDS',
+  'PASSWORD_RESET_EXPIRE_MINUTES',
+  'TRUST_PROXY',
+  'SMTP_URL',
+  'MAIL_FROM',
+  'INTROSPECTION_SECRET',
+  'CORS_ORIGINS',
+  'CORS_ALLOW_CREDENTIALS',
+  'FIRST_SUPERUSER_EMAIL',
+  'FIRST_SUPERUSER_PASSWORD',
+  'PASSWORD_MIN_LENGTH',
+  'LOG_LEVEL',
+  'LOG_FORMAT',
+  'WEB_CONCURRENCY',
+  'ARGON2_MEMORY_KIB',
+  'ARGON2_TIME_COST',
+  'ARGON2_PARALLELISM',
+  'HASH_CONCURRENCY',
+  'RATE_LIMIT',
+  'RATE_LIMIT_ACCOUNT_CLIENT_FAILURES',
+  'RATE_LIMIT_BASE_DELAY_SECONDS',
+  'RATE_LIMIT_MAX_DELAY_SECONDS',
+  'RATE_LIMIT_ACCOUNT_FAILURES_PER_HOUR',
+  'RATE_LIMIT_CLIENT_PER_MINUTE',
+  'RATE_LIMIT_SIGNUP_CONFLICTS_PER_HOUR',
+  'MIGRATE_ON_START',
+  'METRICS_TOKEN',
+  'METRICS_PORT',
+  'MAX_CONNECTIONS',
+  'MAX_CONNECTIONS_PER_CLIENT',
+] as const
+
+export type NodeEnv = 'development' | 'production' | 'test'
+const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test']
+
 export interface Config {
   production: boolean
+  /** NODE_ENV (default development); `production` is the flag the checks use */
+  nodeEnv: NodeEnv
   host: string
   port: number
   databaseUrl: string
@@ -54,11 +114,16 @@ export interface Config {
   smtpUrl: string | undefined
   mailFrom: string
   introspectionSecret: string | undefined
+  /** allowed browser origins; `['*']` means any origin (no credentials then) */
   corsOrigins: string[]
+  /** CORS_ALLOW_CREDENTIALS: lets allowed origins send cookies (never with `*`) */
+  corsCredentials: boolean
   firstSuperuserEmail: string | undefined
   firstSuperuserPassword: string | undefined
   passwordMinLength: number
   logLevel: string
+  /** LOG_FORMAT: `pretty` lines, `json` lines, or `auto` (pretty on a terminal) */
+  logFormat: 'auto' | 'json' | 'pretty'
   webConcurrency: number
   argon2: Argon2Params
   /** how many password hashes may run at once (the rest queue) */
@@ -69,6 +134,10 @@ export interface Config {
   maxConnections: number
   /** MAX_CONNECTIONS_PER_CLIENT: open sockets per client address (IPv6 by /64); 0 = no cap; not applied with TRUST_PROXY */
   maxConnectionsPerClient: number
+  /** bearer token that may read GET /metrics on the main port (at least 32 bytes) */
+  metricsToken: string | undefined
+  /** a separate listener on HOST serving /metrics without a token */
+  metricsPort: number | undefined
 }
 
 /** Start-up configuration error; the message is one line that names the variable. */
@@ -122,9 +191,29 @@ function httpUrl(name: string, raw: string): string {
   return raw.replace(/\/+$/, '')
 }
 
-function databaseUrl(raw: string): string {
+const SQLITE_FORMS = 'sqlite:PATH, sqlite:///relative/path.db, sqlite:////absolute/path.db'
+
+/**
+ * DATABASE_URL in Keygate's forms (`sqlite:PATH`, `sqlite::memory:`,
+ * `postgres://…`), plus the SQLAlchemy URLs a FastAPI app's settings hold:
+ * `sqlite:///rel.db` is relative and `sqlite:////abs.db` absolute, as
+ * SQLAlchemy reads them (never a file at the filesystem root), and a driver
+ * suffix (`+aiosqlite`, `+asyncpg`) is dropped. Returns the canonical form.
+ */
+function databaseUrl(given: string): string {
+  const raw = given.replace(/^(sqlite|postgres|postgresql)\+[A-Za-z0-9_]+:/, '$1:')
   if (raw.startsWith('sqlite:')) {
-    if (raw.length === 'sqlite:'.length) throw new ConfigError('DATABASE_URL: sqlite: needs a path')
+    const rest = raw.slice('sqlite:'.length)
+    if (rest === '' || rest === '//') {
+      throw new ConfigError(`DATABASE_URL: sqlite needs a path: ${SQLITE_FORMS}`)
+    }
+    if (rest === ':memory:' || rest === '///:memory:') return 'sqlite::memory:'
+    if (rest.startsWith('///')) return `sqlite:${rest.slice(3)}`
+    if (rest.startsWith('//')) {
+      throw new ConfigError(
+        `DATABASE_URL: "${raw.slice(0, 40)}" names a host, not a file; use ${SQLITE_FORMS}`,
+      )
+    }
     return raw
   }
   if (/^postgres(ql)?:\/\//.test(raw)) {
@@ -136,6 +225,31 @@ function databaseUrl(raw: string): string {
     return raw
   }
   throw new ConfigError('DATABASE_URL: expected sqlite:PATH, sqlite::memory: or postgres://…')
+}
+
+/**
+ * CORS_ORIGINS: each entry an origin (scheme://host[:port], as browsers send
+ * it in `Origin`; a trailing slash is dropped), or `*` alone for any origin.
+ */
+function corsOrigins(env: Env): string[] {
+  const entries = list(env, 'CORS_ORIGINS')
+  if (entries.includes('*')) {
+    if (entries.length > 1)
+      throw new ConfigError('CORS_ORIGINS: "*" cannot be combined with origins')
+    return ['*']
+  }
+  return entries.map((entry) => {
+    let url: URL | undefined
+    try {
+      url = new URL(entry)
+    } catch {}
+    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash) {
+      throw new ConfigError(
+        `CORS_ORIGINS: expected origins like https://app.example, got "${entry}"`,
+      )
+    }
+    return url.origin
+  })
 }
 
 function urlWithScheme(name: string, raw: string | undefined, schemes: string[]) {
@@ -170,7 +284,11 @@ function trustedProxies(env: Env): string[] | undefined {
 
 /** Reads and validates the whole configuration. Pure: no files, no process. */
 export function loadConfig(env: Env): Config {
-  const production = env.NODE_ENV === 'production'
+  const nodeEnv = (str(env, 'NODE_ENV') ?? 'development') as NodeEnv
+  if (!NODE_ENVS.includes(nodeEnv)) {
+    throw new ConfigError(`NODE_ENV: expected ${NODE_ENVS.join(', ')}, got "${nodeEnv}"`)
+  }
+  const production = nodeEnv === 'production'
   const host = str(env, 'HOST') ?? '127.0.0.1'
   const port = int(env, 'PORT', 8000, 0, 65535)
 
@@ -182,8 +300,12 @@ export function loadConfig(env: Env): Config {
   }
 
   const secretKey = str(env, 'SECRET_KEY')
-  if (secretKey !== undefined && Buffer.byteLength(secretKey) < 32 && production) {
-    throw new ConfigError('SECRET_KEY: must be at least 32 bytes in production')
+  // RFC 7518 §3.2: an HS256 key at least as long as the hash output (32 bytes),
+  // in every mode: a short key in development tends to reach production.
+  if (secretKey !== undefined && Buffer.byteLength(secretKey) < 32) {
+    throw new ConfigError(
+      `SECRET_KEY: must be at least 32 bytes, got ${Buffer.byteLength(secretKey)} (e.g. openssl rand -base64 32)`,
+    )
   }
   if (secretKey === undefined && production && algorithm === 'HS256') {
     throw new ConfigError('SECRET_KEY: required with NODE_ENV=production (at least 32 bytes)')
@@ -192,6 +314,17 @@ export function loadConfig(env: Env): Config {
   const introspectionSecret = str(env, 'INTROSPECTION_SECRET')
   if (introspectionSecret !== undefined && Buffer.byteLength(introspectionSecret) < 32) {
     throw new ConfigError('INTROSPECTION_SECRET: must be at least 32 bytes')
+  }
+
+  const metricsToken = str(env, 'METRICS_TOKEN')
+  if (metricsToken !== undefined && Buffer.byteLength(metricsToken) < 32) {
+    throw new ConfigError('METRICS_TOKEN: must be at least 32 bytes')
+  }
+  // 0 (any free port, logged at start) is for tests; the main port cannot be shared.
+  const metricsPort =
+    str(env, 'METRICS_PORT') === undefined ? undefined : int(env, 'METRICS_PORT', 0, 0, 65535)
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    throw new ConfigError('METRICS_PORT: must differ from PORT')
   }
 
   const urlHost = host.includes(':') ? `[${host}]` : host
@@ -206,13 +339,28 @@ export function loadConfig(env: Env): Config {
   const passwordMinLength = int(env, 'PASSWORD_MIN_LENGTH', 8, 1, 1024)
   const firstSuperuserEmail = str(env, 'FIRST_SUPERUSER_EMAIL')
   const firstSuperuserPassword = env.FIRST_SUPERUSER_PASSWORD || undefined
-  if (firstSuperuserEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(firstSuperuserEmail)) {
+  if (firstSuperuserEmail !== undefined && !isValidEmail(firstSuperuserEmail)) {
     throw new ConfigError('FIRST_SUPERUSER_EMAIL: not an email address')
   }
   if ((firstSuperuserEmail === undefined) !== (firstSuperuserPassword === undefined)) {
     throw new ConfigError(
       'FIRST_SUPERUSER_PASSWORD: FIRST_SUPERUSER_EMAIL and FIRST_SUPERUSER_PASSWORD go together',
     )
+  }
+
+  const origins = corsOrigins(env)
+  const corsCredentials = bool(env, 'CORS_ALLOW_CREDENTIALS', false)
+  // Fetch standard (CORS protocol): browsers refuse `Access-Control-Allow-Origin: *`
+  // on a credentialed request, and reflecting any origin with credentials would
+  // let every site act with the user's cookies.
+  if (corsCredentials && origins[0] === '*') {
+    throw new ConfigError(
+      'CORS_ALLOW_CREDENTIALS: cannot be on with CORS_ORIGINS=*; list the origins',
+    )
+  }
+  const logFormat = str(env, 'LOG_FORMAT') ?? 'auto'
+  if (logFormat !== 'auto' && logFormat !== 'json' && logFormat !== 'pretty') {
+    throw new ConfigError(`LOG_FORMAT: expected auto, json or pretty, got "${logFormat}"`)
   }
 
   const webConcurrency = int(env, 'WEB_CONCURRENCY', 1, 1, 64)
@@ -223,6 +371,7 @@ export function loadConfig(env: Env): Config {
 
   return {
     production,
+    nodeEnv,
     host,
     port,
     databaseUrl: dbUrl,
@@ -245,11 +394,13 @@ export function loadConfig(env: Env): Config {
     smtpUrl: urlWithScheme('SMTP_URL', str(env, 'SMTP_URL'), ['smtp:', 'smtps:']),
     mailFrom: str(env, 'MAIL_FROM') ?? 'Keygate <no-reply@localhost>',
     introspectionSecret,
-    corsOrigins: list(env, 'CORS_ORIGINS'),
+    corsOrigins: origins,
+    corsCredentials,
     firstSuperuserEmail,
     firstSuperuserPassword,
     passwordMinLength,
     logLevel,
+    logFormat,
     webConcurrency,
     argon2: {
       memoryCost: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024, 4 * 1024 * 1024),
@@ -276,5 +427,7 @@ export function loadConfig(env: Env): Config {
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
     maxConnections: int(env, 'MAX_CONNECTIONS', 4096, 1, 1_000_000),
     maxConnectionsPerClient: int(env, 'MAX_CONNECTIONS_PER_CLIENT', 256, 0, 1_000_000),
+    metricsToken,
+    metricsPort,
   }
 }

@@ -15,8 +15,12 @@ import { createAccountService } from './services/accounts/profile.js'
 import { createUsersService } from './services/accounts/users.js'
 import { createTokenService } from './services/crypto/access-tokens.js'
 import { createPasswordHasher } from './services/crypto/passwords.js'
+import { createImportUsersService } from './services/import/import-users.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
 import { createMailer } from './services/mail/mailer.js'
+import { countSignIns, countThrottleDecisions } from './services/metrics/instrument.js'
+import { loadMetrics } from './services/metrics/load.js'
+import type { Metrics } from './services/metrics/metrics.js'
 import { createDiscoveryService } from './services/oauth/discovery.js'
 import { createIntrospectionService } from './services/oauth/introspection.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
@@ -34,6 +38,8 @@ export interface DepsOverrides {
   keys?: SigningKeys
   /** throttling counters (tests pass one with their own Redis key prefix) */
   rateLimitStore?: RateLimitStore
+  /** a metrics registry (else one is made when METRICS_TOKEN or METRICS_PORT is set) */
+  metrics?: Metrics
 }
 
 /** Redis when REDIS_URL is set (shared by every instance), else process memory. */
@@ -60,7 +66,9 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
   }
 
   const clock = overrides.clock ?? systemClock
-  const hasher = createPasswordHasher(config.argon2, config.hashConcurrency)
+  const metrics = overrides.metrics ?? (await loadMetrics(config))
+  if (metrics && database.pool) metrics.watchPool(database.pool)
+  const hasher = createPasswordHasher(config.argon2, config.hashConcurrency, metrics?.hashQueue)
   const tokens = createTokenService({
     keys,
     issuer: config.jwtIssuer,
@@ -78,7 +86,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
   }
   const ownsStore = overrides.rateLimitStore === undefined
   const rateLimitStore = overrides.rateLimitStore ?? createRateLimitStore(config)
-  const throttle = createThrottle({ settings: config.rateLimit, store: rateLimitStore, clock })
+  const throttleStore = countThrottleDecisions(rateLimitStore, metrics)
+  const throttle = createThrottle({ settings: config.rateLimit, store: throttleStore, clock })
   const transact = createTransact(database.db)
   const policy = createPasswordPolicy(config.passwordMinLength)
   const mailer = createMailer(config.smtpUrl, config.mailFrom)
@@ -92,8 +101,11 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     transact,
     mailer,
   })
-  const auth = createAuthService({ config, clock, hasher, tokens, throttle, ...repos })
-  const sessions = createSessionsService({ config, clock, auth, ...repos })
+  const auth = countSignIns(
+    createAuthService({ config, clock, hasher, tokens, throttle, ...repos }),
+    metrics,
+  )
+  const sessions = createSessionsService({ config, clock, auth, metrics, ...repos })
   const services = {
     auth,
     sessions,
@@ -106,6 +118,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
     discovery: createDiscoveryService({ config, keys }),
+    importUsers: createImportUsersService({ transact, hasher, clock }),
   }
 
   return {
@@ -123,6 +136,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     services,
     /** throttling counters: process memory, or Redis shared by instances (checked by /readyz) */
     rateLimitStore,
+    /** Prometheus series; undefined when neither METRICS_TOKEN nor METRICS_PORT is set */
+    metrics,
     /** Closes only what createDeps opened; a database handed in belongs to the caller. */
     async close() {
       await hasher.close()

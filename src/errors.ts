@@ -88,6 +88,8 @@ export const ERRORS = Object.freeze({
     headers: { 'Retry-After': '5' },
   },
   INTERNAL: { status: 500, detail: 'Internal Server Error' },
+  // /readyz: the body adds which dependency failed (http/root/health.ts).
+  NOT_READY: { status: 503, detail: 'Not ready', headers: { 'Retry-After': '5' } },
 } satisfies Record<string, ErrorSpec>)
 
 export type ErrorName = keyof typeof ERRORS

@@ -2,7 +2,9 @@ import cluster, { type Worker } from 'node:cluster'
 import { hostname } from 'node:os'
 import type { Config } from '../config.js'
 import { MIGRATIONS_LOG_MESSAGE } from '../db/migrate.js'
-import { createDeps } from '../deps.js'
+import { loadSigningKeys } from '../services/keys/signing-keys.js'
+import { migrateDatabase } from './compose.js'
+import type { LogSink } from './log-output.js'
 
 // pino's numeric levels, so the primary's lines read like the workers' own.
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: 99 }
@@ -14,7 +16,7 @@ export interface LineLogger {
 }
 
 /** A tiny JSON-lines logger for the primary, which has no Fastify instance of its own. */
-export function createLineLogger(level: string, out: NodeJS.WritableStream): LineLogger {
+export function createLineLogger(level: string, out: LogSink): LineLogger {
   const min = LEVELS[level as keyof typeof LEVELS] ?? LEVELS.info
   const base = { pid: process.pid, hostname: hostname() }
   const line = (lvl: number) => (fields: object, msg: string) => {
@@ -30,14 +32,14 @@ export function createLineLogger(level: string, out: NodeJS.WritableStream): Lin
  * created once) and other one-time set-up.
  */
 export async function prepareOnce(config: Config, log: LineLogger): Promise<void> {
-  const deps = await createDeps(config)
-  try {
-    if (deps.migrated) log.info({ applied: deps.migrated }, MIGRATIONS_LOG_MESSAGE)
-    // The first superuser is not created here: each worker's buildApp ensures it,
-    // and the unique email index makes concurrent attempts create it once.
-  } finally {
-    await deps.close()
+  // Keys first, as createDeps does: a missing production key file stops start-up
+  // before the database is touched.
+  await loadSigningKeys(config)
+  if (config.migrateOnStart) {
+    log.info({ applied: await migrateDatabase(config) }, MIGRATIONS_LOG_MESSAGE)
   }
+  // The first superuser is not created here: each worker's buildApp ensures it,
+  // and the unique email index makes concurrent attempts create it once.
 }
 
 export interface ClusterOptions {
@@ -47,6 +49,8 @@ export interface ClusterOptions {
   log: LineLogger
   /** how long workers get to finish in-flight requests before they are killed */
   drainTimeoutMs?: number
+  /** called once, with the port bound, when the first worker listens */
+  onListening?: (port: number) => void
 }
 
 const RESTART_MIN_MS = 250
@@ -73,7 +77,8 @@ export function runCluster(options: ClusterOptions): Promise<number> {
     const fork = (slot: number) => {
       const worker = cluster.fork(env)
       live.set(worker.id, { slot, startedAt: Date.now() })
-      worker.once('listening', () => {
+      worker.once('listening', (address: { port: number }) => {
+        if (!listening) options.onListening?.(address.port)
         listening = true
         log.info({ worker: slot, workerPid: worker.process.pid }, 'worker listening')
       })

@@ -1,5 +1,8 @@
 import { existsSync } from 'node:fs'
-import { type Config, ConfigError, loadConfig } from '../config.js'
+import pkg from '../../package.json' with { type: 'json' }
+import { ConfigError, loadConfig } from '../config.js'
+import type { Command, CommandContext } from './command.js'
+import { explainDatabaseError } from './compose.js'
 import { createUserCommand } from './create-user.js'
 import { importUsersCommand } from './import-users.js'
 import { keysCommand } from './keys.js'
@@ -7,23 +10,10 @@ import { migrateCommand } from './migrate.js'
 import { resetLinkCommand } from './reset-link.js'
 import { serveCommand } from './serve.js'
 
-/** What a command gets: its own arguments, the environment, and the streams to talk on. */
-export interface CommandContext {
-  args: string[]
-  env: NodeJS.ProcessEnv
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean }
-  stdout: NodeJS.WritableStream
-  stderr: NodeJS.WritableStream
-  /** loadConfig(env), with a clear one-line error for a bad value */
-  config(): Config
-}
+export type { Command, CommandContext } from './command.js'
 
-export interface Command {
-  summary: string
-  usage: string
-  /** resolves to the exit code */
-  run(ctx: CommandContext): Promise<number>
-}
+/** Keygate's version, from package.json (bundled into dist/ at build time). */
+export const VERSION: string = pkg.version
 
 /** Every command, by name. Each lives in its own file. */
 export const COMMANDS: Record<string, Command> = {
@@ -37,7 +27,7 @@ export const COMMANDS: Record<string, Command> = {
 
 function help(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`)
-  return `Usage: keygate <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "keygate <command> --help" for a command's options.\n`
+  return `Usage: keygate <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nOptions:\n  --version      print the version and exit\n  --help         this text\n\nRun "keygate <command> --help" for a command's options.\n`
 }
 
 /** Runs `keygate <argv…>`; resolves to the process exit code. */
@@ -46,6 +36,10 @@ export async function runCli(
   io: Pick<CommandContext, 'env' | 'stdin' | 'stdout' | 'stderr'>,
 ): Promise<number> {
   const [name, ...args] = argv
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.stdout.write(`keygate ${VERSION}\n`)
+    return 0
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(help())
     return name ? 0 : 1
@@ -66,8 +60,18 @@ export async function runCli(
       io.stderr.write(`keygate: ${err.message}\n`)
       return 1
     }
-    io.stderr.write(`keygate ${name}: ${err instanceof Error ? err.message : String(err)}\n`)
+    const database = tryExplain(io.env, err)
+    const message = database ?? (err instanceof Error ? err.message : String(err))
+    io.stderr.write(`keygate ${name}: ${message}\n`)
     return 1
+  }
+}
+
+function tryExplain(env: NodeJS.ProcessEnv, err: unknown): string | undefined {
+  try {
+    return explainDatabaseError(loadConfig(env), err)
+  } catch {
+    return undefined
   }
 }
 

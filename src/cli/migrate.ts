@@ -1,21 +1,15 @@
-import { createDatabase } from '../db/database.js'
-import { migrateToLatest } from '../db/migrate.js'
-import type { Command } from './index.js'
+import { type Command, printJson } from './command.js'
+import { migrateDatabase } from './compose.js'
 
 export const migrateCommand: Command = {
   summary: 'Apply pending database migrations and exit',
-  usage: 'keygate migrate',
+  usage:
+    'keygate migrate [--json]\n\n  --json   print {"applied": [...]} instead of one line per migration',
   async run(ctx) {
-    const config = ctx.config()
-    const database = createDatabase(config.databaseUrl, { poolSize: 1 })
-    try {
-      const results = await migrateToLatest(database.db)
-      for (const r of results)
-        ctx.stdout.write(`${r.status === 'Success' ? 'applied' : r.status}: ${r.migrationName}\n`)
-      if (results.length === 0) ctx.stdout.write('database is up to date\n')
-      return 0
-    } finally {
-      await database.close()
-    }
+    const applied = await migrateDatabase(ctx.config())
+    if (ctx.args.includes('--json')) printJson(ctx.stdout, { applied })
+    else if (applied.length === 0) ctx.stdout.write('database is up to date\n')
+    else for (const name of applied) ctx.stdout.write(`applied: ${name}\n`)
+    return 0
   },
 }

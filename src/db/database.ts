@@ -20,6 +20,8 @@ export interface Database {
   /** a trivial round trip, for /readyz */
   ping(): Promise<void>
   close(): Promise<void>
+  /** the node-postgres pool's counters, for metrics (PostgreSQL only) */
+  pool?: { totalCount: number; idleCount: number; waitingCount: number; options: { max?: number } }
 }
 
 export interface DatabaseOptions {
@@ -34,15 +36,20 @@ export interface DatabaseOptions {
 
 /** Opens the database named by DATABASE_URL: `sqlite:PATH`, `sqlite::memory:` or `postgres://…`. */
 export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
-  const db = url.startsWith('sqlite:')
-    ? openSqlite(url.slice('sqlite:'.length), options.timeoutMs ?? 5000)
-    : openPostgres(url, options)
+  const postgres = url.startsWith('sqlite:') ? undefined : openPostgres(url, options)
+  const db = postgres?.db ?? openSqlite(url.slice('sqlite:'.length), options.timeoutMs ?? 5000)
   const dialect: Dialect = url.startsWith('sqlite:') ? 'sqlite' : 'postgres'
   return {
     db,
     dialect,
+    pool: postgres?.pool,
     ping: async () => {
-      await sql`select 1`.execute(db)
+      await sql`select 1`.execute(db).catch((err: Error) => {
+        // Names where it looked (without credentials), for the log of a failed /readyz.
+        throw dialect === 'postgres'
+          ? new Error(`${where(url)}: ${err.message}`, { cause: err })
+          : err
+      })
     },
     close: () => db.destroy(),
   }
@@ -60,6 +67,16 @@ function createPrivately(path: string): void {
     closeSync(openSync(path, 'wx', 0o600))
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+}
+
+/** `PostgreSQL at host:port` of a URL, never its user or password. */
+function where(url: string): string {
+  try {
+    const { hostname, port } = new URL(url)
+    return `PostgreSQL at ${hostname || 'localhost'}:${port || 5432}`
+  } catch {
+    return 'PostgreSQL'
   }
 }
 
@@ -122,7 +139,7 @@ class OwnSchemaPostgresDialect extends PostgresDialect {
 }
 
 // Loaded only when the configuration uses it: idle memory stays low (bench/README.md).
-function openPostgres(url: string, options: DatabaseOptions): Kysely<DB> {
+function openPostgres(url: string, options: DatabaseOptions) {
   const timeout = options.timeoutMs ?? 5000
   const pg = createRequire(import.meta.url)('pg') as typeof import('pg')
   const pool = new pg.Pool({
@@ -140,5 +157,5 @@ function openPostgres(url: string, options: DatabaseOptions): Kysely<DB> {
   // is dropped on release; the pool opens a fresh one for the next query.
   pool.on('error', () => {})
   pool.on('connect', (client) => client.on('error', () => {}))
-  return new Kysely<DB>({ dialect: new OwnSchemaPostgresDialect({ pool }) })
+  return { db: new Kysely<DB>({ dialect: new OwnSchemaPostgresDialect({ pool }) }), pool }
 }

@@ -31,6 +31,20 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[
   return outcome.results ?? []
 }
 
+/** Names of the migrations not yet applied (for a start-up with MIGRATE_ON_START=off). */
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  try {
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: async () => migrations },
+      migrationTableSchema: await currentSchema(db),
+    })
+    return (await migrator.getMigrations()).filter((m) => !m.executedAt).map((m) => m.name)
+  } catch (err) {
+    throw asUnavailable(err)
+  }
+}
+
 // Without an explicit schema Kysely looks for its bookkeeping tables in every
 // schema of the database, so a kysely_migration table of another schema (another
 // app, or a parallel test) would be taken for ours. Pin it to the search_path's.

@@ -14,6 +14,7 @@ import { http, type ServerProcess, startServer, stopAllServers } from '../helper
 // so its externals resolve as dist/main.js's do.
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const OUT = `${ROOT}node_modules/.keygate-bundle-test`
+const METRICS_TOKEN = 'metrics-token-that-is-at-least-32-bytes'
 const START_FLAGS = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8'))
   .scripts.start.split(' ')
   .filter((arg: string) => arg.startsWith('--'))
@@ -35,6 +36,7 @@ describe(`the built bundle, started with npm start's flags (${testDialect})`, ()
         DATABASE_URL: db.url,
         NODE_ENV: 'production',
         WEB_CONCURRENCY: '2',
+        METRICS_TOKEN,
         ...(redis ? { REDIS_URL: redis } : {}),
       },
       { workers: 2, nodeArgs: [...START_FLAGS, `${OUT}/main.js`] },
@@ -91,5 +93,13 @@ describe(`the built bundle, started with npm start's flags (${testDialect})`, ()
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
       expect(cmdline).toEqual(expect.arrayContaining(START_FLAGS))
     }
+  })
+
+  it('serves /metrics summed over both workers (prom-client in its own chunk)', async () => {
+    const res = await http(server.url, 'GET', '/metrics', {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    })
+    expect(res.status).toBe(200)
+    expect(String(res.body)).toMatch(/^keygate_sign_ins_total\{outcome="success"\} [1-9]/m)
   })
 })

@@ -74,7 +74,8 @@ describe('keygate create-user', () => {
       [['create-user', 'a@example.com', '--username', 'a@b'], 'long-enough-pw\n', 2, /--username/],
       [['create-user', 'a@example.com', '--admin'], 'long-enough-pw\n', 2, /Unknown option/],
       [['create-user', 'a@example.com'], 'short\n', 1, /must be 8 to 1024 characters/],
-      [['create-user', 'a@example.com'], '', 1, /must be 8 to 1024 characters/],
+      [['create-user', 'a@example.com'], '', 1, /no password was read: stdin was empty/],
+      [['create-user', 'a@example.com'], '\n', 1, /no password was read/],
     ]
     for (const [argv, stdin, code, message] of cases) {
       const res = await runKeygate(argv, env, stdin)

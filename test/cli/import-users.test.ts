@@ -31,15 +31,16 @@ describe('keygate import-users', () => {
   it('imports the passlib CSV and JSONL, then skips every row on a re-run', async () => {
     const { env, databaseUrl } = cliEnv()
     const first = await runKeygate(['import-users', fixture('passlib-users.csv')], env)
-    expect(first.stderr).toBe('')
-    expect(first.stdout).toBe(
+    // Summaries go to stderr: stdout is kept for --json.
+    expect(first.stdout).toBe('')
+    expect(first.stderr).toBe(
       '26 imported, 0 skipped (email already registered), 0 invalid (26 rows, csv)\n',
     )
     expect(first.code).toBe(0)
 
     // The same users as JSON lines: all already there, so nothing changes.
     const again = await runKeygate(['import-users', fixture('passlib-users.jsonl')], env)
-    expect(again.stdout).toBe(
+    expect(again.stderr).toBe(
       '0 imported, 26 skipped (email already registered), 0 invalid (26 rows, jsonl)\n',
     )
     expect(again.code).toBe(0)
@@ -54,7 +55,7 @@ describe('keygate import-users', () => {
     const { env, databaseUrl } = cliEnv()
     for (const name of ['psql-export.csv', 'sqlite3-export.csv']) {
       const res = await runKeygate(['import-users', fixture(name)], env)
-      expect(res.stdout, name).toMatch(/^2 imported, 0 skipped/)
+      expect(res.stderr, name).toMatch(/^2 imported, 0 skipped/)
     }
     const database = createDatabase(databaseUrl)
     try {
@@ -116,29 +117,78 @@ describe('keygate import-users', () => {
     )
     const res = await runKeygate(['import-users', file], env)
     expect(res.code).toBe(1)
-    expect(res.stderr).toBe(
-      [
-        'line 3: email is not a valid address',
-        'line 5: duplicate email (first on line 2)',
-        'line 6: hashed_password is not a supported or well-formed hash',
-        'line 7: hashed_password is not a supported or well-formed hash',
-        'line 8: is_superuser must be true/false/1/0/t/f',
-        '',
-      ].join('\n'),
-    )
-    expect(res.stdout).toMatch(/^Nothing imported: 5 invalid row\(s\)/)
+    const [listed, summary] = [res.stderr.split('\n').slice(0, 5), res.stderr.split('\n')[5]]
+    expect(listed).toEqual([
+      'line 3: email is not a valid address',
+      'line 5: duplicate email (first on line 2)',
+      'line 6: hashed_password is not a supported or well-formed hash',
+      'line 7: hashed_password is not a supported or well-formed hash',
+      'line 8: is_superuser must be true/false/1/0/t/f',
+    ])
+    expect(summary).toMatch(/^Nothing imported: 5 invalid row\(s\)/)
+    expect(res.stdout).toBe('')
     // No bad row echoes what it held (a hash is a secret too).
     expect(res.stderr).not.toContain('$md5$')
     expect(await countUsers(databaseUrl)).toBe(0)
 
-    // --skip-invalid: the good rows go in, the rest are reported.
+    // --skip-invalid: the good rows go in, the rest are reported, and the exit
+    // status says rows were dropped (a script must not take this for success).
     const skip = await runKeygate(['import-users', file, '--skip-invalid'], env)
-    expect(skip.code).toBe(0)
-    expect(skip.stdout).toBe(
-      '2 imported, 0 skipped (email already registered), 5 invalid (7 rows, csv)\n',
+    expect(skip.code).toBe(3)
+    const lines = skip.stderr.split('\n').filter(Boolean)
+    expect(lines).toHaveLength(6)
+    expect(lines[5]).toBe(
+      '2 imported, 0 skipped (email already registered), 5 invalid (7 rows, csv)',
     )
-    expect(skip.stderr.split('\n').filter(Boolean)).toHaveLength(5)
     expect(await countUsers(databaseUrl)).toBe(2)
+  })
+
+  it('lists the first 20 bad rows and counts the rest; --json reports on stdout', async () => {
+    const { env, dir } = cliEnv()
+    const file = join(dir, 'many-bad.csv')
+    const bad = Array.from({ length: 45 }, (_, i) => `bad${i},u${i},$2b$04$x,true,false,`)
+    writeFileSync(file, [HEADER, GOOD(1), ...bad].join('\n'))
+    const res = await runKeygate(['import-users', file, '--skip-invalid', '--json'], env)
+    expect(res.code).toBe(3)
+    const stderr = res.stderr.split('\n').filter(Boolean)
+    expect(stderr.filter((l) => l.startsWith('line '))).toHaveLength(20)
+    expect(stderr).toContain('… and 25 more invalid rows')
+    const report = JSON.parse(res.stdout)
+    expect(report).toMatchObject({
+      format: 'csv',
+      rows: 46,
+      imported: 1,
+      skipped: 0,
+      invalid: 45,
+      committed: true,
+    })
+    expect(report.invalidRows).toHaveLength(20)
+    expect(report.invalidRows[0]).toMatchObject({
+      line: 3,
+      reason: expect.stringMatching(/^email/),
+    })
+  })
+
+  it('reads a JSON array file (json.dump of the rows), whatever its extension', async () => {
+    const { env, dir, databaseUrl } = cliEnv()
+    // The fixture is pretty-printed, one key per line, with extra keys (ignored).
+    const res = await runKeygate(['import-users', fixture('passlib-users.json')], env)
+    expect(res.stderr).toMatch(
+      /^\d+ imported, 0 skipped \(email already registered\), 0 invalid \(\d+ rows, json\)\n$/,
+    )
+    expect(res.code).toBe(0)
+    const count = await countUsers(databaseUrl)
+    expect(count).toBeGreaterThan(10)
+    const renamed = join(dir, 'export.txt')
+    writeFileSync(renamed, readFileSync(fixture('passlib-users.json')))
+    const again = await runKeygate(['import-users', renamed], env)
+    expect(again.stderr).toMatch(/^0 imported, \d+ skipped .*, json\)\n$/)
+    // A bad element is named by the line it starts on.
+    const broken = join(dir, 'broken.json')
+    writeFileSync(broken, '[\n  {"email": "x@example.com", "hashed_password": "nope"},\n  42\n]\n')
+    const bad = await runKeygate(['import-users', broken], env)
+    expect(bad.stderr).toMatch(/^line 2: hashed_password .*\nline 3: not a JSON object\n/)
+    expect(bad.code).toBe(1)
   })
 
   it('treats a username taken by an existing account as a bad row', async () => {
@@ -151,7 +201,9 @@ describe('keygate import-users', () => {
       `${HEADER}\n${GOOD(1).replace('good1@', 'someone@').replace(',good1,', ',GOOD1,')}\n`,
     )
     const res = await runKeygate(['import-users', file], env)
-    expect(res.stderr).toBe('line 2: username already taken by another account\n')
+    expect(res.stderr).toMatch(
+      /^line 2: username already taken by another account\nNothing imported/,
+    )
     expect(res.code).toBe(1)
   })
 
@@ -186,12 +238,18 @@ describe('keygate import-users', () => {
     const res = await runKeygate(['import-users', file], env)
     const seconds = (performance.now() - started) / 1000
     console.log(`import-users: 100,000 rows in ${seconds.toFixed(1)} s`)
-    expect(res.stdout).toBe(
-      '100000 imported, 0 skipped (email already registered), 0 invalid (100000 rows, jsonl)\n',
+    const out = res.stderr.trim().split('\n')
+    expect(out.pop()).toBe(
+      '100000 imported, 0 skipped (email already registered), 0 invalid (100000 rows, jsonl)',
     )
-    expect(res.stderr.trim().split('\n')).toEqual(
-      Array.from({ length: 10 }, (_, i) => `import-users: ${(i + 1) * 10_000} rows read`),
-    )
+    // Progress knows the total (counted before the import) and the rate so far.
+    expect(out).toHaveLength(10)
+    out.forEach((line, i) => {
+      const n = (i + 1) * 10_000
+      expect(line).toMatch(
+        new RegExp(`^import-users: ${n}/100000 rows \\(${n / 1000}%\\), [\\d,]+ rows/s$`),
+      )
+    })
     expect(await countUsers(databaseUrl)).toBe(100_000)
   }, 120_000)
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { systemClock } from '../../src/domain/time.js'
+import { createTransact } from '../../src/repos/transaction.js'
 import { createPasswordHasher } from '../../src/services/crypto/passwords.js'
 import { createImportUsersService } from '../../src/services/import/import-users.js'
 import { parseRows } from '../../src/services/import/parse.js'
@@ -14,7 +15,11 @@ describe('import-users and hash costs', () => {
   it('reports "cost too high" for each absurd hash, by line, and imports none of them', async () => {
     const { database } = await buildTestApp()
     const hasher = createPasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 }, 1)
-    const service = createImportUsersService({ db: database.db, hasher, clock: systemClock })
+    const service = createImportUsersService({
+      transact: createTransact(database.db),
+      hasher,
+      clock: systemClock,
+    })
     const rows = [
       ['ok@example.com', `$2b$12$${'a'.repeat(22)}${'b'.repeat(31)}`],
       ['bcrypt@example.com', `$2b$31$${'a'.repeat(22)}${'b'.repeat(31)}`],

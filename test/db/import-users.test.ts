@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { systemClock } from '../../src/domain/time.js'
+import { createTransact } from '../../src/repos/transaction.js'
 import { createUsersRepo } from '../../src/repos/users.js'
 import { createImportUsersService } from '../../src/services/import/import-users.js'
 import { parseRows } from '../../src/services/import/parse.js'
@@ -19,7 +20,7 @@ describe('import-users service', () => {
     const { database } = await buildTestApp()
     const users = createUsersRepo(database.db)
     const service = createImportUsersService({
-      db: database.db,
+      transact: createTransact(database.db),
       hasher: { hashProblem: (h) => (h === HASH ? undefined : 'unsupported') },
       clock: systemClock,
     })

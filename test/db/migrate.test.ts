@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { migrateToLatest } from '../../src/db/migrate.js'
+import { migrateToLatest, pendingMigrations } from '../../src/db/migrate.js'
 import { migrations } from '../../src/db/migrations/index.js'
 import { createTestDatabase, testDialect } from '../helpers/db.js'
 
@@ -11,6 +11,14 @@ describe('migrateToLatest', () => {
     const first = await migrateToLatest(database.db)
     expect(first.map((r) => r.status)).toEqual(Object.keys(migrations).map(() => 'Success'))
     expect(await migrateToLatest(database.db)).toEqual([])
+  })
+
+  it('pendingMigrations lists what a fresh database lacks, and nothing once migrated', async () => {
+    const database = await createTestDatabase()
+    onTestFinished(() => database.close())
+    expect(await pendingMigrations(database.db)).toEqual(Object.keys(migrations))
+    await migrateToLatest(database.db)
+    expect(await pendingMigrations(database.db)).toEqual([])
   })
 
   // Kysely alone would see the first schema's bookkeeping tables and never create the second's.

@@ -41,8 +41,22 @@ describe.skipIf(!hasChromium)('Swagger UI in a real browser', () => {
       if (r.url().endsWith('/api/v1/auth/token')) tokenResponses.push(r.status())
     })
 
+    const requested: string[] = []
+    page.on('request', (r) => requested.push(new URL(r.url()).pathname))
     await page.goto(`${publicUrl}/docs`)
     await page.locator('.auth-wrapper button.authorize').click({ timeout: 15_000 })
+    // Keygate's name, its /openapi.json (the document clients are generated from), no Fastify mark.
+    expect(await page.title()).toBe('Keygate API')
+    expect(requested).toContain('/openapi.json')
+    expect(requested).not.toContain('/docs/json')
+    const icon = await page.locator('link[rel="icon"]').first().getAttribute('href')
+    expect(icon).toMatch(/favicon\.svg$/)
+    expect((await page.request.get(new URL(icon!, `${publicUrl}/docs`).href)).ok()).toBe(true)
+    const logo = page.locator('.topbar-wrapper img')
+    await expect.poll(async () => logo.getAttribute('src')).toMatch(/^data:image\/svg\+xml/)
+    expect(
+      Buffer.from((await logo.getAttribute('src'))!.split(',')[1]!, 'base64').toString(),
+    ).toContain('Keygate')
     const modal = page.locator('.modal-ux')
     await modal.locator('#oauth_username').fill(user.email)
     await modal.locator('#oauth_password').fill(user.password)

@@ -74,6 +74,15 @@ describe('refresh', () => {
     expectInvalidRefresh(await viaJson(app, 'not-a-token'))
   })
 
+  it('an overlong or empty string is a bad refresh token too, not a 422', async () => {
+    const { app, tokens } = await loggedIn({ jwtAlgorithm: 'HS256' })
+    // An access token pasted where the refresh token goes: the newcomer's mistake.
+    for (const bad of [tokens.access_token, 'x'.repeat(5000), '']) {
+      expectInvalidRefresh(await viaJson(app, bad))
+      expectInvalidGrant(await viaEndpoint(app, `${bad}x`))
+    }
+  })
+
   it('a missing refresh token is a 422 on both', async () => {
     const { app } = await buildTestApp()
     const a = await app.inject({

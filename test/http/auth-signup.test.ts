@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { buildTestApp } from '../helpers/app.js'
-import { createUser, randomEmail, strongPassword } from '../helpers/factories.js'
+import { createUser, loginAs, randomEmail, strongPassword } from '../helpers/factories.js'
 
 const signup = (payload: unknown) => ({
   method: 'POST' as const,
@@ -103,6 +103,39 @@ describe('POST /api/v1/auth/signup', () => {
         name,
       ).toBe(true)
     }
+  })
+
+  it('RFC 5321 bounds: a 64-octet local part and a 254-octet address, no more', async () => {
+    const { app } = await buildTestApp()
+    const password = strongPassword()
+    // A domain of exactly n octets, in labels of at most 63 (RFC 1035).
+    const domain = (n: number) => {
+      let d = 'com'
+      while (n - d.length > 61) d = `${'d'.repeat(60)}.${d}`
+      return `${'e'.repeat(n - d.length - 1)}.${d}`
+    }
+    const local64 = 'a'.repeat(64)
+    const cases: [string, string, number][] = [
+      ['local part of 64', `${local64}@${domain(20)}`, 201],
+      ['local part of 65', `a${local64}@${domain(20)}`, 422],
+      ['address of 254', `${local64}@${domain(189)}`, 201],
+      ['address of 255', `${local64}@${domain(190)}`, 422],
+    ]
+    for (const [name, email, status] of cases) {
+      const res = await app.inject(signup({ email, password }))
+      expect(res.statusCode, `${name} (${email.length})`).toBe(status)
+      if (status === 422) expect(res.json().detail[0].loc).toEqual(['body', 'email'])
+    }
+    // Everywhere an email comes in: a profile change refuses it as well.
+    const user = await createUser(app)
+    const { headers } = await loginAs(app, user)
+    const patch = await app.inject({
+      method: 'PATCH',
+      url: '/api/v1/users/me',
+      headers,
+      payload: { email: `${'b'.repeat(65)}@example.com`, current_password: user.password },
+    })
+    expect(patch.statusCode).toBe(422)
   })
 
   it('accepts exactly 8 and exactly 1024 characters', async () => {

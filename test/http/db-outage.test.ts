@@ -38,6 +38,12 @@ const calls = (headers: Record<string, string>) => [
   { method: 'GET' as const, url: '/api/v1/posts' },
 ]
 
+// /readyz says which dependency failed; every other route the one 503 body.
+const expected = (url: string) =>
+  url === '/readyz'
+    ? { detail: 'Not ready: database unreachable', failed: ['database'] }
+    : UNAVAILABLE
+
 describe('database unreachable', () => {
   it('answers 503 at once on every route when nothing listens on the database port', async () => {
     const headers = await validBearer()
@@ -52,7 +58,7 @@ describe('database unreachable', () => {
     for (const call of calls(headers)) {
       const res = await app.inject(call)
       expect(res.statusCode, call.url).toBe(503)
-      expect(res.json(), call.url).toEqual(UNAVAILABLE)
+      expect(res.json(), call.url).toEqual(expected(call.url))
       expect(res.headers['retry-after']).toBe('5')
     }
     expect(Date.now() - started).toBeLessThan(3000)
@@ -71,7 +77,7 @@ describe('database unreachable', () => {
       const started = Date.now()
       const res = await app.inject(call)
       expect(res.statusCode, call.url).toBe(503)
-      expect(res.json()).toEqual(UNAVAILABLE)
+      expect(res.json()).toEqual(expected(call.url))
       expect(Date.now() - started).toBeLessThan(2000)
     }
   })

@@ -1,4 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { createDatabase } from '../../src/db/database.js'
 import { createRedisStore } from '../../src/services/throttle/redis-store.js'
 import { buildTestApp } from '../helpers/app.js'
 import { must } from '../helpers/must.js'
@@ -34,7 +35,7 @@ describe('OpenAPI document', () => {
     const ops = (path: string) => doc.paths[path] as Record<string, Operation>
     const protectedOps: [string, string][] = [
       ['/api/v1/users/me', 'get'],
-      ['/api/v1/posts/', 'post'],
+      ['/api/v1/posts', 'post'],
       ['/api/v1/posts/{id}', 'patch'],
       ['/api/v1/posts/{id}', 'delete'],
     ]
@@ -56,7 +57,7 @@ describe('OpenAPI document', () => {
       expect(op?.security, `${method} ${path}`).toBeUndefined()
     }
     // Public, but a signed-in caller also sees their drafts: the bearer is optional.
-    for (const path of ['/api/v1/posts/', '/api/v1/posts/{id}']) {
+    for (const path of ['/api/v1/posts', '/api/v1/posts/{id}']) {
       expect(ops(path)?.get?.security, `get ${path}`).toEqual([{}, { OAuth2PasswordBearer: [] }])
     }
     expect(doc.security).toBeUndefined()
@@ -109,24 +110,47 @@ describe('health', () => {
     await database.close()
     const down = await app.inject({ method: 'GET', url: '/readyz' })
     expect(down.statusCode).toBe(503)
-    expect(down.json().detail).toBeTypeOf('string')
+    expect(down.headers['retry-after']).toBe('5')
+    // The body says which dependency failed, never how.
+    expect(down.json()).toEqual({ detail: 'Not ready: database unreachable', failed: ['database'] })
     expect(down.body).not.toMatch(/sql|destroyed|pool|Error/i)
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200)
   })
 
-  it('/readyz answers 503 while the Redis of REDIS_URL is unreachable, and says so in the log', async () => {
-    const store = createRedisStore(`redis://127.0.0.1:${await deadPort()}`, {
+  it('/readyz answers 503 naming Redis when it is unreachable; the log names host and port', async () => {
+    const port = await deadPort()
+    const store = createRedisStore(`redis://127.0.0.1:${port}`, {
       prefix: testPrefix(),
     })
     onTestFinished(() => store.close())
-    const lines: { msg?: string; dependency?: string }[] = []
+    const lines: { msg?: string; dependency?: string; reason?: string }[] = []
     const logStream = { write: (line: string) => void lines.push(JSON.parse(line)) }
     const { app } = await buildTestApp({ logLevel: 'warn' }, { rateLimitStore: store, logStream })
     const down = await app.inject({ method: 'GET', url: '/readyz' })
     expect(down.statusCode).toBe(503)
-    expect(down.body).not.toMatch(/redis|ECONNREFUSED|Error/i)
-    expect(lines.some((l) => l.msg === 'not ready' && l.dependency === 'redis')).toBe(true)
+    expect(down.json()).toEqual({ detail: 'Not ready: redis unreachable', failed: ['redis'] })
+    expect(down.body).not.toMatch(/ECONNREFUSED|Error|127\.0\.0\.1/i)
+    const logged = lines.find((l) => l.msg === 'not ready' && l.dependency === 'redis')
+    expect(logged?.reason).toContain(`redis at 127.0.0.1:${port}`)
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200)
+  })
+
+  it('/readyz names PostgreSQL host and port in the log, never its password', async () => {
+    const port = await deadPort()
+    const lines: { msg?: string; dependency?: string; reason?: string }[] = []
+    const logStream = { write: (line: string) => void lines.push(JSON.parse(line)) }
+    const database = createDatabase(`postgres://kg:pg-s3cret@127.0.0.1:${port}/x`, {
+      timeoutMs: 500,
+    })
+    const { app } = await buildTestApp(
+      { logLevel: 'warn', migrateOnStart: false },
+      { database, logStream },
+    )
+    const down = await app.inject({ method: 'GET', url: '/readyz' })
+    expect(down.json()).toEqual({ detail: 'Not ready: database unreachable', failed: ['database'] })
+    const logged = lines.find((l) => l.msg === 'not ready' && l.dependency === 'database')
+    expect(logged?.reason).toContain(`PostgreSQL at 127.0.0.1:${port}`)
+    expect(JSON.stringify(lines)).not.toContain('pg-s3cret')
   })
 
   it.skipIf(!TEST_REDIS_URL)('/readyz answers 200 with a reachable Redis', async () => {

@@ -2,6 +2,7 @@ import { createReadStream, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { systemClock } from '../../src/domain/time.js'
+import { createTransact } from '../../src/repos/transaction.js'
 import { createUsersRepo } from '../../src/repos/users.js'
 import { createPasswordHasher } from '../../src/services/crypto/passwords.js'
 import { createImportUsersService } from '../../src/services/import/import-users.js'
@@ -23,7 +24,11 @@ describe.each(['passlib-users.csv', 'passlib-users.jsonl'])('importing %s', (nam
     const { argon2 } = loadConfig({})
     const { app, database, config } = await buildTestApp({ argon2 })
     const hasher = createPasswordHasher(config.argon2, config.hashConcurrency)
-    const service = createImportUsersService({ db: database.db, hasher, clock: systemClock })
+    const service = createImportUsersService({
+      transact: createTransact(database.db),
+      hasher,
+      clock: systemClock,
+    })
     const path = new URL(name, FIXTURES).pathname
     const format = detectFormat(path, '')
     expect(format).toBe(name.endsWith('.csv') ? 'csv' : 'jsonl')

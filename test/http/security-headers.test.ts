@@ -149,6 +149,30 @@ describe('CORS', () => {
     }
   })
 
+  it('preflights allow the verbs the API uses, PATCH and DELETE included', async () => {
+    const { app } = await buildTestApp({ corsOrigins: ['https://app.example'] })
+    for (const method of ['PATCH', 'DELETE']) {
+      const pre = await app.inject({
+        method: 'OPTIONS',
+        url: '/api/v1/posts/00000000-0000-4000-8000-000000000000',
+        headers: { origin: 'https://app.example', 'access-control-request-method': method },
+      })
+      expect(pre.statusCode).toBe(204)
+      expect(String(pre.headers['access-control-allow-methods']).split(/,\s*/)).toContain(method)
+    }
+  })
+
+  it('CORS_ORIGINS=* answers any origin with "*" and never allows credentials', async () => {
+    const { app } = await buildTestApp({ corsOrigins: ['*'], corsCredentials: false })
+    const res = await app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { origin: 'https://anyone.example' },
+    })
+    expect(res.headers['access-control-allow-origin']).toBe('*')
+    expect(res.headers['access-control-allow-credentials']).toBeUndefined()
+  })
+
   it('allows no origin at all when CORS_ORIGINS is empty', async () => {
     const { app } = await buildTestApp()
     const res = await app.inject({

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { ConfigError, loadConfig } from '../../src/config.js'
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config.js'
 import { withDevSecret } from '../../src/services/keys/signing-keys.js'
 
 const LONG_SECRET = 's'.repeat(32)
@@ -97,6 +97,21 @@ describe('loadConfig', () => {
       [{ PUBLIC_URL: 'notaurl' }, 'PUBLIC_URL'],
       [{ PUBLIC_URL: 'ftp://example.com' }, 'PUBLIC_URL'],
       [{ NODE_ENV: 'production', SECRET_KEY: 'short' }, 'SECRET_KEY'],
+      [{ SECRET_KEY: 's'.repeat(31) }, 'SECRET_KEY'],
+      [{ NODE_ENV: 'prod' }, 'NODE_ENV'],
+      [{ NODE_ENV: 'Production' }, 'NODE_ENV'],
+      [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+      [{ DATABASE_URL: 'sqlite://data/keygate.db' }, 'DATABASE_URL'],
+      [{ DATABASE_URL: 'sqlite://' }, 'DATABASE_URL'],
+      [{ CORS_ORIGINS: '*, https://a.example' }, 'CORS_ORIGINS'],
+      [{ CORS_ORIGINS: 'https://a.example/app' }, 'CORS_ORIGINS'],
+      [{ CORS_ORIGINS: 'a.example' }, 'CORS_ORIGINS'],
+      [{ CORS_ORIGINS: '*', CORS_ALLOW_CREDENTIALS: 'on' }, 'CORS_ALLOW_CREDENTIALS'],
+      [{ LOG_FORMAT: 'text' }, 'LOG_FORMAT'],
+      [
+        { FIRST_SUPERUSER_EMAIL: `${'a'.repeat(65)}@b.example`, FIRST_SUPERUSER_PASSWORD: 'x' },
+        'FIRST_SUPERUSER_EMAIL',
+      ],
       [{ NODE_ENV: 'production' }, 'SECRET_KEY'],
       [{ INTROSPECTION_SECRET: 'short' }, 'INTROSPECTION_SECRET'],
       [{ REDIS_URL: 'http://cache' }, 'REDIS_URL'],
@@ -121,8 +136,52 @@ describe('loadConfig', () => {
     expect(intro.message).not.toContain('tiny-introspection')
   })
 
-  it('a short SECRET_KEY is tolerated in development only', () => {
-    expect(loadConfig({ SECRET_KEY: 'dev' }).secretKey).toBe('dev')
+  it('NODE_ENV is development, production or test; unset is development', () => {
+    expect(loadConfig({}).nodeEnv).toBe('development')
+    for (const mode of ['development', 'test'] as const) {
+      expect(loadConfig({ NODE_ENV: mode })).toMatchObject({ nodeEnv: mode, production: false })
+    }
+    const prod = loadConfig({ NODE_ENV: 'production', SECRET_KEY: LONG_SECRET })
+    expect(prod).toMatchObject({ nodeEnv: 'production', production: true })
+  })
+
+  it('resolves SQLAlchemy sqlite URLs as SQLAlchemy does, never at the filesystem root', () => {
+    const db = (url: string) => loadConfig({ DATABASE_URL: url }).databaseUrl
+    expect(db('sqlite:///data/app.db')).toBe('sqlite:data/app.db')
+    expect(db('sqlite:///./app.db')).toBe('sqlite:./app.db')
+    expect(db('sqlite:////var/lib/keygate/app.db')).toBe('sqlite:/var/lib/keygate/app.db')
+    expect(db('sqlite+aiosqlite:///app.db')).toBe('sqlite:app.db')
+    expect(db('sqlite:///:memory:')).toBe('sqlite::memory:')
+    expect(db('sqlite:./data/keygate.db')).toBe('sqlite:./data/keygate.db')
+    expect(db('postgresql+asyncpg://u:p@db/app')).toBe('postgresql://u:p@db/app')
+  })
+
+  it('CORS_ORIGINS: origins as browsers send them, or * alone', () => {
+    const cors = (v: string) => loadConfig({ CORS_ORIGINS: v }).corsOrigins
+    expect(cors('https://a.example/, http://localhost:3000')).toEqual([
+      'https://a.example',
+      'http://localhost:3000',
+    ])
+    expect(cors('*')).toEqual(['*'])
+    expect(
+      loadConfig({ CORS_ORIGINS: 'https://a.example', CORS_ALLOW_CREDENTIALS: 'on' }),
+    ).toMatchObject({
+      corsCredentials: true,
+    })
+  })
+
+  it('reads no variable that CONFIG_VARIABLES does not list', () => {
+    const read = new Set<string>()
+    const env = new Proxy({} as Record<string, string | undefined>, {
+      get(_t, name) {
+        if (typeof name === 'string') read.add(name)
+        return undefined
+      },
+    })
+    loadConfig(env)
+    const unlisted = [...read].filter((n) => !(CONFIG_VARIABLES as readonly string[]).includes(n))
+    expect(unlisted).toEqual([])
+    expect(read.size).toBeGreaterThan(30)
   })
 })
 

@@ -17,6 +17,10 @@ async function rows(text: string, format: 'csv' | 'jsonl', chunkSize = 7): Promi
   return out
 }
 
+async function* once(text: string) {
+  yield text
+}
+
 describe('import file parsing', () => {
   it('detects the format by extension, else by the first character', () => {
     expect(detectFormat('users.CSV', '{')).toBe('csv')
@@ -24,6 +28,28 @@ describe('import file parsing', () => {
     expect(detectFormat('users.ndjson', '')).toBe('jsonl')
     expect(detectFormat('export.txt', '\uFEFF  {"email":1}')).toBe('jsonl')
     expect(detectFormat('export.txt', 'email,hashed_password')).toBe('csv')
+    // A JSON array (json.dump of the rows) by its first character, whatever the name.
+    expect(detectFormat('users.json', '\uFEFF [\n  {')).toBe('json')
+    expect(detectFormat('users.jsonl', '[{"email"')).toBe('json')
+    expect(detectFormat('users.json', '{"email": 1}')).toBe('jsonl')
+    expect(detectFormat('users.json', '')).toBe('json')
+  })
+
+  it('reads a JSON array, naming each element by the line it starts on', async () => {
+    const text = '[\n  {"Email": "a@b.co", "x": "[{,\\"}"},\n\n  {"email":\n "c@d.co"}, 7\n]'
+    const out: RawRow[] = []
+    for await (const row of parseRows(once(text), 'json')) out.push(row)
+    expect(out).toEqual([
+      { line: 2, fields: { email: 'a@b.co', x: '[{,"}' } },
+      { line: 4, fields: { email: 'c@d.co' } },
+      { line: 5, error: 'not a JSON object' },
+    ])
+    const rowsOf = async (t: string) => {
+      for await (const _ of parseRows(once(t), 'json')) {
+      }
+    }
+    await expect(rowsOf('[{"email": ')).rejects.toThrow(/^not valid JSON/)
+    await expect(rowsOf('{"email": "a@b.co"}')).rejects.toThrow('expected a JSON array of objects')
   })
 
   it('reads RFC 4180 CSV: BOM, CRLF, quotes, escaped quotes, newlines in quotes, blank lines', async () => {

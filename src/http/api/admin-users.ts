@@ -24,6 +24,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       ...base,
       schema: {
         tags,
+        operationId: 'users_list',
         summary: 'List users (superuser)',
         security: SECURITY,
         querystring: PageQuery,
@@ -42,6 +43,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       ...base,
       schema: {
         tags,
+        operationId: 'users_get',
         summary: 'One user (superuser)',
         security: SECURITY,
         params: IdParams,
@@ -57,6 +59,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       ...base,
       schema: {
         tags,
+        operationId: 'users_update',
         summary: 'Activate, deactivate, promote or demote a user (superuser)',
         description:
           'Deactivating signs the user out everywhere at once. 409 when it would leave no active superuser.',
@@ -81,6 +84,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       ...base,
       schema: {
         tags,
+        operationId: 'users_delete',
         summary: 'Delete a user with their sessions and posts (superuser)',
         security: SECURITY,
         params: IdParams,
@@ -99,6 +103,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       ...base,
       schema: {
         tags,
+        operationId: 'users_sessions_delete',
         summary: 'Sign a user out everywhere (superuser)',
         security: SECURITY,
         params: IdParams,

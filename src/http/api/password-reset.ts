@@ -18,6 +18,7 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       config: { rateLimited: true },
       schema: {
         tags,
+        operationId: 'auth_password_reset_request',
         summary: 'Ask for a password reset link by mail',
         description:
           'Always 202 with the same body, whether or not the email has an account. The link is mailed when SMTP is configured; otherwise an operator prints one with `keygate reset-link EMAIL`.',
@@ -37,6 +38,7 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       config: { rateLimited: true },
       schema: {
         tags,
+        operationId: 'auth_password_reset_confirm',
         summary: 'Set a new password with a reset token',
         description: 'The token works once. Every session of the account is signed out.',
         body: resetConfirmIn(config.passwordMinLength),

@@ -24,6 +24,7 @@ export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       onRequest: optionalUser,
       schema: {
         tags,
+        operationId: 'posts_list',
         summary: 'List posts, newest first',
         description: DRAFTS,
         security: OPTIONAL_SECURITY,
@@ -43,6 +44,7 @@ export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       onRequest: optionalUser,
       schema: {
         tags,
+        operationId: 'posts_get',
         summary: 'One post',
         description: DRAFTS,
         security: OPTIONAL_SECURITY,
@@ -59,6 +61,7 @@ export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       onRequest: requireUser,
       schema: {
         tags,
+        operationId: 'posts_create',
         summary: 'Create a post',
         security: SECURITY,
         body: PostIn,
@@ -78,6 +81,7 @@ export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       onRequest: requireUser,
       schema: {
         tags,
+        operationId: 'posts_update',
         summary: 'Edit a post (owner or superuser)',
         security: SECURITY,
         params: IdParams,
@@ -101,6 +105,7 @@ export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       onRequest: requireUser,
       schema: {
         tags,
+        operationId: 'posts_delete',
         summary: 'Delete a post (owner or superuser)',
         security: SECURITY,
         params: IdParams,

@@ -19,6 +19,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       config: { rateLimited: true },
       schema: {
         tags,
+        operationId: 'auth_signup',
         summary: 'Create an account',
         description:
           'Answers 409 when the email or username is taken: a deliberate exception to enumeration safety, as in the FastAPI tutorials; signup is throttled.',
@@ -39,6 +40,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       config: { rateLimited: true },
       schema: {
         tags,
+        operationId: 'auth_token',
         summary: 'OAuth2 token endpoint (password and refresh_token grants)',
         description:
           "RFC 6749 §4.3 / §6. `username` is the email or the username. Client credentials are accepted (form or Basic) and the secret ignored: Keygate's clients are public. For first-party clients only (RFC 9700).",
@@ -62,6 +64,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       config: { rateLimited: true },
       schema: {
         tags,
+        operationId: 'auth_login',
         summary: "Log in with JSON (or a form): the tutorials' login",
         consumes: ['application/json', 'application/x-www-form-urlencoded'],
         body: LoginIn,

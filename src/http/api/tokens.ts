@@ -22,6 +22,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       config: { rateLimited: true },
       schema: {
         tags,
+        operationId: 'auth_refresh',
         summary: 'Trade a refresh token for a new pair (rotation)',
         description:
           'The refresh token is spent; a spent token presented again within REFRESH_REUSE_GRACE_SECONDS gets another pair, after it the whole session is revoked (reuse detection).',
@@ -41,6 +42,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       },
       schema: {
         tags,
+        operationId: 'auth_logout',
         summary: 'End this session, or with {"all": true} every session',
         security: SECURITY,
         body: LogoutIn,
@@ -59,6 +61,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       config: { rateLimited: true },
       schema: {
         tags,
+        operationId: 'auth_revoke',
         summary: 'Revoke a token (RFC 7009)',
         description:
           'Form `token` (+ `token_type_hint`). 200 whatever the token was; revoking an access or a refresh token revokes its whole session.',
@@ -80,6 +83,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       config: { rateLimited: true, noStore: true },
       schema: {
         tags,
+        operationId: 'auth_introspect',
         summary: 'Introspect a token (RFC 7662)',
         description:
           "For resource servers: authenticate with INTROSPECTION_SECRET or a superuser's access token as the bearer. `{active: false}` for anything revoked, expired or unknown.",

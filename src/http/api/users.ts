@@ -26,6 +26,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       onRequest: requireUser,
       schema: {
         tags,
+        operationId: 'users_me_get',
         summary: 'The current user',
         security: SECURITY,
         response: { 200: UserOut, 401: ErrorOut },
@@ -40,6 +41,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       onRequest: requireUser,
       schema: {
         tags,
+        operationId: 'users_me_update',
         summary: 'Change your username or email',
         description:
           'A new email needs `current_password` (ASVS 7.5.1). `username: null` removes the username.',
@@ -63,6 +65,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       onRequest: requireUser,
       schema: {
         tags,
+        operationId: 'users_me_password_change',
         summary: 'Change your password',
         description:
           'Every other session of the account is signed out; the one making the request stays.',
@@ -84,6 +87,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       onRequest: requireUser,
       schema: {
         tags,
+        operationId: 'users_me_delete',
         summary: 'Delete your account',
         description:
           'Needs the password. The account, its sessions and its posts are removed together. 409 for the last active superuser.',

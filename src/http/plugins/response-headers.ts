@@ -65,7 +65,7 @@ const mustNotStore = (route: RouteOptions): boolean =>
 /** Security headers, no-store and CORS on every response. */
 export default fp(async function responseHeadersPlugin(
   app: FastifyInstance,
-  opts: { corsOrigins: string[] },
+  opts: { corsOrigins: string[]; corsCredentials?: boolean },
 ) {
   const PAGE_HEADERS = pageHeaders()
   // Synchronous, one per request: an async hook costs a promise on every request.
@@ -94,8 +94,17 @@ export default fp(async function responseHeadersPlugin(
     if (extra.length > 0) route.onRequest = [...extra, ...hooksOf(route.onRequest)]
   })
 
+  // CORS_ORIGINS=* answers `Access-Control-Allow-Origin: *`: any site may call
+  // the API with a bearer token it holds, never with cookies (config.ts refuses
+  // credentials with `*`). The methods are every one the API routes use: the
+  // plugin's default (GET, HEAD, POST) made browsers refuse PATCH and DELETE.
+  const anyOrigin = opts.corsOrigins[0] === '*'
   await app.register(cors, {
-    origin: opts.corsOrigins.length > 0 ? opts.corsOrigins : false,
+    origin: anyOrigin ? '*' : opts.corsOrigins.length > 0 ? opts.corsOrigins : false,
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+    credentials: opts.corsCredentials === true && !anyOrigin,
     exposedHeaders: ['Location', 'Retry-After', 'X-Request-ID'],
+    // Preflights are cached by the browser for 10 minutes (Chromium's ceiling is 2 h).
+    maxAge: 600,
   })
 })

@@ -36,6 +36,7 @@ export const wellKnownRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
     {
       schema: {
         tags,
+        operationId: 'oauth_authorization_server_metadata',
         summary: 'Authorization server metadata (RFC 8414)',
         response: { 200: Metadata },
       },
@@ -51,6 +52,7 @@ export const wellKnownRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
     {
       schema: {
         tags,
+        operationId: 'jwks_get',
         summary: 'Public signing keys (RFC 7517), empty with HS256',
         description:
           'Every retained key is listed, so tokens signed before a rotation keep verifying until they expire.',

@@ -23,7 +23,8 @@ export const TokenRequestIn = Type.Object({
   username: Type.Optional(Type.String({ maxLength: 320 })),
   password: Type.Optional(LoginPassword),
   scope: Type.Optional(Type.String({ maxLength: 1024 })),
-  refresh_token: Type.Optional(Type.String({ maxLength: 512 })),
+  // Unbounded like /auth/refresh's: an overlong token is invalid_grant, not a 422.
+  refresh_token: Type.Optional(Type.String()),
   client_id: Type.Optional(Type.String({ maxLength: 255 })),
   client_secret: Type.Optional(Type.String({ maxLength: 1024 })),
 })

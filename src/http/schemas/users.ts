@@ -1,8 +1,9 @@
 import { type Static, Type } from 'typebox'
-import type { User } from '../../domain/user.js'
+import { EMAIL_MAX_LENGTH, type User } from '../../domain/user.js'
 import { Page, Uuid } from './common.js'
 
-export const Email = Type.String({ format: 'email', maxLength: 320 })
+/** RFC 5321 limits (domain/user.ts isValidEmail, which the `email` format runs). */
+export const Email = Type.String({ format: 'email', maxLength: EMAIL_MAX_LENGTH })
 /** Letters, digits, `_ . -`; never `@`, so the login field is unambiguous. */
 export const Username = Type.String({ minLength: 3, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$' })
 export const newPassword = (minLength: number) => Type.String({ minLength, maxLength: 1024 })

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import { performance } from 'node:perf_hooks'
 import { Worker } from 'node:worker_threads'
 
 /**
@@ -16,6 +17,12 @@ export interface HashPool {
 }
 
 export const HASH_THREAD_NICE = 5
+
+/** Told how many hashes wait for a thread, and how long each waited (metrics). */
+export interface HashPoolObserver {
+  depth(waiting: number): void
+  waited(ms: number): void
+}
 
 // Plain CommonJS evaluated in the worker, so it runs the same from src/ (tests)
 // and dist/; module paths are resolved here and handed over.
@@ -44,9 +51,14 @@ interface Job {
   args: unknown[]
   resolve(value: any): void
   reject(err: Error): void
+  queuedAt: number
 }
 
-export function createHashPool(size: number, nice = HASH_THREAD_NICE): HashPool {
+export function createHashPool(
+  size: number,
+  nice = HASH_THREAD_NICE,
+  observer?: HashPoolObserver,
+): HashPool {
   const require = createRequire(import.meta.url)
   const workerData = {
     argon2: require.resolve('@node-rs/argon2'),
@@ -83,6 +95,8 @@ export function createHashPool(size: number, nice = HASH_THREAD_NICE): HashPool 
       return void idle.push(worker)
     }
     worker.ref()
+    observer?.waited(performance.now() - job.queuedAt)
+    observer?.depth(queue.length)
     busy.set(worker, job)
     worker.postMessage({ op: job.op, args: job.args })
   }
@@ -90,9 +104,10 @@ export function createHashPool(size: number, nice = HASH_THREAD_NICE): HashPool 
   function run<T>(op: string, args: unknown[]): Promise<T> {
     if (closed) return Promise.reject(new Error('hash pool closed'))
     return new Promise<T>((resolve, reject) => {
-      queue.push({ op, args, resolve, reject })
+      queue.push({ op, args, resolve, reject, queuedAt: performance.now() })
       const worker = idle.pop() ?? (busy.size < size ? spawn() : undefined)
       if (worker) next(worker)
+      else observer?.depth(queue.length)
     })
   }
 
@@ -102,6 +117,7 @@ export function createHashPool(size: number, nice = HASH_THREAD_NICE): HashPool 
     async close() {
       closed = true
       for (const job of queue.splice(0)) job.reject(new Error('hash pool closed'))
+      observer?.depth(0)
       await Promise.all([...idle.splice(0), ...busy.keys()].map((w) => w.terminate()))
     },
   }

@@ -42,10 +42,15 @@ function argon2Cost(hash: string) {
 /** How long a shutdown waits for hashes already running (a capped one takes about a second). */
 const CLOSE_TIMEOUT_MS = 5000
 
-export function createPasswordHasher(params: Argon2Params, concurrency: number): PasswordHasher {
+export function createPasswordHasher(
+  params: Argon2Params,
+  concurrency: number,
+  /** metrics of the hashing queue (services/metrics) */
+  observer?: Parameters<typeof createHashPool>[2],
+): PasswordHasher {
   // Argon2id, the hot path, runs on the low-priority hashing threads (hash-pool.ts);
   // legacy formats, verified once per imported account, on the libuv pool.
-  const pool = createHashPool(concurrency)
+  const pool = createHashPool(concurrency, undefined, observer)
   const limit = createSemaphore(concurrency)
   const options = { algorithm: ARGON2ID, ...params }
 

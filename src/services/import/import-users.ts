@@ -1,8 +1,7 @@
-import type { Kysely } from 'kysely'
-import type { DB } from '../../db/schema.js'
 import type { Clock } from '../../domain/time.js'
 import { type NewUser, normalizeEmail, normalizeUsername } from '../../domain/user.js'
-import { createUsersRepo, type UsersRepo } from '../../repos/users.js'
+import type { Transact } from '../../repos/transaction.js'
+import type { UsersRepo } from '../../repos/users.js'
 import type { HashProblem } from '../crypto/cost-caps.js'
 import type { PasswordHasher } from '../crypto/passwords.js'
 import type { RawRow } from './parse.js'
@@ -36,14 +35,15 @@ const BATCH = 1000
 class RollBack extends Error {}
 
 export interface ImportUsersDeps {
-  db: Kysely<DB>
+  /** the whole import is one transaction (repos/transaction.ts) */
+  transact: Transact
   hasher: Pick<PasswordHasher, 'hashProblem'>
   clock: Clock
 }
 
 /** Imports users exported from another app, keeping their password hashes (upgraded on login). */
 export function createImportUsersService(deps: ImportUsersDeps) {
-  const { db, hasher, clock } = deps
+  const { transact, hasher, clock } = deps
   const hashProblem = (h: string) => hasher.hashProblem(h)
 
   return {
@@ -83,8 +83,7 @@ export function createImportUsersService(deps: ImportUsersDeps) {
 
       try {
         // One transaction: with a bad row and no --skip-invalid, nothing stays.
-        await db.transaction().execute(async (trx) => {
-          const repo = createUsersRepo(trx)
+        await transact(async ({ users: repo }) => {
           let batch: { line: number; user: NewUser }[] = []
           for await (const row of rows) {
             report.rows++

@@ -1,75 +1,32 @@
+import { ImportFileError, type RawRow } from './import-file.js'
+import { parseJsonArray, parseJsonLines } from './parse-json.js'
+
+export { ImportFileError, type RawRow } from './import-file.js'
+
 /**
- * Reads a users export, CSV with a header row or JSON lines, into raw rows that
- * keep their line number, streaming so a large file never sits whole in memory.
+ * Reads a users export, CSV with a header row, JSON lines or a JSON array, into
+ * raw rows that keep their line number. CSV and JSON lines are streamed, so a
+ * large file never sits whole in memory; a JSON array (what `json.dump(rows)`
+ * writes) is parsed whole.
  */
-export type ImportFormat = 'csv' | 'jsonl'
-
-export interface RawRow {
-  /** 1-based line where the row starts in the file */
-  line: number
-  /** column → value, column names lower-cased; absent when `error` is set */
-  fields?: Record<string, unknown>
-  /** why the row could not even be read */
-  error?: string
-}
-
-/** A problem with the file as a whole (no header, missing columns): nothing can be imported. */
-export class ImportFileError extends Error {
-  override name = 'ImportFileError'
-}
+export type ImportFormat = 'csv' | 'jsonl' | 'json'
 
 export const REQUIRED_COLUMNS = ['email', 'hashed_password'] as const
-
-/** By extension, else by the first character: `{` means JSON lines. */
+/** `.csv`, else the first character (`[` a JSON array, `{` JSON lines), else the extension. */
 export function detectFormat(path: string, head: string): ImportFormat {
+  if (path.toLowerCase().endsWith('.csv')) return 'csv'
+  const first = head.replace(/^\uFEFF/, '').trimStart()[0]
+  if (first === '[') return 'json'
+  if (first === '{') return 'jsonl'
   const lower = path.toLowerCase()
-  if (lower.endsWith('.csv')) return 'csv'
-  if (/\.(jsonl|ndjson|json)$/.test(lower)) return 'jsonl'
-  return head
-    .replace(/^\uFEFF/, '')
-    .trimStart()
-    .startsWith('{')
-    ? 'jsonl'
-    : 'csv'
+  if (/\.(jsonl|ndjson)$/.test(lower)) return 'jsonl'
+  if (lower.endsWith('.json')) return 'json'
+  return 'csv'
 }
 
 export function parseRows(chunks: AsyncIterable<string>, format: ImportFormat) {
+  if (format === 'json') return parseJsonArray(chunks)
   return format === 'csv' ? parseCsv(chunks) : parseJsonLines(chunks)
-}
-
-async function* parseJsonLines(chunks: AsyncIterable<string>): AsyncGenerator<RawRow> {
-  let lineNo = 0
-  for await (const line of lines(chunks)) {
-    lineNo++
-    if (line.trim() === '') continue
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch {
-      yield { line: lineNo, error: 'not valid JSON' }
-      continue
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      yield { line: lineNo, error: 'not a JSON object' }
-      continue
-    }
-    const fields: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) fields[k.trim().toLowerCase()] = v
-    yield { line: lineNo, fields }
-  }
-}
-
-async function* lines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
-  let rest = ''
-  let first = true
-  for await (let chunk of chunks) {
-    if (first) chunk = chunk.replace(/^\uFEFF/, '')
-    first = false
-    const parts = (rest + chunk).split('\n')
-    rest = parts.pop() ?? ''
-    for (const p of parts) yield p.endsWith('\r') ? p.slice(0, -1) : p
-  }
-  if (rest !== '') yield rest
 }
 
 async function* parseCsv(chunks: AsyncIterable<string>): AsyncGenerator<RawRow> {
@@ -80,9 +37,8 @@ async function* parseCsv(chunks: AsyncIterable<string>): AsyncGenerator<RawRow> 
       continue
     }
     if (!header) {
-      const columns = record.fields.map((f) => f.trim().toLowerCase())
-      header = columns
-      const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c))
+      header = record.fields.map((f) => f.trim().toLowerCase())
+      const missing = REQUIRED_COLUMNS.filter((c) => !header!.includes(c))
       if (missing.length > 0)
         throw new ImportFileError(`the CSV header has no ${missing.join(' or ')} column`)
       continue
@@ -121,7 +77,7 @@ async function* csvRecords(chunks: AsyncIterable<string>): AsyncGenerator<CsvRec
   const end = (): CsvRecord | undefined => {
     fields.push(field)
     const record = { line: start, fields }
-    const blank = fields.length === 1 && fields[0]?.trim() === ''
+    const blank = fields.length === 1 && fields[0]!.trim() === ''
     fields = []
     field = ''
     afterQuote = false

@@ -20,6 +20,7 @@ export interface SessionsServiceDeps {
   users: UsersRepo
   sessions: SessionsRepo
   refreshTokens: RefreshTokensRepo
+  metrics?: { refreshReuseDetected(): void }
 }
 
 /** Refresh rotation with reuse detection, logout, the user's session list, pruning. */
@@ -51,6 +52,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
         const usedAt = token.used_at ?? (await refreshTokens.findByHash(hash))?.used_at ?? now
         // A zero grace window means no second use at all, even in the same millisecond.
         if (graceMs === 0 || now.getTime() - usedAt.getTime() > graceMs) {
+          deps.metrics?.refreshReuseDetected()
           await sessions.revoke(session.id, now)
           throw invalid()
         }

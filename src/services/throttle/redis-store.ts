@@ -90,7 +90,10 @@ export function createRedisStore(url: string, options: { prefix?: string } = {})
       await redis.del(prefix + key)
     },
     async ping() {
-      await redis.ping()
+      // Names where it looked, so the log of a failed /readyz says which Redis.
+      await redis.ping().catch((err: Error) => {
+        throw new Error(`redis at ${redis.options.host}:${redis.options.port}: ${err.message}`)
+      })
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect())
