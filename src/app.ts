@@ -14,6 +14,7 @@ import { sessionsRoutes } from './http/api/sessions.js'
 import { authRoutes } from './http/api/signup-login.js'
 import { tokenRoutes } from './http/api/tokens.js'
 import { usersRoutes } from './http/api/users.js'
+import { guardConnections } from './http/connection-guard.js'
 import { resetPageRoutes } from './http/pages/reset-password.js'
 import authPlugin from './http/plugins/bearer-guard.js'
 import bodyParsingPlugin from './http/plugins/body-parsing.js'
@@ -85,6 +86,12 @@ async function ensureFirstSuperuser(app: FastifyInstance, deps: Deps): Promise<v
   }
 }
 
+const keysOf = new WeakMap<FastifyInstance, Deps['keys']>()
+
+/** Re-reads the app's key file now (what a SIGHUP handler in cli/serve.ts calls). */
+export const reloadSigningKeys = (app: FastifyInstance): Promise<void> =>
+  keysOf.get(app)?.reload() ?? Promise.resolve()
+
 /** The composition root: config in, a ready Fastify app out. Never listens or exits. */
 export async function buildApp(
   config: Config,
@@ -111,6 +118,11 @@ export async function buildApp(
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
+
+  guardConnections(app.server, {
+    maxConnections: config.maxConnections,
+    perClient: config.trustProxy ? 0 : config.maxConnectionsPerClient,
+  })
 
   const bodyAjv = createAjv(false)
   const paramsAjv = createAjv(true)
@@ -139,6 +151,7 @@ export async function buildApp(
       'SECRET_KEY: unset, so the secret keying throttle names, device cookies and refresh seals is kept in the database; set SECRET_KEY (at least 32 bytes) to keep it out',
     )
   }
+  keysOf.set(app, deps.keys)
   await ensureFirstSuperuser(app, deps)
 
   await app.register(errorsPlugin)

@@ -86,6 +86,8 @@ export const CONFIG_VARIABLES = [
   'RATE_LIMIT_POSTS_PER_MINUTE',
   'METRICS_TOKEN',
   'METRICS_PORT',
+  'MAX_CONNECTIONS',
+  'MAX_CONNECTIONS_PER_CLIENT',
 ] as const
 
 export type NodeEnv = 'development' | 'production' | 'test'
@@ -137,6 +139,10 @@ export interface Config {
   hashConcurrency: number
   rateLimit: RateLimitConfig
   migrateOnStart: boolean
+  /** MAX_CONNECTIONS: open sockets per process; more are dropped (keep it under `ulimit -n`) */
+  maxConnections: number
+  /** MAX_CONNECTIONS_PER_CLIENT: open sockets per client address (IPv6 by /64); 0 = no cap; not applied with TRUST_PROXY */
+  maxConnectionsPerClient: number
   /** bearer token that may read GET /metrics on the main port (at least 32 bytes) */
   metricsToken: string | undefined
   /** a separate listener on HOST serving /metrics without a token */
@@ -431,6 +437,8 @@ export function loadConfig(env: Env): Config {
       postsPerMinute: int(env, 'RATE_LIMIT_POSTS_PER_MINUTE', 120, 1, 1_000_000),
     },
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+    maxConnections: int(env, 'MAX_CONNECTIONS', 4096, 1, 1_000_000),
+    maxConnectionsPerClient: int(env, 'MAX_CONNECTIONS_PER_CLIENT', 256, 0, 1_000_000),
     metricsToken,
     metricsPort,
   }

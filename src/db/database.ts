@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
@@ -55,6 +55,21 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   }
 }
 
+/**
+ * The database holds password hashes: its directory is made 0700 and the file
+ * 0600 before SQLite opens it (SQLite would create it 0644). SQLite gives the
+ * -wal and -shm files the mode of the database file, so they are 0600 too.
+ * Existing files and directories keep the mode their owner gave them.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  try {
+    closeSync(openSync(path, 'wx', 0o600))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+}
+
 /** `PostgreSQL at host:port` of a URL, never its user or password. */
 function where(url: string): string {
   try {
@@ -66,7 +81,7 @@ function where(url: string): string {
 }
 
 function openSqlite(path: string, busyTimeoutMs: number): Kysely<DB> {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  if (path !== ':memory:' && path !== '') createPrivately(path)
   const sqlite = new SQLite(path)
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('synchronous = NORMAL')

@@ -2,20 +2,34 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ClientContext, SignIn, TokenPair } from '../domain/session.js'
 import { KNOWN_DEVICE_DAYS } from '../services/sessions/known-device.js'
 
-/**
- * The client_id of an RFC 6749 §2.3.1 Basic header. Keygate's clients are
- * public: the secret is ignored, and Swagger UI's empty `Basic Og==` means "no client".
- */
-function basicClientId(header: string | undefined): string | undefined {
-  const match = header ? /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null
-  if (!match?.[1]) return undefined
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8')
-  const id = decoded.split(':')[0] ?? ''
+const formDecode = (s: string) => {
   try {
-    return decodeURIComponent(id.replace(/\+/g, ' ')) || undefined
+    return decodeURIComponent(s.replace(/\+/g, ' '))
   } catch {
     return undefined
   }
+}
+
+/** The client_id and secret of an RFC 6749 §2.3.1 Basic header (form-urlencoded, then base64). */
+export function basicCredentials(
+  header: string | undefined,
+): { clientId?: string; secret?: string } | undefined {
+  const match = header ? /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null
+  if (!match?.[1]) return undefined
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  return {
+    clientId: formDecode(colon < 0 ? decoded : decoded.slice(0, colon)),
+    secret: colon < 0 ? undefined : formDecode(decoded.slice(colon + 1)),
+  }
+}
+
+/**
+ * The client_id of a Basic header. Keygate's clients are public: the secret is
+ * ignored, and Swagger UI's empty `Basic Og==` means "no client".
+ */
+function basicClientId(header: string | undefined): string | undefined {
+  return basicCredentials(header)?.clientId || undefined
 }
 
 /** The known-device cookie (services/sessions/known-device.ts). */

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely'
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely'
 import type { DB, PostsTable } from '../db/schema.js'
 import type { Post } from '../domain/post.js'
 import { bit, iso, toBool, toDate } from './row.js'
@@ -38,11 +38,25 @@ export function createPostsRepo(db: Kysely<DB>) {
       return row && toPost(row)
     },
 
-    async list(limit: number, offset: number): Promise<{ items: Post[]; total: number }> {
+    /**
+     * A page of posts, newest first. `visibleTo` narrows it to published posts
+     * plus that user's own drafts; undefined lists every post (superusers).
+     */
+    async list(
+      limit: number,
+      offset: number,
+      visibleTo: { ownerId: string | null } | undefined,
+    ): Promise<{ items: Post[]; total: number }> {
+      const ownerId = visibleTo?.ownerId ?? null
+      const visible = (eb: ExpressionBuilder<DB, 'posts'>) =>
+        ownerId === null
+          ? eb('published', '=', bit(true))
+          : eb.or([eb('published', '=', bit(true)), eb('owner_id', '=', ownerId)])
       const [rows, count] = await Promise.all([
         db
           .selectFrom('posts')
           .selectAll()
+          .$if(visibleTo !== undefined, (q) => q.where(visible))
           .orderBy('created_at', 'desc')
           .orderBy('id', 'desc')
           .limit(limit)
@@ -51,6 +65,7 @@ export function createPostsRepo(db: Kysely<DB>) {
         db
           .selectFrom('posts')
           .select((eb) => eb.fn.countAll<string | number>().as('n'))
+          .$if(visibleTo !== undefined, (q) => q.where(visible))
           .executeTakeFirstOrThrow(),
       ])
       return { items: rows.map(toPost), total: Number(count.n) }

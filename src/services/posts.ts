@@ -14,17 +14,27 @@ export interface PostInput {
 /** Owners and superusers may change a post; everyone else may only read it. */
 const mayEdit = (user: User, post: Post) => user.is_superuser || post.owner_id === user.id
 
+/**
+ * `published: false` makes a draft: only its owner and superusers see it. To
+ * anyone else it does not exist (404, never 403), so its id reveals nothing.
+ */
+const maySee = (viewer: User | null, post: Post) =>
+  post.published || (viewer !== null && mayEdit(viewer, post))
+
 export function createPostsService(deps: { clock: Clock; posts: PostsRepo }) {
   const { clock, posts } = deps
 
-  async function find(id: string): Promise<Post> {
+  /** The post `viewer` (null: anonymous) may see; POST_NOT_FOUND for a draft of someone else's. */
+  async function find(viewer: User | null, id: string): Promise<Post> {
     const post = await posts.findById(id)
-    if (!post) throw new KeygateError('POST_NOT_FOUND')
+    if (!post || !maySee(viewer, post)) throw new KeygateError('POST_NOT_FOUND')
     return post
   }
 
   return {
-    list: (limit: number, offset: number) => posts.list(limit, offset),
+    /** Published posts and the viewer's own drafts; every post for a superuser. */
+    list: (viewer: User | null, limit: number, offset: number) =>
+      posts.list(limit, offset, viewer?.is_superuser ? undefined : { ownerId: viewer?.id ?? null }),
 
     get: find,
 
@@ -42,7 +52,7 @@ export function createPostsService(deps: { clock: Clock; posts: PostsRepo }) {
     },
 
     async update(user: User, id: string, changes: PostChanges): Promise<Post> {
-      const post = await find(id)
+      const post = await find(user, id)
       if (!mayEdit(user, post)) throw new KeygateError('NOT_YOUR_POST')
       const updated = await posts.update(id, changes, clock.now())
       if (!updated) throw new KeygateError('POST_NOT_FOUND')
@@ -50,7 +60,7 @@ export function createPostsService(deps: { clock: Clock; posts: PostsRepo }) {
     },
 
     async remove(user: User, id: string): Promise<void> {
-      const post = await find(id)
+      const post = await find(user, id)
       if (!mayEdit(user, post)) throw new KeygateError('NOT_YOUR_POST')
       await posts.delete(id)
     },

@@ -21,7 +21,7 @@ describe('import-users service', () => {
     const users = createUsersRepo(database.db)
     const service = createImportUsersService({
       transact: createTransact(database.db),
-      hasher: { isSupportedHash: (h) => h === HASH },
+      hasher: { hashProblem: (h) => (h === HASH ? undefined : 'unsupported') },
       clock: systemClock,
     })
     // 2,500 rows: several insert chunks before the bad row at the end.

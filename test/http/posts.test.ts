@@ -136,7 +136,12 @@ describe('PATCH and DELETE /api/v1/posts/:id', () => {
     expect(new Date(res.json().updated_at).getTime()).toBe(
       new Date(post.updated_at).getTime() + 60_000,
     )
-    const again = await app.inject({ method: 'GET', url: `/api/v1/posts/${post.id}` })
+    // Now a draft: its owner still reads it (posts-drafts.test.ts covers everyone else).
+    const again = await app.inject({
+      method: 'GET',
+      url: `/api/v1/posts/${post.id}`,
+      headers: ownerHeaders,
+    })
     expect(again.json().title).toBe('Edited')
   })
 

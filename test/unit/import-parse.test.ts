@@ -116,7 +116,7 @@ describe('import row rules', () => {
     const now = new Date('2026-01-01T00:00:00Z')
     const ok = toNewUser(
       { email: ' A@Example.com ', username: '', hashed_password: 'h' },
-      () => true,
+      () => undefined,
       now,
     )
     expect(ok.user).toMatchObject({
@@ -128,7 +128,7 @@ describe('import row rules', () => {
     })
     const flags = toNewUser(
       { email: 'a@b.co', hashed_password: 'h', is_active: 'F', is_superuser: 1, created_at: '' },
-      () => true,
+      () => undefined,
       now,
     )
     expect(flags.user).toMatchObject({ is_active: false, is_superuser: true, created_at: now })
@@ -141,7 +141,7 @@ describe('import row rules', () => {
         is_active: 'maybe',
         created_at: 'soon',
       },
-      () => false,
+      () => 'unsupported' as const,
       now,
     )
     expect(bad.problems).toEqual([
@@ -151,7 +151,7 @@ describe('import row rules', () => {
       'is_active must be true/false/1/0/t/f',
       'created_at is not an ISO 8601 date',
     ])
-    expect(toNewUser({}, () => true, now).problems).toEqual([
+    expect(toNewUser({}, () => undefined, now).problems).toEqual([
       'email is missing',
       'hashed_password is missing',
     ])

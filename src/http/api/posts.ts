@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { User } from '../../domain/user.js'
 import { caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
 import type { RouteDeps } from '../route-config.js'
@@ -7,23 +8,32 @@ import { PostIn, PostOut, PostPage, PostPatch, toPostOut } from '../schemas/post
 
 const tags = ['posts']
 
+const DRAFTS =
+  'Anyone may read published posts. A post with `published: false` is a draft: only its owner and superusers see it (in lists and by id); to everyone else, anonymous callers included, it does not exist (404). A bearer token is optional here, but one that is sent must be valid (401 otherwise).'
+// OpenAPI 3.1 §4.8.30: the empty requirement makes the bearer optional.
+const OPTIONAL_SECURITY = [{}, ...SECURITY]
+
 export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { services }) => {
   const { posts } = services
-  const { requireUser } = createGuards(services.auth)
+  const { requireUser, optionalUser } = createGuards(services.auth)
+  const viewer = (request: { auth: { user: User } | null }) => request.auth?.user ?? null
 
   app.get(
     '/',
     {
+      onRequest: optionalUser,
       schema: {
         tags,
         operationId: 'posts_list',
         summary: 'List posts, newest first',
+        description: DRAFTS,
+        security: OPTIONAL_SECURITY,
         querystring: PageQuery,
-        response: { 200: PostPage, 422: ValidationErrorOut },
+        response: { 200: PostPage, 401: ErrorOut, 422: ValidationErrorOut },
       },
     },
     async (request) => {
-      const page = await posts.list(request.query.limit, request.query.offset)
+      const page = await posts.list(viewer(request), request.query.limit, request.query.offset)
       return { items: page.items.map(toPostOut), total: page.total }
     },
   )
@@ -31,15 +41,18 @@ export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
   app.get(
     '/:id',
     {
+      onRequest: optionalUser,
       schema: {
         tags,
         operationId: 'posts_get',
         summary: 'One post',
+        description: DRAFTS,
+        security: OPTIONAL_SECURITY,
         params: IdParams,
-        response: { 200: PostOut, 404: ErrorOut },
+        response: { 200: PostOut, 401: ErrorOut, 404: ErrorOut },
       },
     },
-    async (request) => toPostOut(await posts.get(request.params.id)),
+    async (request) => toPostOut(await posts.get(viewer(request), request.params.id)),
   )
 
   app.post(

@@ -33,7 +33,15 @@ export function createGuards(auth: AuthService) {
     await requireUser(request)
     if (!request.auth?.user.is_superuser) throw new KeygateError('FORBIDDEN')
   }
-  return { requireUser, requireSuperuser }
+  /**
+   * Public routes that show more to a signed-in caller: no Authorization header
+   * is an anonymous caller, but credentials that are sent are checked as on
+   * every protected route (a bad token is a 401, never a silent downgrade).
+   */
+  async function optionalUser(request: FastifyRequest) {
+    if (request.headers.authorization !== undefined) await requireUser(request)
+  }
+  return { requireUser, requireSuperuser, optionalUser }
 }
 
 /** The authenticated caller; only called from routes that declared a guard. */

@@ -1,6 +1,7 @@
 import formbody from '@fastify/formbody'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { basicCredentials } from '../client-context.js'
 import { hooksOf } from '../route-config.js'
 import { issueAt, RequestValidationError } from './validation-issues.js'
 
@@ -44,9 +45,12 @@ function refuseNullCharacters(
   _reply: FastifyReply,
   done: (err?: Error) => void,
 ): void {
+  // Node's parser refuses a raw NUL in a header; a decoded Basic credential can still hold one.
+  const basic = basicCredentials(request.headers.authorization)
   for (const [part, value] of [
     ['body', request.body],
     ['query', request.query],
+    ['header', basic && { authorization: `${basic.clientId ?? ''}:${basic.secret ?? ''}` }],
   ] as const) {
     const path = nullCharPath(value)
     if (path) {

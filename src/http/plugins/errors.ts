@@ -93,6 +93,9 @@ export function clientErrors(this: FastifyInstance, err: NodeJS.ErrnoException, 
   socket.destroy()
 }
 
+// Query strings can carry secrets (a token, a password sent the wrong way): logs get the path only.
+const pathOf = (request: FastifyRequest) => request.url.split('?')[0]
+
 /** Every thrown error becomes `{detail}`: from the table, as a 422 list, or a bare status. */
 export default fp(async function errorsPlugin(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -110,11 +113,22 @@ export default fp(async function errorsPlugin(app: FastifyInstance) {
       const spec = ERRORS[known]
       return sendError(reply, spec.status, { detail: spec.detail })
     }
+    // A client that hung up mid-body surfaces as ECONNRESET, which would read as an outage.
+    if (request.raw.readableAborted) {
+      request.log.info(
+        { method: request.method, url: pathOf(request) },
+        'request aborted by client',
+      )
+      return sendError(reply, 400, { detail: statusText(400) })
+    }
     if (isDatabaseUnavailable(err)) {
       // An outage, not a bug: 503 so clients retry; the pool reconnects by itself.
       // Only the reason: a driver error object can carry connection details.
       const reason = describeDatabaseError(err)
-      request.log.warn({ reason, method: request.method, url: request.url }, 'database unavailable')
+      request.log.warn(
+        { reason, method: request.method, url: pathOf(request) },
+        'database unavailable',
+      )
       return sendKeygateError(reply, new KeygateError('SERVICE_UNAVAILABLE'))
     }
     const status = err.statusCode ?? 500
@@ -123,7 +137,7 @@ export default fp(async function errorsPlugin(app: FastifyInstance) {
       return sendError(reply, status, { detail: statusText(status) })
     }
     // Logged with what identifies the request, never its body.
-    request.log.error({ err, method: request.method, url: request.url }, 'unhandled error')
+    request.log.error({ err, method: request.method, url: pathOf(request) }, 'unhandled error')
     return sendError(reply, 500, { detail: ERRORS.INTERNAL.detail })
   })
 })

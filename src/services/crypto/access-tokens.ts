@@ -10,6 +10,7 @@ import type { Clock } from '../../domain/time.js'
 import { KeygateError } from '../../errors.js'
 import type { SigningKeys } from '../keys/signing-keys.js'
 import { signHs256, verifyHs256Fast } from './hs256.js'
+import { isCanonicalCompact, withinLifetime } from './jws-rules.js'
 
 export interface AccessClaims {
   sub: string
@@ -50,10 +51,15 @@ export function createTokenService(opts: TokenServiceOptions) {
       audience,
       requiredClaims: REQUIRED_CLAIMS,
       now,
+      maxLifetimeSeconds: accessTtlSeconds,
     })
   }
 
   async function verifyWithJose(token: string): Promise<JWTPayload> {
+    // jose decodes padded and non-canonical base64url; RFC 7515 §2 allows neither.
+    if (!isCanonicalCompact(token)) throw new KeygateError('INVALID_TOKEN')
+    // A key removed from the key file must stop verifying without a restart.
+    await keys.syncIfStale()
     let payload: JWTPayload
     try {
       ;({ payload } = await jwtVerify(
@@ -81,6 +87,8 @@ export function createTokenService(opts: TokenServiceOptions) {
       if (err instanceof joseErrors.JOSEError) throw new KeygateError('INVALID_TOKEN')
       throw err
     }
+    const now = Math.floor(clock.now().getTime() / 1000)
+    if (!withinLifetime(payload, now, accessTtlSeconds)) throw new KeygateError('INVALID_TOKEN')
     return payload
   }
 
@@ -114,7 +122,8 @@ export function createTokenService(opts: TokenServiceOptions) {
     /**
      * Verifies signature and claims with the algorithm pinned to the configured
      * one (so `none` and algorithm confusion fail), `typ` pinned to at+jwt
-     * (RFC 9068 §4), and `exp`, `iss`, `aud` required. Any failure is one 401.
+     * (RFC 9068 §4), and `exp`, `iat`, `iss`, `aud` required, a lifetime no longer
+     * than Keygate issues and canonical base64url (jws-rules.ts). Any failure is one 401.
      */
     async verifyAccess(token: string): Promise<AccessClaims> {
       const fast = fastVerify(token)

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { JWTPayload } from 'jose'
+import { isCanonicalCompact, withinLifetime } from './jws-rules.js'
 
 export interface FastVerifyOptions {
   /** the HMAC secret for a header's `kid`; undefined defers to jose */
@@ -10,6 +11,8 @@ export interface FastVerifyOptions {
   requiredClaims: readonly string[]
   /** seconds since the epoch */
   now: number
+  /** the longest `exp − iat` accepted (the configured access lifetime); see jws-rules.ts */
+  maxLifetimeSeconds: number
 }
 
 /** What the fast path concluded: the claims, a rejection, or "not mine, ask jose". */
@@ -39,11 +42,14 @@ function decodeJson(segment: string): Record<string, unknown> | undefined {
  * the same options (RFC 7515 §5.2, RFC 7519 §7.2, RFC 9068 §4): the header
  * must be exactly {alg: HS256, typ: at+jwt, kid?}, so `none`, other
  * algorithms, `crit` and embedded keys (jwk/jku/x5u/x5c) never pass here.
- * Anything unusual is deferred to jose rather than judged twice.
+ * Anything unusual is deferred to jose rather than judged twice. On top of
+ * jose, it applies jws-rules.ts (canonical base64url, bounded lifetime), as the
+ * jose path does; test/unit/hs256-differential.test.ts holds the two equal.
  */
 export function verifyHs256Fast(token: string, opts: FastVerifyOptions): FastVerdict {
   const parts = COMPACT.exec(token)
   if (!parts) return 'defer'
+  if (!isCanonicalCompact(token)) return 'invalid'
   const [, headerB64, payloadB64, signatureB64] = parts as unknown as [
     string,
     string,
@@ -74,6 +80,7 @@ export function verifyHs256Fast(token: string, opts: FastVerifyOptions): FastVer
   if (iat !== undefined && typeof iat !== 'number') return 'invalid'
   if (nbf !== undefined && (typeof nbf !== 'number' || nbf > opts.now)) return 'invalid'
   if (exp !== undefined && (typeof exp !== 'number' || exp <= opts.now)) return 'invalid'
+  if (!withinLifetime(claims, opts.now, opts.maxLifetimeSeconds)) return 'invalid'
   return { payload: claims as JWTPayload }
 }
 

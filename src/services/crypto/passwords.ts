@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { parseOptions } from '@node-rs/argon2'
 import type { Argon2Params } from '../../config.js'
+import { COST_CAPS, type HashProblem } from './cost-caps.js'
 import { createHashPool } from './hash-pool.js'
 import { legacyFormatOf } from './legacy-hashes.js'
 import { createSemaphore } from './semaphore.js'
@@ -16,10 +17,12 @@ export interface PasswordHasher {
   verify(storedHash: string, password: string): Promise<VerifyResult>
   /** Spends the time of a real verification on a throwaway hash (unknown-account logins). */
   verifyDummy(password: string): Promise<void>
-  /** True when the hash is one of the formats `verify` understands. */
+  /** True when the hash is one of the formats `verify` understands, within COST_CAPS. */
   isSupportedHash(storedHash: string): boolean
-  /** Stops the hashing threads. */
-  close(): Promise<void>
+  /** Why `verify` would refuse the hash without running (undefined: it would run). */
+  hashProblem(storedHash: string): HashProblem | undefined
+  /** Stops the hashing threads, waiting at most `timeoutMs` for running hashes. */
+  close(timeoutMs?: number): Promise<void>
 }
 
 // @node-rs/argon2's Algorithm is a const enum, which verbatimModuleSyntax cannot import.
@@ -28,13 +31,16 @@ const ARGON2ID = 2
 const ARGON2 =
   /^\$argon2(?:id|i|d)\$(?:v=(?:16|19)\$)?m=(\d{1,7}),t=(\d{1,3}),p=(\d{1,2})\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{16,}$/
 
-/** Within the bounds config accepts for our own hashes, so an import cannot smuggle in a 1 TiB cost. */
-function isArgon2(hash: string): boolean {
+/** The cost of a well-formed Argon2 PHC string, else undefined. */
+function argon2Cost(hash: string) {
   const m = ARGON2.exec(hash)
-  if (!m) return false
+  if (!m) return undefined
   const [memory, time, lanes] = [Number(m[1]), Number(m[2]), Number(m[3])]
-  return memory >= 8 * lanes && memory <= 4 * 1024 * 1024 && time >= 1 && time <= 100 && lanes >= 1
+  return memory >= 8 * lanes && time >= 1 && lanes >= 1 ? { memory, time, lanes } : undefined
 }
+
+/** How long a shutdown waits for hashes already running (a capped one takes about a second). */
+const CLOSE_TIMEOUT_MS = 5000
 
 export function createPasswordHasher(
   params: Argon2Params,
@@ -54,6 +60,22 @@ export function createPasswordHasher(
   const b64 = (n: number) => randomBytes(n).toString('base64').replace(/=+$/, '')
   const dummy = `$argon2id$v=19$m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}$${b64(16)}$${b64(32)}`
 
+  // COST_CAPS, raised to the configured parameters so Keygate's own hashes always verify.
+  const maxMemory = Math.max(params.memoryCost, COST_CAPS.argon2MemoryKiB)
+  const maxWork = Math.max(params.memoryCost * params.timeCost, COST_CAPS.argon2Work)
+  const maxLanes = Math.max(params.parallelism, COST_CAPS.argon2Lanes)
+
+  function hashProblem(storedHash: string): HashProblem | undefined {
+    const a = argon2Cost(storedHash)
+    if (a) {
+      const capped = a.memory <= maxMemory && a.memory * a.time <= maxWork && a.lanes <= maxLanes
+      return capped ? undefined : 'cost too high'
+    }
+    const legacy = legacyFormatOf(storedHash)
+    if (legacy) return legacy.tooCostly(storedHash) ? 'cost too high' : undefined
+    return 'unsupported'
+  }
+
   const weakerThanConfigured = (storedHash: string): boolean => {
     const p = parseOptions(storedHash)
     return (
@@ -62,7 +84,9 @@ export function createPasswordHasher(
   }
 
   async function verify(storedHash: string, password: string): Promise<VerifyResult> {
-    if (isArgon2(storedHash)) {
+    // Over the cap (or unknown): refused at once, never run.
+    if (hashProblem(storedHash)) return { ok: false, needsRehash: false }
+    if (argon2Cost(storedHash)) {
       const ok = await pool.argon2Verify(storedHash, password).catch(() => false)
       return { ok, needsRehash: ok && weakerThanConfigured(storedHash) }
     }
@@ -81,7 +105,19 @@ export function createPasswordHasher(
     async verifyDummy(password) {
       await pool.argon2Verify(dummy, password).catch(() => false)
     },
-    isSupportedHash: (h) => isArgon2(h) || legacyFormatOf(h) !== undefined,
-    close: () => pool.close(),
+    isSupportedHash: (h) => hashProblem(h) === undefined,
+    hashProblem,
+    async close(timeoutMs = CLOSE_TIMEOUT_MS) {
+      // Queued legacy checks fail now; a hash already running on a native thread
+      // cannot be interrupted, so shutdown waits for it only this long.
+      limit.close()
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs)
+        timer.unref()
+      })
+      await Promise.race([pool.close(), timeout])
+      clearTimeout(timer)
+    },
   }
 }

@@ -5,17 +5,25 @@
  */
 export function createSemaphore(max: number) {
   let running = 0
-  const waiting: (() => void)[] = []
-  return async function run<T>(task: () => Promise<T>): Promise<T> {
+  let closed = false
+  const waiting: { resolve(): void; reject(err: Error): void }[] = []
+  async function run<T>(task: () => Promise<T>): Promise<T> {
+    if (closed) throw new Error('semaphore closed')
     // A released slot is handed straight to the next waiter, so `running` never overshoots.
     if (running < max) running++
-    else await new Promise<void>((resolve) => waiting.push(resolve))
+    else await new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }))
     try {
       return await task()
     } finally {
       const next = waiting.shift()
-      if (next) next()
+      if (next) next.resolve()
       else running--
     }
   }
+  /** Refuses new tasks and fails the waiting ones (shutdown); running ones finish. */
+  run.close = () => {
+    closed = true
+    for (const w of waiting.splice(0)) w.reject(new Error('semaphore closed'))
+  }
+  return run
 }

@@ -2,6 +2,7 @@ import type { Clock } from '../../domain/time.js'
 import { type NewUser, normalizeEmail, normalizeUsername } from '../../domain/user.js'
 import type { Transact } from '../../repos/transaction.js'
 import type { UsersRepo } from '../../repos/users.js'
+import type { HashProblem } from '../crypto/cost-caps.js'
 import type { PasswordHasher } from '../crypto/passwords.js'
 import type { RawRow } from './parse.js'
 import { toNewUser } from './rows.js'
@@ -36,14 +37,14 @@ class RollBack extends Error {}
 export interface ImportUsersDeps {
   /** the whole import is one transaction (repos/transaction.ts) */
   transact: Transact
-  hasher: Pick<PasswordHasher, 'isSupportedHash'>
+  hasher: Pick<PasswordHasher, 'hashProblem'>
   clock: Clock
 }
 
 /** Imports users exported from another app, keeping their password hashes (upgraded on login). */
 export function createImportUsersService(deps: ImportUsersDeps) {
   const { transact, hasher, clock } = deps
-  const isSupportedHash = (h: string) => hasher.isSupportedHash(h)
+  const hashProblem = (h: string) => hasher.hashProblem(h)
 
   return {
     async run(rows: AsyncIterable<RawRow>, options: ImportOptions = {}): Promise<ImportReport> {
@@ -87,7 +88,7 @@ export function createImportUsersService(deps: ImportUsersDeps) {
           for await (const row of rows) {
             report.rows++
             if (onProgress && report.rows % progressEvery === 0) onProgress(report.rows)
-            const bad = checkRow(row, seenEmails, seenUsernames, isSupportedHash, now)
+            const bad = checkRow(row, seenEmails, seenUsernames, hashProblem, now)
             if ('reason' in bad) {
               report.invalid.push(bad)
               continue
@@ -117,11 +118,11 @@ function checkRow(
   row: RawRow,
   seenEmails: Map<string, number>,
   seenUsernames: Map<string, number>,
-  isSupportedHash: (h: string) => boolean,
+  hashProblem: (h: string) => HashProblem | undefined,
   now: Date,
 ): BadRow | { line: number; user: NewUser } {
   if (row.error || !row.fields) return { line: row.line, reason: row.error ?? 'unreadable row' }
-  const { user, problems } = toNewUser(row.fields, isSupportedHash, now)
+  const { user, problems } = toNewUser(row.fields, hashProblem, now)
   if (!user) return { line: row.line, reason: problems.join('; ') }
   const email = normalizeEmail(user.email)
   const username = user.username && normalizeUsername(user.username)

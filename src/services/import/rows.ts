@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { NewUser } from '../../domain/user.js'
 import { isValidEmail, isValidUsername } from '../../domain/user.js'
+import { COST_CAPS, type HashProblem } from '../crypto/cost-caps.js'
+
+const COST_TOO_HIGH = `cost too high (hashed_password: at most bcrypt cost ${COST_CAPS.bcryptCost}, PBKDF2 ${COST_CAPS.pbkdf2Rounds} rounds, Argon2 ${COST_CAPS.argon2MemoryKiB / 1024} MiB and ${COST_CAPS.argon2Work / 1024 / 1024} GiB × passes)`
 
 const TRUE = new Set(['true', '1', 't', 'yes', 'y'])
 const FALSE = new Set(['false', '0', 'f', 'no', 'n'])
@@ -46,7 +49,7 @@ function normalizeOffset(zone: string): string {
  */
 export function toNewUser(
   fields: Record<string, unknown>,
-  isSupportedHash: (hash: string) => boolean,
+  hashProblem: (hash: string) => HashProblem | undefined,
   now: Date,
 ): { user: NewUser; problems?: undefined } | { user?: undefined; problems: string[] } {
   const problems: string[] = []
@@ -60,8 +63,12 @@ export function toNewUser(
 
   const hash = text(fields.hashed_password) ?? ''
   if (hash === '') problems.push('hashed_password is missing')
-  else if (!isSupportedHash(hash))
-    problems.push('hashed_password is not a supported or well-formed hash')
+  else {
+    const problem = hashProblem(hash)
+    // A hash too costly to verify would stall every login behind it (cost-caps.ts).
+    if (problem === 'cost too high') problems.push(COST_TOO_HIGH)
+    else if (problem) problems.push('hashed_password is not a supported or well-formed hash')
+  }
 
   const isActive = parseBool(fields.is_active, true)
   if (isActive === undefined) problems.push('is_active must be true/false/1/0/t/f')

@@ -77,7 +77,7 @@ export async function fileStamp(path: string): Promise<string> {
 
 /** Writes the key set readable by its owner only, atomically (a reader never sees half a file). */
 export async function writeKeyFile(path: string, keys: StoredJwk[]): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
   await writeFile(tmp, `${JSON.stringify({ keys }, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
   await rename(tmp, path)

@@ -28,6 +28,10 @@ export interface SigningKeys {
   jwks(): { keys: JWK[] }
   /** picks up a key file changed by another process (`keygate keys rotate`); no-op for HS256 */
   sync(): Promise<void>
+  /** sync(), at most once per recheck interval: called on every verification */
+  syncIfStale(): Promise<void>
+  /** re-reads the key file now, changed or not (SIGHUP) */
+  reload(): Promise<void>
 }
 
 export function createHmacKeys(secret: string): SigningKeys {
@@ -38,6 +42,8 @@ export function createHmacKeys(secret: string): SigningKeys {
     verificationKey: () => key,
     jwks: () => ({ keys: [] }),
     sync: async () => {},
+    syncIfStale: async () => {},
+    reload: async () => {},
   }
 }
 
@@ -53,7 +59,7 @@ export function withDevSecret(config: Config): Config {
   try {
     secret = readFileSync(file, 'utf8').trim()
   } catch {
-    mkdirSync(config.dataDir, { recursive: true })
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
     secret = randomBytes(32).toString('base64url')
     writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' })
   }
@@ -84,23 +90,36 @@ async function importSet(stored: StoredJwk[], alg: JwtAlgorithm, path: string): 
   return { current: { kid: signer.kid, key: signing }, byKid, jwks }
 }
 
+/** How often verification looks at the key file (wall time: file freshness, not policy time). */
+export const KEY_RECHECK_MS = 1000
+
 /**
  * Asymmetric keys from a key file. `sync()` re-reads it when it changed, so a
  * `keygate keys rotate` reaches a running server: the token service syncs
- * before signing and when a token names an unknown `kid`.
+ * before signing and when a token names an unknown `kid`. Verification calls
+ * `syncIfStale()`, so a key *removed* from the file (compromised, retired)
+ * stops verifying within `recheckMs`, without a restart; `reload()` (SIGHUP)
+ * re-reads at once.
  */
-export async function createFileKeys(path: string, alg: JwtAlgorithm): Promise<SigningKeys> {
+export async function createFileKeys(
+  path: string,
+  alg: JwtAlgorithm,
+  options: { recheckMs?: number; now?: () => number } = {},
+): Promise<SigningKeys> {
+  const { recheckMs = KEY_RECHECK_MS, now = () => performance.now() } = options
   let stamp = await fileStamp(path)
   let set = await importSet(await readKeyFile(path, alg), alg, path)
+  let checkedAt = now()
   let pending: Promise<void> | undefined
 
-  const sync = () => {
+  const check = (force: boolean) => {
     pending ??= (async () => {
       try {
-        const now = await fileStamp(path)
-        if (now === stamp) return
+        checkedAt = now()
+        const current = await fileStamp(path)
+        if (current === stamp && !force) return
         set = await importSet(await readKeyFile(path, alg), alg, path)
-        stamp = now
+        stamp = current
       } catch {
         // A missing or unreadable file keeps the keys already loaded.
       } finally {
@@ -117,7 +136,12 @@ export async function createFileKeys(path: string, alg: JwtAlgorithm): Promise<S
     },
     verificationKey: (kid) => (kid === undefined ? undefined : set.byKid.get(kid)),
     jwks: () => ({ keys: set.jwks }),
-    sync,
+    sync: () => check(false),
+    syncIfStale: () => (now() - checkedAt >= recheckMs ? check(false) : Promise.resolve()),
+    reload: async () => {
+      await pending
+      await check(true)
+    },
   }
 }
 
