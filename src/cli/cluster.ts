@@ -128,6 +128,10 @@ export function runCluster(options: ClusterOptions): Promise<number> {
 
     process.once('SIGTERM', () => stop(0, 'SIGTERM'))
     process.once('SIGINT', () => stop(0, 'SIGINT'))
+    // Each worker re-reads its key file on SIGHUP.
+    process.on('SIGHUP', () => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGHUP')
+    })
     for (let slot = 0; slot < workers; slot++) fork(slot)
   })
 }

@@ -74,6 +74,14 @@ async function serveOne(
     process.once('SIGTERM', () => shutdown('SIGTERM'))
     process.once('SIGINT', () => shutdown('SIGINT'))
   })
+  // SIGHUP re-reads the key file at once (it is also re-read within a second of a change).
+  const { reloadSigningKeys } = await import('../app.js')
+  process.on('SIGHUP', () => {
+    reloadSigningKeys(app).then(
+      () => app.log.info('signing keys reloaded'),
+      (err: unknown) => app.log.error({ err }, 'signing keys reload failed'),
+    )
+  })
 
   // A database or Redis that does not answer now would only show as 503s: ask
   // /readyz once, which logs each failed dependency with its host and port.
