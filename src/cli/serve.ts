@@ -47,7 +47,7 @@ async function serveOne(
   sink: LogSink | undefined,
 ): Promise<number> {
   // Loaded here, not at the top: a cluster primary and the other commands never
-  // load the HTTP layer (Fastify, the schemas, Swagger UI): ~10 MB less RSS each.
+  // load the HTTP layer (Fastify, the schemas, Swagger UI), which keeps their memory low (docs/decisions/node-flags-and-bundle.md).
   const { buildApp } = await import('../app.js')
   const app = await buildApp(config, sink ? { logStream: sink } : {})
   // A cluster's primary has said all this once already.

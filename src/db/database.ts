@@ -95,8 +95,8 @@ function openSqlite(path: string, busyTimeoutMs: number): Kysely<DB> {
 const STATEMENT_CACHE_SIZE = 256
 
 /**
- * Kysely asks better-sqlite3 to prepare every statement anew, which was ~10% of
- * the CPU of an authenticated read. Prepared statements are reusable, and
+ * Kysely asks better-sqlite3 to prepare every statement anew, a measurable cost
+ * of every authenticated read (docs/decisions/guard-read-path.md). Prepared statements are reusable, and
  * Kysely's SQLite driver runs one query at a time, so the same SQL text can
  * share one. Bounded, oldest out first, since some SQL is built per request.
  */
@@ -138,7 +138,7 @@ class OwnSchemaPostgresDialect extends PostgresDialect {
   }
 }
 
-// Loaded only when the configuration uses it: idle memory stays low (bench/README.md).
+// Loaded only when the configuration uses it: idle memory stays low (docs/decisions/node-flags-and-bundle.md).
 function openPostgres(url: string, options: DatabaseOptions) {
   const timeout = options.timeoutMs ?? 5000
   const pg = createRequire(import.meta.url)('pg') as typeof import('pg')

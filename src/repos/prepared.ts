@@ -2,8 +2,8 @@ import type { Compilable, CompiledQuery, Kysely } from 'kysely'
 
 /**
  * Compiles a query once and afterwards only swaps its parameters: Kysely
- * otherwise rebuilds and re-compiles the SQL on every call, which was the
- * largest single cost of the bearer guard's read. `build` receives a stand-in
+ * otherwise rebuilds and re-compiles the SQL on every call, on the bearer
+ * guard's hot path (docs/decisions/guard-read-path.md). `build` receives a stand-in
  * value per argument; each must reach the SQL as a bound parameter (not be
  * transformed into something else), or preparing throws.
  */

@@ -8,8 +8,8 @@ import { hooksOf } from '../route-config.js'
  * The headers of every API (JSON) response: OWASP's REST Security Cheat Sheet
  * set. A JSON body renders nothing, so a CSP that allows nothing and forbids
  * framing is both the strictest and the shortest; the document-only headers
- * helmet adds for HTML pages would make every response ~500 bytes longer and
- * cost about a tenth of an authenticated read (bench/README.md).
+ * helmet adds for HTML pages would only lengthen every response
+ * (docs/decisions/security-headers-by-response-kind.md).
  */
 export const API_HEADERS = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",

@@ -4,10 +4,9 @@ import { Worker } from 'node:worker_threads'
 
 /**
  * Password hashing on `size` dedicated threads at a lower CPU priority (nice
- * 5, Linux), so a login storm takes mostly the CPU the event loop leaves over:
- * on the libuv pool, at the same priority, two Argon2id hashes on a two-core
- * machine tripled the p99 of plain reads; at nice 10, a read flood starved
- * logins (bench/README.md, "Hash concurrency"). At most `size` hashes run at once;
+ * 5, Linux), so a login storm takes mostly the CPU the event loop leaves over
+ * without starving logins under a read flood (docs/decisions/hash-threads-nice-5.md).
+ * At most `size` hashes run at once;
  * the rest wait in FIFO order. Threads start on first use and stop on close().
  */
 export interface HashPool {

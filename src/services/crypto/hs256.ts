@@ -37,8 +37,8 @@ function decodeJson(segment: string): Record<string, unknown> | undefined {
 
 /**
  * A synchronous node:crypto check of the one token shape Keygate issues with
- * HS256, about ten times cheaper than jose's WebCrypto path, which imports the
- * key on every call. It accepts only what jose's jwtVerify would accept with
+ * HS256, cheaper than jose's WebCrypto path, which imports the key on every
+ * call (docs/decisions/hs256-node-crypto.md). It accepts only what jose's jwtVerify would accept with
  * the same options (RFC 7515 §5.2, RFC 7519 §7.2, RFC 9068 §4): the header
  * must be exactly {alg: HS256, typ: at+jwt, kid?}, so `none`, other
  * algorithms, `crit` and embedded keys (jwk/jku/x5u/x5c) never pass here.
@@ -87,8 +87,8 @@ export function verifyHs256Fast(token: string, opts: FastVerifyOptions): FastVer
 /**
  * Signs a JWS compact HS256 token with node:crypto: the same bytes jose's
  * SignJWT produces for the same header and claims (JSON in insertion order,
- * base64url, HMAC-SHA256), without its WebCrypto job, which cost a login
- * ~0.2 ms of event-loop time (bench/README.md). Only for HS256 keys.
+ * base64url, HMAC-SHA256), without its WebCrypto job
+ * (docs/decisions/hs256-node-crypto.md). Only for HS256 keys.
  */
 export function signHs256(header: Record<string, unknown>, claims: JWTPayload, key: Uint8Array) {
   const input = `${base64url(header)}.${base64url(claims)}`
