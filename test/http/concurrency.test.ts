@@ -100,7 +100,8 @@ describe(`concurrency (${testDialect})`, () => {
       expect(r.statusCode, r.body).toBe(200)
       expect(r.json()).toMatchObject({ id: post.id, owner_id: user.id })
     }
-    const final = await b.inject({ method: 'GET', url: `/api/v1/posts/${post.id}` })
+    // The owner reads it: if the last edit made it a draft, anyone else gets 404.
+    const final = await b.inject({ method: 'GET', url: `/api/v1/posts/${post.id}`, headers })
     expect(final.statusCode).toBe(200)
     const body = final.json()
     expect(patches.map((p) => p.title).filter(Boolean)).toContain(body.title)
