@@ -40,7 +40,9 @@ async function spray(app: FastifyInstance, login: string) {
   }
 }
 
-describe('known devices keep their way in', () => {
+// Hundreds of sequential failed sign-ins, each padded to the slowest recent check
+// (failure-floor.ts): on a loaded machine one slow check slows all that follow.
+describe('known devices keep their way in', { timeout: 120_000 }, () => {
   it('100 failures from 20 addresses lock the account; the owner with the device cookie still signs in', async () => {
     const { app } = await buildTestApp(throttled())
     const user = await createUser(app)
