@@ -107,7 +107,7 @@ describe(`concurrency (${testDialect})`, () => {
     expect(patches.map((p) => p.title).filter(Boolean)).toContain(body.title)
     expect(patches.map((p) => p.content).filter(Boolean)).toContain(body.content)
     expect(typeof body.published).toBe('boolean')
-    const list = await a.inject({ method: 'GET', url: '/api/v1/posts' })
+    const list = await a.inject({ method: 'GET', url: '/api/v1/posts', headers })
     expect(list.json().total).toBe(1)
   })
 })
