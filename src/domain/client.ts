@@ -1,0 +1,17 @@
+/** What a registered client may use the token endpoint for (SPEC §6). */
+export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials' | 'password'
+
+/** An application registered with Keygate (SPEC §6). The secret is kept only as a hash. */
+export interface Client {
+  client_id: string
+  name: string
+  type: 'public' | 'confidential'
+  redirect_uris: string[]
+  post_logout_redirect_uris: string[]
+  grant_types: GrantType[]
+  scopes: string[]
+  /** skips the consent page */
+  first_party: boolean
+  created_at: Date
+  updated_at: Date
+}
