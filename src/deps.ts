@@ -2,6 +2,7 @@ import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
 import { type Clock, systemClock } from './domain/time.js'
+import { createPasskeysRepo } from './repos/passkeys.js'
 import { createPasswordResetsRepo } from './repos/password-resets.js'
 import { createPostsRepo } from './repos/posts.js'
 import { createRefreshTokensRepo } from './repos/refresh-tokens.js'
@@ -10,6 +11,7 @@ import { createSessionsRepo } from './repos/sessions.js'
 import { createTransact } from './repos/transaction.js'
 import { createUsersRepo } from './repos/users.js'
 import { createAdminService } from './services/accounts/admin.js'
+import { createPasskeysService } from './services/accounts/passkeys.js'
 import { createPasswordPolicy } from './services/accounts/password-policy.js'
 import { createPasswordResetService } from './services/accounts/password-reset.js'
 import { createAccountService } from './services/accounts/profile.js'
@@ -87,6 +89,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     refreshTokens: createRefreshTokensRepo(database.db),
     posts: createPostsRepo(database.db),
     passwordResets: createPasswordResetsRepo(database.db),
+    passkeys: createPasskeysRepo(database.db),
   }
   const serverSecret = await loadServerSecret(
     config.secretKey,
@@ -140,6 +143,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     account: createAccountService({ clock, hasher, policy, transact, throttle }),
     admin: createAdminService({ clock, users: repos.users, sessions: repos.sessions, transact }),
     passwordReset,
+    passkeys: createPasskeysService({ config, clock, ...repos }),
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
     discovery: createDiscoveryService({ config, keys }),

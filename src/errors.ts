@@ -74,6 +74,15 @@ export const ERRORS = Object.freeze({
   WRONG_PASSWORD: { status: 400, detail: 'Incorrect password' },
   CURRENT_PASSWORD_REQUIRED: { status: 400, detail: 'Current password required' },
   INVALID_RESET_TOKEN: { status: 400, detail: 'Invalid or expired token' },
+  // Passkeys (services/accounts/passkeys.ts). One answer for every failed
+  // ceremony (bad signature, origin, RP ID, unknown or foreign credential, no
+  // user verification), so a caller learns nothing about which check failed.
+  PASSKEY_REJECTED: { status: 400, detail: 'Passkey not accepted' },
+  PASSKEY_CHALLENGE_INVALID: { status: 400, detail: 'Passkey request expired, try again' },
+  PASSKEY_NOT_FOUND: { status: 404, detail: 'Passkey not found' },
+  PASSKEY_EXISTS: { status: 409, detail: 'Passkey already registered' },
+  TOO_MANY_PASSKEYS: { status: 409, detail: 'Too many passkeys' },
+  NO_PASSKEYS: { status: 400, detail: 'No passkey registered' },
   RATE_LIMITED: { status: 429, detail: 'Too many requests' },
   NOT_FOUND: { status: 404, detail: 'Not Found' },
   METHOD_NOT_ALLOWED: { status: 405, detail: 'Method Not Allowed' },

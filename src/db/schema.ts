@@ -76,6 +76,36 @@ export interface ServerSecretsTable {
   created_at: Timestamp
 }
 
+export interface PasskeysTable {
+  id: string
+  user_id: string
+  /** base64url credential id, unique */
+  credential_id: string
+  /** base64url COSE public key */
+  public_key: string
+  counter: ColumnType<number | string | bigint, number, number>
+  /** JSON array of transports, or null */
+  transports: string | null
+  /** 'singleDevice' | 'multiDevice' (WebAuthn backup eligibility) */
+  device_type: string
+  backed_up: Bool
+  name: string
+  created_at: Timestamp
+  last_used_at: Timestamp | null
+}
+
+export interface WebauthnChallengesTable {
+  /** SHA-256 of the random handle in the browser's cookie */
+  handle_hash: string
+  /** 'register' | 'authenticate' */
+  purpose: string
+  user_id: string | null
+  /** base64url challenge sent in the options */
+  challenge: string
+  created_at: Timestamp
+  expires_at: Timestamp
+}
+
 export interface DB {
   users: UsersTable
   sessions: SessionsTable
@@ -83,4 +113,6 @@ export interface DB {
   posts: PostsTable
   password_reset_tokens: PasswordResetTokensTable
   server_secrets: ServerSecretsTable
+  passkeys: PasskeysTable
+  webauthn_challenges: WebauthnChallengesTable
 }

@@ -1,0 +1,267 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import {
+  type AuthenticationResponseJSON,
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+} from '@simplewebauthn/server'
+import type { Config } from '../../config.js'
+import { isUniqueViolation } from '../../db/unique-violation.js'
+import { type Passkey, passkeyAmr } from '../../domain/passkey.js'
+import type { Clock } from '../../domain/time.js'
+import type { User } from '../../domain/user.js'
+import { fieldIssue, KeygateError, ValidationError } from '../../errors.js'
+import type { PasskeysRepo, WebauthnChallenge } from '../../repos/passkeys.js'
+import type { UsersRepo } from '../../repos/users.js'
+
+export interface PasskeysServiceDeps {
+  config: Pick<Config, 'publicUrl'>
+  clock: Clock
+  passkeys: PasskeysRepo
+  users: Pick<UsersRepo, 'findById'>
+}
+
+/** A ceremony's options for the browser, and the handle the browser must hold (a cookie). */
+export interface Ceremony<T> {
+  options: T
+  handle: string
+}
+
+/** A verified passkey sign-in: who, with which credential, and RFC 8176 `amr`. */
+export interface PasskeySignIn {
+  user: User
+  passkey: Passkey
+  amr: string[]
+}
+
+/** Challenges live 5 minutes, the ceremony timeout the browser is given too. */
+export const CHALLENGE_TTL_MS = 5 * 60_000
+// Bounds excludeCredentials and the account page; no one needs more.
+const MAX_PASSKEYS_PER_USER = 20
+const RP_NAME = 'Keygate'
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+const hashHandle = (handle: string) => createHash('sha256').update(handle).digest('hex')
+const rejected = () => new KeygateError('PASSKEY_REJECTED')
+
+/**
+ * WebAuthn registration and sign-in (SPEC §9) with @simplewebauthn/server.
+ * The RP ID is PUBLIC_URL's host and the only accepted origin is PUBLIC_URL's
+ * origin; user verification is required in both ceremonies.
+ */
+export function createPasskeysService(deps: PasskeysServiceDeps) {
+  const { clock, passkeys, users } = deps
+  const url = new URL(deps.config.publicUrl)
+  const rpID = url.hostname
+  const origin = url.origin
+
+  /**
+   * Stores the challenge server-side under the hash of a fresh random handle.
+   * The browser holds only the handle, so a challenge is never taken from
+   * what the client sends back, and one handle serves one ceremony.
+   */
+  async function remember(c: WebauthnChallenge): Promise<string> {
+    const handle = randomBytes(32).toString('base64url')
+    const now = clock.now()
+    await passkeys.insertChallenge(hashHandle(handle), c, now, new Date(+now + CHALLENGE_TTL_MS))
+    return handle
+  }
+
+  /** Spends the handle's challenge (single use, even when the ceremony then fails). */
+  async function spend(handle: string | undefined, purpose: WebauthnChallenge['purpose']) {
+    const c = handle ? await passkeys.consumeChallenge(hashHandle(handle), clock.now()) : undefined
+    if (!c || c.purpose !== purpose) throw new KeygateError('PASSKEY_CHALLENGE_INVALID')
+    return c
+  }
+
+  const owned = async (userId: string, id: string): Promise<Passkey> => {
+    const found = UUID.test(id) && (await passkeys.listForUser(userId)).find((p) => p.id === id)
+    if (!found) throw new KeygateError('PASSKEY_NOT_FOUND')
+    return found
+  }
+
+  return {
+    rpID,
+    origin,
+
+    /** Options for a new discoverable credential of `user`, excluding the ones it has. */
+    async registrationOptions(
+      user: User,
+    ): Promise<Ceremony<PublicKeyCredentialCreationOptionsJSON>> {
+      const existing = await passkeys.listForUser(user.id)
+      if (existing.length >= MAX_PASSKEYS_PER_USER) throw new KeygateError('TOO_MANY_PASSKEYS')
+      const options = await generateRegistrationOptions({
+        rpName: RP_NAME,
+        rpID,
+        userName: user.email,
+        userDisplayName: user.username ?? user.email,
+        // The user handle names the account: a passwordless sign-in checks it.
+        userID: new TextEncoder().encode(user.id),
+        attestationType: 'none',
+        excludeCredentials: existing.map((p) => ({
+          id: p.credential_id,
+          transports: p.transports,
+        })),
+        authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+        timeout: CHALLENGE_TTL_MS,
+      })
+      const handle = await remember({
+        purpose: 'register',
+        user_id: user.id,
+        challenge: options.challenge,
+      })
+      return { options, handle }
+    },
+
+    /** Verifies the browser's attestation against the handle's challenge and stores the passkey. */
+    async register(
+      user: User,
+      handle: string | undefined,
+      response: RegistrationResponseJSON,
+      name?: string,
+    ): Promise<Passkey> {
+      const c = await spend(handle, 'register')
+      if (c.user_id !== user.id) throw rejected()
+      let info: Awaited<ReturnType<typeof verifyRegistrationResponse>>['registrationInfo']
+      try {
+        const result = await verifyRegistrationResponse({
+          response,
+          expectedChallenge: c.challenge,
+          expectedOrigin: origin,
+          expectedRPID: rpID,
+          requireUserVerification: true,
+        })
+        info = result.registrationInfo
+      } catch {
+        throw rejected()
+      }
+      if (!info) throw rejected()
+      const count = await passkeys.countForUser(user.id)
+      if (count >= MAX_PASSKEYS_PER_USER) throw new KeygateError('TOO_MANY_PASSKEYS')
+      const passkey = {
+        id: randomUUID(),
+        user_id: user.id,
+        credential_id: info.credential.id,
+        public_key: info.credential.publicKey,
+        counter: info.credential.counter,
+        transports: info.credential.transports ?? response.response.transports ?? [],
+        device_type: info.credentialDeviceType,
+        backed_up: info.credentialBackedUp,
+        name: name?.trim() || `Passkey ${count + 1}`,
+        created_at: clock.now(),
+      }
+      try {
+        await passkeys.insert(passkey)
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new KeygateError('PASSKEY_EXISTS')
+        throw err
+      }
+      return { ...passkey, last_used_at: null }
+    },
+
+    /**
+     * Options for an assertion. Without a user: passwordless, no
+     * allowCredentials, so the authenticator offers its discoverable
+     * credentials. With one (the second factor): that user's credentials only.
+     */
+    async authenticationOptions(
+      userId?: string,
+    ): Promise<Ceremony<PublicKeyCredentialRequestOptionsJSON>> {
+      let allowCredentials: { id: string; transports: string[] }[] | undefined
+      if (userId !== undefined) {
+        const own = await passkeys.listForUser(userId)
+        if (own.length === 0) throw new KeygateError('NO_PASSKEYS')
+        allowCredentials = own.map((p) => ({ id: p.credential_id, transports: p.transports }))
+      }
+      const options = await generateAuthenticationOptions({
+        rpID,
+        allowCredentials,
+        userVerification: 'required',
+        timeout: CHALLENGE_TTL_MS,
+      })
+      const handle = await remember({
+        purpose: 'authenticate',
+        user_id: userId ?? null,
+        challenge: options.challenge,
+      })
+      return { options, handle }
+    },
+
+    /**
+     * Verifies an assertion against the handle's challenge: signature, origin,
+     * RP ID, user verification, a growing counter (a clone shows as a counter
+     * that does not grow), and that the credential belongs to the user the
+     * challenge was for, or, passwordless, to the user the authenticator names.
+     */
+    async authenticate(
+      handle: string | undefined,
+      response: AuthenticationResponseJSON,
+    ): Promise<PasskeySignIn> {
+      const c = await spend(handle, 'authenticate')
+      const passkey = await passkeys.findByCredentialId(response.id)
+      if (!passkey) throw rejected()
+      if (c.user_id !== null && c.user_id !== passkey.user_id) throw rejected()
+      // WebAuthn §7.2 step 6: with no user identified first, the user handle must name the owner.
+      const userHandle = response.response.userHandle
+      if (c.user_id === null && !userHandle) throw rejected()
+      if (userHandle && Buffer.from(userHandle, 'base64url').toString() !== passkey.user_id) {
+        throw rejected()
+      }
+      let info: Awaited<ReturnType<typeof verifyAuthenticationResponse>>['authenticationInfo']
+      try {
+        const result = await verifyAuthenticationResponse({
+          response,
+          expectedChallenge: c.challenge,
+          expectedOrigin: origin,
+          expectedRPID: rpID,
+          credential: {
+            id: passkey.credential_id,
+            publicKey: passkey.public_key,
+            counter: passkey.counter,
+            transports: passkey.transports,
+          },
+          requireUserVerification: true,
+        })
+        if (!result.verified) throw rejected()
+        info = result.authenticationInfo
+      } catch {
+        throw rejected()
+      }
+      const use = { counter: info.newCounter, backed_up: info.credentialBackedUp, at: clock.now() }
+      if (!(await passkeys.recordUse(passkey.id, passkey.counter, use))) throw rejected()
+      const user = await users.findById(passkey.user_id)
+      if (!user) throw rejected()
+      // Only after the proof, as after a correct password (SPEC §3).
+      if (!user.is_active) throw new KeygateError('INACTIVE_USER')
+      const used = {
+        ...passkey,
+        counter: use.counter,
+        backed_up: use.backed_up,
+        last_used_at: use.at,
+      }
+      return { user, passkey: used, amr: passkeyAmr(used) }
+    },
+
+    list: (userId: string): Promise<Passkey[]> => passkeys.listForUser(userId),
+
+    async rename(userId: string, id: string, name: string): Promise<Passkey> {
+      const trimmed = name.trim()
+      if (trimmed === '') throw new ValidationError([fieldIssue('name', 'tooShort', { limit: 1 })])
+      const found = await owned(userId, id)
+      if (!(await passkeys.rename(userId, id, trimmed))) throw new KeygateError('PASSKEY_NOT_FOUND')
+      return { ...found, name: trimmed }
+    },
+
+    async remove(userId: string, id: string): Promise<void> {
+      if (!UUID.test(id) || !(await passkeys.delete(userId, id))) {
+        throw new KeygateError('PASSKEY_NOT_FOUND')
+      }
+    },
+  }
+}
+
+export type PasskeysService = ReturnType<typeof createPasskeysService>
