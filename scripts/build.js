@@ -11,6 +11,22 @@ const external = ['better-sqlite3', '@node-rs/argon2', '@node-rs/bcrypt', '@fast
 
 const outdir = process.argv[2] ?? 'dist'
 rmSync(outdir, { recursive: true, force: true })
+
+// The hosted pages' browser script (passkeys, with @simplewebauthn/browser), bundled
+// first and written into the server bundle as a constant: dist/ needs no asset files.
+// Options as BROWSER_BUNDLE in src/http/pages/browser-scripts.ts.
+const passkeys = await build({
+  entryPoints: ['src/http/pages/browser/passkeys.ts'],
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: 'es2020',
+  minify: true,
+  legalComments: 'none',
+  write: false,
+  logLevel: 'warning',
+})
+
 await build({
   entryPoints: ['src/main.ts'],
   outdir,
@@ -22,7 +38,9 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external,
+  // esbuild is loaded only when running from source (no prebuilt script).
+  external: [...external, 'esbuild'],
+  define: { KEYGATE_PASSKEYS_JS: JSON.stringify(passkeys.outputFiles[0].text) },
   // CommonJS dependencies inside an ES module bundle still call require().
   banner: {
     js: "import { createRequire as __keygateRequire } from 'node:module';\nconst require = __keygateRequire(import.meta.url);",

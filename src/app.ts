@@ -15,6 +15,7 @@ import { authRoutes } from './http/api/signup-login.js'
 import { tokenRoutes } from './http/api/tokens.js'
 import { usersRoutes } from './http/api/users.js'
 import { guardConnections } from './http/connection-guard.js'
+import { browserScriptRoutes } from './http/pages/browser-scripts.js'
 import { resetPageRoutes } from './http/pages/reset-password.js'
 import authPlugin from './http/plugins/bearer-guard.js'
 import bodyParsingPlugin from './http/plugins/body-parsing.js'
@@ -174,6 +175,7 @@ export async function buildApp(
   const routeDeps = { config: deps.config, services: deps.services }
   await app.register(healthRoutes, routeDeps)
   await app.register(resetPageRoutes)
+  await app.register(browserScriptRoutes)
   await app.register(wellKnownRoutes, routeDeps)
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(tokenRoutes, { prefix: '/api/v1/auth', ...routeDeps })

@@ -72,6 +72,14 @@ describe(`the built bundle, started with npm start's flags (${testDialect})`, ()
     expect(me.body.email).toBe(user.email)
   })
 
+  // The browser script is bundled at build time into dist/ (no esbuild at run time).
+  it('serves the prebuilt passkeys script', async () => {
+    const script = await http(server.url, 'GET', '/assets/passkeys.js')
+    expect(script.status).toBe(200)
+    expect(String(script.headers['content-type'])).toMatch(/^text\/javascript/)
+    expect(String(script.body)).toContain('navigator.credentials')
+  })
+
   it('serves /docs with its static assets, and the OpenAPI document', async () => {
     const page = await http(server.url, 'GET', '/docs')
     expect(page.status).toBe(200)
