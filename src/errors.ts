@@ -83,6 +83,10 @@ export const ERRORS = Object.freeze({
   PASSKEY_EXISTS: { status: 409, detail: 'Passkey already registered' },
   TOO_MANY_PASSKEYS: { status: 409, detail: 'Too many passkeys' },
   NO_PASSKEYS: { status: 400, detail: 'No passkey registered' },
+  // Adding a factor needs a recent sign-in (ASVS 6.2, re-authentication); 403, not
+  // 401, as these come from the pages' JSON endpoints, where no bearer challenge applies.
+  PASSKEY_REAUTH_REQUIRED: { status: 403, detail: 'Sign in again to add a passkey' },
+  SIGN_IN_REQUIRED: { status: 403, detail: 'Sign in first' },
   RATE_LIMITED: { status: 429, detail: 'Too many requests' },
   NOT_FOUND: { status: 404, detail: 'Not Found' },
   METHOD_NOT_ALLOWED: { status: 405, detail: 'Method Not Allowed' },

@@ -5,7 +5,11 @@ import type { User } from '../../src/domain/user.js'
 import type { ErrorName } from '../../src/errors.js'
 import { createPasskeysRepo } from '../../src/repos/passkeys.js'
 import { createUsersRepo } from '../../src/repos/users.js'
-import { CHALLENGE_TTL_MS, createPasskeysService } from '../../src/services/accounts/passkeys.js'
+import {
+  CHALLENGE_TTL_MS,
+  createPasskeysService,
+  FRESH_SIGN_IN_MS,
+} from '../../src/services/accounts/passkeys.js'
 import { createTestClock } from '../helpers/clock.js'
 import { createTestDatabase } from '../helpers/db.js'
 import { createSoftAuthenticator } from '../helpers/soft-authenticator.js'
@@ -36,8 +40,8 @@ async function setup() {
     })
   /** Registers a passkey for `user` on `device` through the service. */
   const enrol = async (user: User, device = createSoftAuthenticator({ origin: ORIGIN })) => {
-    const { options, handle } = await passkeys.registrationOptions(user)
-    const passkey = await passkeys.register(user, handle, device.register(options))
+    const { options, handle } = await passkeys.registrationOptions(user, clock.now())
+    const passkey = await passkeys.register(user, clock.now(), handle, device.register(options))
     return { device, passkey }
   }
   return { passkeys, clock, users, newUser, enrol }
@@ -47,9 +51,9 @@ const fails = (p: Promise<unknown>, code: ErrorName) => expect(p).rejects.toMatc
 
 describe('passkeys service', () => {
   it('asks for a discoverable, user-verified credential on PUBLIC_URL host, excluding known ones', async () => {
-    const { passkeys, newUser, enrol } = await setup()
+    const { passkeys, newUser, enrol, clock } = await setup()
     const user = await newUser()
-    const first = await passkeys.registrationOptions(user)
+    const first = await passkeys.registrationOptions(user, clock.now())
     expect(first.options.rp.id).toBe('localhost')
     expect(first.options.authenticatorSelection).toMatchObject({
       residentKey: 'required',
@@ -58,7 +62,7 @@ describe('passkeys service', () => {
     expect(first.options.excludeCredentials).toEqual([])
     const { passkey } = await enrol(user)
     expect(passkey).toMatchObject({ user_id: user.id, name: 'Passkey 1', counter: 0 })
-    const second = await passkeys.registrationOptions(user)
+    const second = await passkeys.registrationOptions(user, clock.now())
     expect(second.options.excludeCredentials?.map((c) => c.id)).toEqual([passkey.credential_id])
     expect(second.handle).not.toBe(first.handle)
     expect(JSON.stringify(second.options)).not.toContain(second.handle)
@@ -117,20 +121,20 @@ describe('passkeys service', () => {
       'PASSKEY_CHALLENGE_INVALID',
     )
     // A registration handle does not open a sign-in, nor the reverse.
-    const r = await passkeys.registrationOptions(user)
+    const r = await passkeys.registrationOptions(user, clock.now())
     await fails(
       passkeys.authenticate(r.handle, device.authenticate(b.options)),
       'PASSKEY_CHALLENGE_INVALID',
     )
     const c = await passkeys.authenticationOptions()
     await fails(
-      passkeys.register(user, c.handle, device.register(r.options)),
+      passkeys.register(user, clock.now(), c.handle, device.register(r.options)),
       'PASSKEY_CHALLENGE_INVALID',
     )
   })
 
   it('refuses a challenge the client makes up: only the stored one counts', async () => {
-    const { passkeys, newUser, enrol } = await setup()
+    const { passkeys, newUser, enrol, clock } = await setup()
     const user = await newUser()
     const { device } = await enrol(user)
     const mine = await passkeys.authenticationOptions()
@@ -140,13 +144,13 @@ describe('passkeys service', () => {
       passkeys.authenticate(mine.handle, device.authenticate(other.options)),
       'PASSKEY_REJECTED',
     )
-    const r = await passkeys.registrationOptions(user)
+    const r = await passkeys.registrationOptions(user, clock.now())
     const forged = device.register(r.options, { challenge: other.options.challenge })
-    await fails(passkeys.register(user, r.handle, forged), 'PASSKEY_REJECTED')
+    await fails(passkeys.register(user, clock.now(), r.handle, forged), 'PASSKEY_REJECTED')
   })
 
   it('refuses another origin or RP ID, in both ceremonies', async () => {
-    const { passkeys, newUser, enrol } = await setup()
+    const { passkeys, newUser, enrol, clock } = await setup()
     const user = await newUser()
     const { device } = await enrol(user)
     for (const forge of [
@@ -154,9 +158,9 @@ describe('passkeys service', () => {
       { origin: 'https://localhost:8000' },
       { rpId: 'evil.example' },
     ]) {
-      const r = await passkeys.registrationOptions(user)
+      const r = await passkeys.registrationOptions(user, clock.now())
       await fails(
-        passkeys.register(user, r.handle, device.register(r.options, forge)),
+        passkeys.register(user, clock.now(), r.handle, device.register(r.options, forge)),
         'PASSKEY_REJECTED',
       )
       const a = await passkeys.authenticationOptions()
@@ -169,11 +173,14 @@ describe('passkeys service', () => {
   })
 
   it('requires user verification, in both ceremonies', async () => {
-    const { passkeys, newUser, enrol } = await setup()
+    const { passkeys, newUser, enrol, clock } = await setup()
     const user = await newUser()
     const lax = createSoftAuthenticator({ origin: ORIGIN, userVerified: false })
-    const r = await passkeys.registrationOptions(user)
-    await fails(passkeys.register(user, r.handle, lax.register(r.options)), 'PASSKEY_REJECTED')
+    const r = await passkeys.registrationOptions(user, clock.now())
+    await fails(
+      passkeys.register(user, clock.now(), r.handle, lax.register(r.options)),
+      'PASSKEY_REJECTED',
+    )
     const { device } = await enrol(user)
     const unverified = createSoftAuthenticator({ origin: ORIGIN, userVerified: false })
     unverified.credentials.push(...device.credentials)
@@ -250,15 +257,33 @@ describe('passkeys service', () => {
     await fails(passkeys.authenticate(a.handle, device.authenticate(a.options)), 'PASSKEY_REJECTED')
   })
 
+  it('adds a passkey only within 10 minutes of signing in', async () => {
+    const { passkeys, newUser, clock } = await setup()
+    const user = await newUser()
+    const device = createSoftAuthenticator({ origin: ORIGIN })
+    const signedIn = clock.now()
+    await fails(passkeys.registrationOptions(user, null), 'PASSKEY_REAUTH_REQUIRED')
+    clock.advance(FRESH_SIGN_IN_MS - 1000)
+    const { options, handle } = await passkeys.registrationOptions(user, signedIn)
+    // The sign-in grows stale during the ceremony: the answer is refused too.
+    clock.advance(2000)
+    await fails(
+      passkeys.register(user, signedIn, handle, device.register(options)),
+      'PASSKEY_REAUTH_REQUIRED',
+    )
+    await fails(passkeys.registrationOptions(user, signedIn), 'PASSKEY_REAUTH_REQUIRED')
+    expect(await passkeys.list(user.id)).toEqual([])
+  })
+
   it('refuses a credential already registered, to anyone', async () => {
-    const { passkeys, newUser, enrol } = await setup()
+    const { passkeys, newUser, enrol, clock } = await setup()
     const alice = await newUser()
     const bob = await newUser()
     const { device } = await enrol(alice)
-    const r = await passkeys.registrationOptions(bob)
+    const r = await passkeys.registrationOptions(bob, clock.now())
     // An authenticator that hands Bob the key it made for Alice.
     const again = device.register(r.options, { reuse: device.credentials[0] })
-    await fails(passkeys.register(bob, r.handle, again), 'PASSKEY_EXISTS')
+    await fails(passkeys.register(bob, clock.now(), r.handle, again), 'PASSKEY_EXISTS')
     expect(await passkeys.list(bob.id)).toEqual([])
   })
 })

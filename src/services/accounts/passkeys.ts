@@ -40,6 +40,8 @@ export interface PasskeySignIn {
 
 /** Challenges live 5 minutes, the ceremony timeout the browser is given too. */
 export const CHALLENGE_TTL_MS = 5 * 60_000
+/** A passkey is added only within 10 minutes of signing in (the browser session's auth_time). */
+export const FRESH_SIGN_IN_MS = 10 * 60_000
 // Bounds excludeCredentials and the account page; no one needs more.
 const MAX_PASSKEYS_PER_USER = 20
 const RP_NAME = 'Keygate'
@@ -78,6 +80,13 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
     return c
   }
 
+  /** Adding a factor needs a recent sign-in, so a borrowed or stolen session cannot plant one. */
+  const requireFresh = (authTime: Date | null) => {
+    if (!authTime || clock.now().getTime() - authTime.getTime() > FRESH_SIGN_IN_MS) {
+      throw new KeygateError('PASSKEY_REAUTH_REQUIRED')
+    }
+  }
+
   const owned = async (userId: string, id: string): Promise<Passkey> => {
     const found = UUID.test(id) && (await passkeys.listForUser(userId)).find((p) => p.id === id)
     if (!found) throw new KeygateError('PASSKEY_NOT_FOUND')
@@ -91,7 +100,9 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
     /** Options for a new discoverable credential of `user`, excluding the ones it has. */
     async registrationOptions(
       user: User,
+      authTime: Date | null,
     ): Promise<Ceremony<PublicKeyCredentialCreationOptionsJSON>> {
+      requireFresh(authTime)
       const existing = await passkeys.listForUser(user.id)
       if (existing.length >= MAX_PASSKEYS_PER_USER) throw new KeygateError('TOO_MANY_PASSKEYS')
       const options = await generateRegistrationOptions({
@@ -120,10 +131,12 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
     /** Verifies the browser's attestation against the handle's challenge and stores the passkey. */
     async register(
       user: User,
+      authTime: Date | null,
       handle: string | undefined,
       response: RegistrationResponseJSON,
       name?: string,
     ): Promise<Passkey> {
+      requireFresh(authTime)
       const c = await spend(handle, 'register')
       if (c.user_id !== user.id) throw rejected()
       let info: Awaited<ReturnType<typeof verifyRegistrationResponse>>['registrationInfo']
