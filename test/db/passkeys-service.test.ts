@@ -5,11 +5,8 @@ import type { User } from '../../src/domain/user.js'
 import type { ErrorName } from '../../src/errors.js'
 import { createPasskeysRepo } from '../../src/repos/passkeys.js'
 import { createUsersRepo } from '../../src/repos/users.js'
-import {
-  CHALLENGE_TTL_MS,
-  createPasskeysService,
-  FRESH_SIGN_IN_MS,
-} from '../../src/services/accounts/passkeys.js'
+import { createPasskeysService, FRESH_SIGN_IN_MS } from '../../src/services/accounts/passkeys.js'
+import { CHALLENGE_TTL_MS } from '../../src/services/accounts/webauthn-challenges.js'
 import { createTestClock } from '../helpers/clock.js'
 import { createTestDatabase } from '../helpers/db.js'
 import { createSoftAuthenticator } from '../helpers/soft-authenticator.js'

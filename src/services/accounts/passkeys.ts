@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import {
   type AuthenticationResponseJSON,
   generateAuthenticationOptions,
@@ -15,8 +15,9 @@ import { type Passkey, passkeyAmr } from '../../domain/passkey.js'
 import type { Clock } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { fieldIssue, KeygateError, ValidationError } from '../../errors.js'
-import type { PasskeysRepo, WebauthnChallenge } from '../../repos/passkeys.js'
+import type { PasskeysRepo } from '../../repos/passkeys.js'
 import type { UsersRepo } from '../../repos/users.js'
+import { CHALLENGE_TTL_MS, createChallengeStore } from './webauthn-challenges.js'
 
 export interface PasskeysServiceDeps {
   config: Pick<Config, 'publicUrl'>
@@ -38,8 +39,6 @@ export interface PasskeySignIn {
   amr: string[]
 }
 
-/** Challenges live 5 minutes, the ceremony timeout the browser is given too. */
-export const CHALLENGE_TTL_MS = 5 * 60_000
 /** A passkey is added only within 10 minutes of signing in (the browser session's auth_time). */
 export const FRESH_SIGN_IN_MS = 10 * 60_000
 // Bounds excludeCredentials and the account page; no one needs more.
@@ -47,7 +46,6 @@ const MAX_PASSKEYS_PER_USER = 20
 const RP_NAME = 'Keygate'
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-const hashHandle = (handle: string) => createHash('sha256').update(handle).digest('hex')
 const rejected = () => new KeygateError('PASSKEY_REJECTED')
 
 /**
@@ -61,24 +59,7 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
   const rpID = url.hostname
   const origin = url.origin
 
-  /**
-   * Stores the challenge server-side under the hash of a fresh random handle.
-   * The browser holds only the handle, so a challenge is never taken from
-   * what the client sends back, and one handle serves one ceremony.
-   */
-  async function remember(c: WebauthnChallenge): Promise<string> {
-    const handle = randomBytes(32).toString('base64url')
-    const now = clock.now()
-    await passkeys.insertChallenge(hashHandle(handle), c, now, new Date(+now + CHALLENGE_TTL_MS))
-    return handle
-  }
-
-  /** Spends the handle's challenge (single use, even when the ceremony then fails). */
-  async function spend(handle: string | undefined, purpose: WebauthnChallenge['purpose']) {
-    const c = handle ? await passkeys.consumeChallenge(hashHandle(handle), clock.now()) : undefined
-    if (!c || c.purpose !== purpose) throw new KeygateError('PASSKEY_CHALLENGE_INVALID')
-    return c
-  }
+  const challenges = createChallengeStore(clock, passkeys)
 
   /** Adding a factor needs a recent sign-in, so a borrowed or stolen session cannot plant one. */
   const requireFresh = (authTime: Date | null) => {
@@ -120,7 +101,7 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
         authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
         timeout: CHALLENGE_TTL_MS,
       })
-      const handle = await remember({
+      const handle = await challenges.remember({
         purpose: 'register',
         user_id: user.id,
         challenge: options.challenge,
@@ -137,7 +118,7 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
       name?: string,
     ): Promise<Passkey> {
       requireFresh(authTime)
-      const c = await spend(handle, 'register')
+      const c = await challenges.spend(handle, 'register')
       if (c.user_id !== user.id) throw rejected()
       let info: Awaited<ReturnType<typeof verifyRegistrationResponse>>['registrationInfo']
       try {
@@ -196,7 +177,7 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
         userVerification: 'required',
         timeout: CHALLENGE_TTL_MS,
       })
-      const handle = await remember({
+      const handle = await challenges.remember({
         purpose: 'authenticate',
         user_id: userId ?? null,
         challenge: options.challenge,
@@ -214,7 +195,7 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
       handle: string | undefined,
       response: AuthenticationResponseJSON,
     ): Promise<PasskeySignIn> {
-      const c = await spend(handle, 'authenticate')
+      const c = await challenges.spend(handle, 'authenticate')
       const passkey = await passkeys.findByCredentialId(response.id)
       if (!passkey) throw rejected()
       if (c.user_id !== null && c.user_id !== passkey.user_id) throw rejected()
