@@ -28,7 +28,7 @@ export const PASSKEY_NAME_MAX_LENGTH = 64
  * not confined to one piece of hardware and counts as `swk`. User verification
  * is always required, so `user` is always present.
  */
-export function passkeyAmr(p: Pick<Passkey, 'device_type' | 'backed_up'>): string[] {
+export function passkeyAmr(p: Pick<Passkey, 'device_type' | 'backed_up'>): ['hwk' | 'swk', 'user'] {
   const confined = p.device_type === 'singleDevice' && !p.backed_up
   return [confined ? 'hwk' : 'swk', 'user']
 }

@@ -36,7 +36,7 @@ export interface Ceremony<T> {
 export interface PasskeySignIn {
   user: User
   passkey: Passkey
-  amr: string[]
+  amr: ReturnType<typeof passkeyAmr>
 }
 
 /** A passkey is added only within 10 minutes of signing in (the browser session's auth_time). */
@@ -62,10 +62,10 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
   const challenges = createChallengeStore(clock, passkeys)
 
   /** Adding a factor needs a recent sign-in, so a borrowed or stolen session cannot plant one. */
+  const canRegister = (authTime: Date | null): boolean =>
+    authTime !== null && clock.now().getTime() - authTime.getTime() <= FRESH_SIGN_IN_MS
   const requireFresh = (authTime: Date | null) => {
-    if (!authTime || clock.now().getTime() - authTime.getTime() > FRESH_SIGN_IN_MS) {
-      throw new KeygateError('PASSKEY_REAUTH_REQUIRED')
-    }
+    if (!canRegister(authTime)) throw new KeygateError('PASSKEY_REAUTH_REQUIRED')
   }
 
   const owned = async (userId: string, id: string): Promise<Passkey> => {
@@ -77,6 +77,8 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
   return {
     rpID,
     origin,
+    /** Whether a sign-in at `authTime` (the browser session's) may add a passkey now. */
+    canRegister,
 
     /** Options for a new discoverable credential of `user`, excluding the ones it has. */
     async registrationOptions(
