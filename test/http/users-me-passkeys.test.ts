@@ -47,6 +47,24 @@ describe('/users/me/passkeys', () => {
     })
     expect(res.json()[1].name).toBe('Phone')
     expect((await app.inject({ method: 'GET', url: URL })).statusCode).toBe(401)
+    // Factors belong to the `account` scope (SPEC §6).
+    const narrow = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({
+        username: user.email,
+        password: user.password,
+        scope: 'posts:write',
+      }).toString(),
+    })
+    const denied = await app.inject({
+      method: 'GET',
+      url: URL,
+      headers: { authorization: `Bearer ${narrow.json().access_token}` },
+    })
+    expect(denied.statusCode).toBe(403)
+    expect(denied.headers['www-authenticate']).toContain('scope="account"')
   })
 
   it('renames and deletes mine; someone else’s or an unknown id is a 404', async () => {

@@ -21,6 +21,7 @@ export const passkeysRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     '/',
     {
       onRequest: requireUser,
+      config: { scope: 'account' },
       schema: {
         tags,
         operationId: 'users_me_passkeys_list',
@@ -36,7 +37,7 @@ export const passkeysRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     '/:id',
     {
       onRequest: requireUser,
-      config: { accountWrites: true },
+      config: { scope: 'account', accountWrites: true },
       schema: {
         tags,
         operationId: 'users_me_passkeys_rename',
@@ -63,7 +64,7 @@ export const passkeysRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     '/:id',
     {
       onRequest: requireUser,
-      config: { accountWrites: true },
+      config: { scope: 'account', accountWrites: true },
       schema: {
         tags,
         operationId: 'users_me_passkeys_delete',
