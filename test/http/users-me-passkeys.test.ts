@@ -116,4 +116,20 @@ describe('/users/me/passkeys', () => {
     })
     expect(left.json().map((p: { name: string }) => p.name)).toEqual(['Theirs'])
   })
+
+  it('go with the account when it is deleted', async () => {
+    const { app, database, clock } = await buildTestApp()
+    const user = await createUser(app)
+    const { headers } = await loginAs(app, user)
+    await addPasskey(database, user.id, 'Laptop', clock.now())
+    const res = await app.inject({
+      method: 'DELETE',
+      url: '/api/v1/users/me',
+      headers,
+      payload: { password: user.password },
+    })
+    expect(res.statusCode).toBe(204)
+    const left = await database.db.selectFrom('passkeys').select('id').execute()
+    expect(left).toEqual([])
+  })
 })
