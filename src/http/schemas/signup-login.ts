@@ -35,3 +35,12 @@ export const TokenOut = Type.Object({
   expires_in: Type.Integer(),
   refresh_token: Type.String(),
 })
+
+/** The token endpoint's answer: a client_credentials token has no refresh token, and names its scope. */
+export const TokenEndpointOut = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('bearer'),
+  expires_in: Type.Integer(),
+  refresh_token: Type.Optional(Type.String()),
+  scope: Type.Optional(Type.String()),
+})

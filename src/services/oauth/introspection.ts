@@ -4,6 +4,7 @@ import { isLive } from '../../domain/session.js'
 import type { Clock } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
+import type { ClientsRepo } from '../../repos/clients.js'
 import type { RefreshTokensRepo } from '../../repos/refresh-tokens.js'
 import type { SessionsRepo } from '../../repos/sessions.js'
 import type { UsersRepo } from '../../repos/users.js'
@@ -16,7 +17,8 @@ export type Introspection =
   | {
       active: true
       sub: string
-      sid: string
+      /** absent for a client_credentials token */
+      sid?: string
       client_id: string
       exp: number
       iat: number
@@ -36,6 +38,7 @@ export interface IntrospectionServiceDeps {
   users: UsersRepo
   sessions: SessionsRepo
   refreshTokens: RefreshTokensRepo
+  clients: ClientsRepo
 }
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000)
@@ -43,7 +46,7 @@ const digest = (s: string) => createHash('sha256').update(s).digest()
 
 /** Revocation (RFC 7009) and introspection (RFC 7662) for clients and resource servers. */
 export function createIntrospectionService(deps: IntrospectionServiceDeps) {
-  const { config, clock, auth, tokens, users, sessions, refreshTokens } = deps
+  const { config, clock, auth, tokens, users, sessions, refreshTokens, clients } = deps
   const inactive = { active: false } as const
 
   async function accessClaims(token: string): Promise<AccessClaims | undefined> {
@@ -54,22 +57,30 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
   }
 
   function answer(
-    user: User,
-    fields: Omit<Introspection & { active: true }, 'active' | 'iss' | 'aud' | 'scope'>,
+    user: User | undefined,
+    fields: Omit<Introspection & { active: true }, 'active' | 'iss' | 'aud' | 'scope'> & {
+      scope?: string
+    },
   ): Introspection {
     return {
       active: true,
       ...fields,
       iss: config.jwtIssuer,
       aud: config.jwtAudience,
-      scope: '',
-      ...(user.username !== null && { username: user.username }),
+      scope: fields.scope ?? '',
+      ...(user?.username != null && { username: user.username }),
     }
   }
 
   async function introspectAccess(token: string): Promise<Introspection | undefined> {
     const claims = await accessClaims(token)
     if (!claims) return undefined
+    if (claims.sid === undefined) {
+      // A client_credentials token: active while its client is registered.
+      if (!(await clients.exists(claims.client_id))) return inactive
+      const { sub, client_id, exp, iat, jti, scope = '' } = claims
+      return answer(undefined, { sub, client_id, exp, iat, jti, scope, token_type: 'access_token' })
+    }
     const user = await sessions.findLiveWithUser(claims.sid, claims.sub, clock.now(), claims.jti)
     if (!user?.is_active) return inactive
     const { sub, sid, client_id, exp, iat, jti } = claims
@@ -97,7 +108,8 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
 
   async function revokeAccess(token: string): Promise<boolean> {
     const claims = await accessClaims(token)
-    if (claims) await sessions.revokeForUser(claims.sid, claims.sub, clock.now())
+    // A client_credentials token has no session to revoke; it dies with its client.
+    if (claims?.sid) await sessions.revokeForUser(claims.sid, claims.sub, clock.now())
     return claims !== undefined
   }
 

@@ -12,6 +12,7 @@ import type { Clock } from '../../domain/time.js'
 import { DAY_MS } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
+import type { ClientsRepo } from '../../repos/clients.js'
 import type { RefreshTokensRepo } from '../../repos/refresh-tokens.js'
 import type { SessionsRepo } from '../../repos/sessions.js'
 import type { UsersRepo } from '../../repos/users.js'
@@ -37,6 +38,7 @@ export interface AuthServiceDeps {
   users: UsersRepo
   sessions: SessionsRepo
   refreshTokens: RefreshTokensRepo
+  clients: ClientsRepo
   /** known-device markers (OWASP device cookies) */
   devices: KnownDevices
   failureFloor?: FailureFloor
@@ -44,6 +46,7 @@ export interface AuthServiceDeps {
 
 export function createAuthService(deps: AuthServiceDeps) {
   const { config, clock, hasher, tokens, throttle, users, sessions, refreshTokens, devices } = deps
+  const { clients } = deps
 
   const failureFloor = deps.failureFloor ?? createFailureFloor()
 
@@ -153,6 +156,12 @@ export function createAuthService(deps: AuthServiceDeps) {
      */
     async authenticate(accessToken: string): Promise<AuthContext> {
       const claims = await tokens.verifyAccess(accessToken)
+      if (claims.sid === undefined) {
+        // A client_credentials token: dead once its client is deleted (401), and
+        // while alive it still speaks for no user, so user routes refuse it (403).
+        if (!(await clients.exists(claims.client_id))) throw new KeygateError('INVALID_TOKEN')
+        throw new KeygateError('FORBIDDEN')
+      }
       const now = clock.now()
       const user = await sessions.findLiveWithUser(claims.sid, claims.sub, now, claims.jti)
       if (!user?.is_active) throw new KeygateError('INVALID_TOKEN')
