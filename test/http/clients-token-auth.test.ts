@@ -37,7 +37,7 @@ describe('token endpoint: client authentication on every grant', () => {
   it('an unregistered client_id is 401 invalid_client on password, refresh and client_credentials', async () => {
     const { app, user } = await setup()
     const { tokens } = await loginAs(app, user)
-    const grants = [
+    const grants: Record<string, string>[] = [
       { username: user.email, password: user.password },
       { grant_type: 'password', username: user.email, password: user.password },
       { grant_type: 'refresh_token', refresh_token: tokens.refresh_token },
@@ -69,7 +69,7 @@ describe('token endpoint: client authentication on every grant', () => {
       ),
     )
     expect(good.statusCode, good.body).toBe(200)
-    const grants = [
+    const grants: Record<string, string>[] = [
       { username: user.email, password: user.password },
       { grant_type: 'refresh_token', refresh_token: good.json().refresh_token },
       { grant_type: 'client_credentials' },

@@ -79,6 +79,7 @@ const unique = <T>(xs: T[]): T[] => [...new Set(xs)]
 function problems(c: Client): FieldIssue[] {
   const issues: FieldIssue[] = []
   if (c.name.trim() === '' || c.name.length > 200) issues.push(fieldIssue('name', 'invalid'))
+  if (c.type !== 'public' && c.type !== 'confidential') issues.push(fieldIssue('type', 'invalid'))
   if (c.grant_types.length === 0) issues.push(fieldIssue('grant_types', 'invalid'))
   c.grant_types.forEach((g, index) => {
     if (!GRANT_TYPES.includes(g)) issues.push({ ...fieldIssue('grant_types', 'invalid'), index })
