@@ -36,3 +36,10 @@ export interface ClientInput {
 
 /** A change to a registered client: any of its settings but the id and the type. */
 export type ClientPatch = Partial<Omit<ClientInput, 'type'>>
+
+/**
+ * Whether a client_credentials token of this client is still good: the client
+ * exists (checked by the caller) and is still registered for that grant.
+ */
+export const holdsClientTokens = (c: Client | undefined): boolean =>
+  c?.type === 'confidential' && c.grant_types.includes('client_credentials')

@@ -66,16 +66,6 @@ export function createClientsRepo(db: Kysely<DB>) {
       return row && toStored(row)
     },
 
-    /** Whether the client is still registered: client_credentials tokens die with it. */
-    async exists(clientId: string): Promise<boolean> {
-      const row = await db
-        .selectFrom('clients')
-        .select('client_id')
-        .where('client_id', '=', clientId)
-        .executeTakeFirst()
-      return row !== undefined
-    },
-
     /** Every stored client, oldest first, except those named in `except`. */
     async list(except: string[] = []): Promise<Client[]> {
       let q = db.selectFrom('clients').selectAll().orderBy('created_at').orderBy('client_id')

@@ -289,6 +289,25 @@ describe('client_credentials', () => {
     expect(admin).toBeDefined()
   })
 
+  it('a client token dies at once when its client loses the client_credentials grant', async () => {
+    const { app, conf, admin } = await setup()
+    const res = await app.inject(
+      tokenRequest({ grant_type: 'client_credentials' }, basicAuth(conf.id, conf.secret)),
+    )
+    const headers = { authorization: `Bearer ${res.json().access_token}` }
+    expect((await app.inject({ url: '/api/v1/users/me', headers })).statusCode).toBe(403)
+    const patch = await app.inject({
+      method: 'PATCH',
+      url: `/api/v1/clients/${conf.id}`,
+      headers: admin.headers,
+      payload: { grant_types: ['password', 'refresh_token'] },
+    })
+    expect(patch.statusCode, patch.body).toBe(200)
+    const dead = await app.inject({ url: '/api/v1/users/me', headers })
+    expect(dead.statusCode).toBe(401)
+    expect(dead.headers['www-authenticate']).toBe('Bearer realm="keygate", error="invalid_token"')
+  })
+
   it('introspection reports it (no username, no sid); inactive once the client is deleted', async () => {
     const { app, conf, admin } = await setup()
     const res = await app.inject(

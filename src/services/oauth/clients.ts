@@ -166,11 +166,6 @@ export function createClientsService(deps: ClientsServiceDeps) {
       return (await load(clientId || DEFAULT_CLIENT_ID))?.client
     },
 
-    /** Whether a client is still registered: its client_credentials tokens die with it. */
-    async isRegistered(clientId: string): Promise<boolean> {
-      return clientId === DEFAULT_CLIENT_ID || (await clients.exists(clientId))
-    },
-
     /** Every client, the built-in one first. */
     async list(): Promise<Client[]> {
       const builtin = await get(DEFAULT_CLIENT_ID)

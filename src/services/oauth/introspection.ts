@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Config } from '../../config.js'
+import { holdsClientTokens } from '../../domain/client.js'
 import { isLive } from '../../domain/session.js'
 import type { Clock } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
@@ -76,8 +77,8 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
     const claims = await accessClaims(token)
     if (!claims) return undefined
     if (claims.sid === undefined) {
-      // A client_credentials token: active while its client is registered.
-      if (!(await clients.exists(claims.client_id))) return inactive
+      // A client_credentials token: active while its client is registered for that grant.
+      if (!holdsClientTokens((await clients.find(claims.client_id))?.client)) return inactive
       const { sub, client_id, exp, iat, jti, scope = '' } = claims
       return answer(undefined, { sub, client_id, exp, iat, jti, scope, token_type: 'access_token' })
     }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Config } from '../../config.js'
+import { holdsClientTokens } from '../../domain/client.js'
 import {
   type AuthContext,
   type ClientContext,
@@ -157,9 +158,10 @@ export function createAuthService(deps: AuthServiceDeps) {
     async authenticate(accessToken: string): Promise<AuthContext> {
       const claims = await tokens.verifyAccess(accessToken)
       if (claims.sid === undefined) {
-        // A client_credentials token: dead once its client is deleted (401), and
-        // while alive it still speaks for no user, so user routes refuse it (403).
-        if (!(await clients.exists(claims.client_id))) throw new KeygateError('INVALID_TOKEN')
+        // A client_credentials token: dead once its client is deleted or loses the
+        // grant (401); while alive it speaks for no user, so user routes refuse it (403).
+        if (!holdsClientTokens((await clients.find(claims.client_id))?.client))
+          throw new KeygateError('INVALID_TOKEN')
         throw new KeygateError('FORBIDDEN')
       }
       const now = clock.now()
