@@ -8,6 +8,7 @@ import { MIGRATIONS_LOG_MESSAGE } from './db/migrate.js'
 import { createDeps, type Deps, type DepsOverrides } from './deps.js'
 import { isValidEmail } from './domain/user.js'
 import { adminRoutes } from './http/api/admin-users.js'
+import { clientsRoutes } from './http/api/clients.js'
 import { passwordResetRoutes } from './http/api/password-reset.js'
 import { postsRoutes } from './http/api/posts.js'
 import { sessionsRoutes } from './http/api/sessions.js'
@@ -185,6 +186,7 @@ export async function buildApp(
   await app.register(sessionsRoutes, { prefix: '/api/v1/users/me/sessions', ...routeDeps })
   await app.register(adminRoutes, { prefix: '/api/v1/users', ...routeDeps })
   await app.register(postsRoutes, { prefix: '/api/v1/posts', ...routeDeps })
+  await app.register(clientsRoutes, { prefix: '/api/v1/clients', ...routeDeps })
 
   // Dead sessions and expired refresh tokens are deleted hourly; unref() so the
   // timer never keeps a process alive on its own.

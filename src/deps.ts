@@ -2,6 +2,7 @@ import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
 import { type Clock, systemClock } from './domain/time.js'
+import { createClientsRepo } from './repos/clients.js'
 import { createPasswordResetsRepo } from './repos/password-resets.js'
 import { createPostsRepo } from './repos/posts.js'
 import { createRefreshTokensRepo } from './repos/refresh-tokens.js'
@@ -24,6 +25,7 @@ import { createMailer } from './services/mail/mailer.js'
 import { countSignIns, countThrottleDecisions } from './services/metrics/instrument.js'
 import { loadMetrics } from './services/metrics/load.js'
 import type { Metrics } from './services/metrics/metrics.js'
+import { createClientsService } from './services/oauth/clients.js'
 import { createDiscoveryService } from './services/oauth/discovery.js'
 import { createIntrospectionService } from './services/oauth/introspection.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
@@ -87,6 +89,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     refreshTokens: createRefreshTokensRepo(database.db),
     posts: createPostsRepo(database.db),
     passwordResets: createPasswordResetsRepo(database.db),
+    clients: createClientsRepo(database.db),
   }
   const serverSecret = await loadServerSecret(
     config.secretKey,
@@ -131,11 +134,13 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     ...repos,
     sealKey: serverSecret.key('refresh-successor'),
   })
+  const clients = createClientsService({ clock, clients: repos.clients, transact })
   const services = {
     auth,
     sessions,
     introspection: createIntrospectionService({ config, clock, auth, tokens, ...repos }),
-    oauth: createOAuthService({ auth, sessions }),
+    clients,
+    oauth: createOAuthService({ auth, sessions, clients, tokens }),
     users: createUsersService({ clock, hasher, policy, throttle, users: repos.users }),
     account: createAccountService({ clock, hasher, policy, transact, throttle }),
     admin: createAdminService({ clock, users: repos.users, sessions: repos.sessions, transact }),

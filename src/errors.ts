@@ -14,6 +14,8 @@ export interface ErrorSpec {
 }
 
 export const BEARER_CHALLENGE = 'Bearer realm="keygate"'
+/** RFC 6749 §5.2: the answer to a client that failed to authenticate with a Basic header. */
+export const BASIC_CHALLENGE = 'Basic realm="keygate"'
 const INVALID_TOKEN_CHALLENGE = 'Bearer realm="keygate", error="invalid_token"'
 const INVALID_CREDENTIALS = 'Invalid credentials'
 const INACTIVE_USER = 'Inactive user'
@@ -59,6 +61,30 @@ export const ERRORS = Object.freeze({
     oauthError: 'invalid_scope',
   },
   INVALID_REQUEST: { status: 400, detail: 'Invalid request', oauthError: 'invalid_request' },
+  // RFC 6749 §5.2: an unregistered client_id, or a confidential client's wrong or
+  // missing secret. The service adds `WWW-Authenticate: Basic` when Basic was used.
+  INVALID_CLIENT: {
+    status: 401,
+    detail: 'Client authentication failed',
+    oauthError: 'invalid_client',
+  },
+  UNAUTHORIZED_CLIENT: {
+    status: 400,
+    detail: 'This client may not use this grant type',
+    oauthError: 'unauthorized_client',
+  },
+  // client_credentials: a scope the client is not registered for.
+  SCOPE_NOT_ALLOWED: {
+    status: 400,
+    detail: 'Requested scope is not allowed for this client',
+    oauthError: 'invalid_scope',
+  },
+  CLIENT_NOT_FOUND: { status: 404, detail: 'Client not found' },
+  PUBLIC_CLIENT_SECRET: { status: 409, detail: 'A public client has no secret' },
+  BUILTIN_CLIENT: {
+    status: 409,
+    detail: 'The built-in client keygate cannot be changed or deleted',
+  },
   INACTIVE_USER: { status: 403, detail: INACTIVE_USER },
   // The token endpoint's answer for a deactivated account with the right password:
   // the 403 of SPEC §3, with the RFC 6749 §5.2 code an OAuth client looks for.
@@ -182,6 +208,36 @@ export const ISSUES = Object.freeze({
   invalid: { type: 'value_error', msg: 'Invalid value' },
   // PostgreSQL text cannot hold U+0000; no field of Keygate's has a use for it.
   nullCharacter: { type: 'value_error', msg: 'String should not contain null characters' },
+  // Registered clients' redirect URIs (services/oauth/redirect-uris.ts, SPEC §6).
+  redirectUriInvalid: { type: 'value_error', msg: 'Value error, not an absolute URI' },
+  redirectUriFragment: {
+    type: 'value_error',
+    msg: 'Value error, a redirect URI must not contain a fragment',
+  },
+  redirectUriWildcard: {
+    type: 'value_error',
+    msg: 'Value error, a redirect URI must not contain a wildcard',
+  },
+  redirectUriHttp: {
+    type: 'value_error',
+    msg: 'Value error, http is allowed only on a loopback IP literal (127.0.0.1 or [::1]); use https',
+  },
+  redirectUriScheme: {
+    type: 'value_error',
+    msg: 'Value error, this URI scheme cannot be a redirect URI',
+  },
+  redirectUriUserinfo: {
+    type: 'value_error',
+    msg: 'Value error, a redirect URI must not carry a user name or password',
+  },
+  publicClientCredentials: {
+    type: 'value_error',
+    msg: 'Value error, client_credentials needs a confidential client',
+  },
+  passwordGrantThirdParty: {
+    type: 'value_error',
+    msg: 'Value error, the password grant is for first-party clients only',
+  },
   // NIST SP 800-63B-4 §3.1.1.2 (services/accounts/password-policy.ts).
   commonPassword: {
     type: 'value_error',
@@ -204,6 +260,8 @@ export function describeIssue(
 /** An invalid field as a service sees it: which field and why, without HTTP's `loc`. */
 export interface FieldIssue extends IssueSpec {
   field: string
+  /** the position in a list field, when the issue is one item's */
+  index?: number
 }
 
 export const fieldIssue = (

@@ -78,6 +78,22 @@ export interface ServerSecretsTable {
   created_at: Timestamp
 }
 
+export interface ClientsTable {
+  client_id: string
+  name: string
+  type: 'public' | 'confidential'
+  /** SHA-256 (hex) of the secret of a confidential client; the secret itself is never stored */
+  secret_hash: string | null
+  /** JSON arrays of strings */
+  redirect_uris: string
+  post_logout_redirect_uris: string
+  grant_types: string
+  scopes: string
+  first_party: Bool
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
 export interface DB {
   users: UsersTable
   sessions: SessionsTable
@@ -85,4 +101,5 @@ export interface DB {
   posts: PostsTable
   password_reset_tokens: PasswordResetTokensTable
   server_secrets: ServerSecretsTable
+  clients: ClientsTable
 }

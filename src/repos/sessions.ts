@@ -120,6 +120,17 @@ export function createSessionsRepo(db: Kysely<DB>) {
       await q.execute()
     },
 
+    /** Revokes every live session issued to a client (the client is being deleted). */
+    async revokeAllForClient(clientId: string, now: Date): Promise<number> {
+      const r = await db
+        .updateTable('sessions')
+        .set({ revoked_at: iso(now) })
+        .where('client_id', '=', clientId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      return Number(r.numUpdatedRows)
+    },
+
     /** Records a refresh: last use and the new idle limit, unless the session was revoked. */
     async touch(id: string, now: Date, expiresAt: Date): Promise<boolean> {
       const r = await db

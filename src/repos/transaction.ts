@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../db/schema.js'
+import { createClientsRepo } from './clients.js'
 import { createPasswordResetsRepo } from './password-resets.js'
 import { createSessionsRepo } from './sessions.js'
 import { createUsersRepo } from './users.js'
@@ -9,6 +10,7 @@ export interface TxRepos {
   users: ReturnType<typeof createUsersRepo>
   sessions: ReturnType<typeof createSessionsRepo>
   passwordResets: ReturnType<typeof createPasswordResetsRepo>
+  clients: ReturnType<typeof createClientsRepo>
 }
 
 export type Transact = <T>(work: (repos: TxRepos) => Promise<T>) => Promise<T>
@@ -25,6 +27,7 @@ export function createTransact(db: Kysely<DB>): Transact {
         users: createUsersRepo(trx),
         sessions: createSessionsRepo(trx),
         passwordResets: createPasswordResetsRepo(trx),
+        clients: createClientsRepo(trx),
       }),
     )
 }

@@ -2,7 +2,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { clientContext, signInAnswer } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
 import { ErrorOut, OAuthErrorOut, ValidationErrorOut } from '../schemas/common.js'
-import { LoginIn, signupIn, TokenOut, TokenRequestIn } from '../schemas/signup-login.js'
+import {
+  LoginIn,
+  signupIn,
+  TokenEndpointOut,
+  TokenOut,
+  TokenRequestIn,
+} from '../schemas/signup-login.js'
 import { toUserOut, UserOut } from '../schemas/users.js'
 
 const tags = ['auth']
@@ -42,14 +48,15 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       schema: {
         tags,
         operationId: 'auth_token',
-        summary: 'OAuth2 token endpoint (password and refresh_token grants)',
+        summary: 'OAuth2 token endpoint (password, refresh_token and client_credentials grants)',
         description:
-          "RFC 6749 §4.3 / §6. `username` is the email or the username. Client credentials are accepted (form or Basic) and the secret ignored: Keygate's clients are public. For first-party clients only (RFC 9700). A password sign-in sets the `keygate_device` cookie (HttpOnly): sent back on a later sign-in to the same account, it keeps that client out of the per-account lockout.",
+          "RFC 6749 §4.3 / §4.4 / §6. The client authenticates with `client_secret_basic` or `client_secret_post` when confidential, or just names itself (`client_id`) when public; no client_id (or Swagger UI's empty Basic header) is the built-in public client `keygate`. An unregistered client, or a confidential one with a wrong or missing secret, is 401 `invalid_client` (with `WWW-Authenticate: Basic` when Basic was used); a grant the client is not registered for is 400 `unauthorized_client`. The password grant (`username` is the email or the username) is for first-party clients only (RFC 9700). `client_credentials` answers an access token whose `sub` is the client, with `scope` and no refresh token. A password sign-in sets the `keygate_device` cookie (HttpOnly): sent back on a later sign-in to the same account, it keeps that client out of the per-account lockout.",
         consumes: ['application/x-www-form-urlencoded'],
         body: TokenRequestIn,
         response: {
-          200: TokenOut,
+          200: TokenEndpointOut,
           400: OAuthErrorOut,
+          401: OAuthErrorOut,
           403: OAuthErrorOut,
           422: ValidationErrorOut,
           429: ErrorOut,
@@ -59,7 +66,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
     async (request, reply) =>
       signInAnswer(
         reply,
-        await oauth.grant(request.body, clientContext(request, request.body.client_id)),
+        await oauth.grant(request.body, clientContext(request), request.headers),
         secure,
       ),
   )

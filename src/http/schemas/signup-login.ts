@@ -36,3 +36,12 @@ export const TokenOut = Type.Object({
   refresh_token: Type.String(),
   scope: Type.String({ description: "the access token's scopes, space-separated (RFC 6749 §5.1)" }),
 })
+
+/** The token endpoint's answer: a client_credentials token has no refresh token, and names its scope. */
+export const TokenEndpointOut = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('bearer'),
+  expires_in: Type.Integer(),
+  refresh_token: Type.Optional(Type.String()),
+  scope: Type.Optional(Type.String()),
+})

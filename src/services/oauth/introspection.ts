@@ -1,10 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Config } from '../../config.js'
+import { holdsClientTokens } from '../../domain/client.js'
 import { formatScope, tokenScope } from '../../domain/scopes.js'
 import { type AuthContext, isLive } from '../../domain/session.js'
 import type { Clock } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
+import type { ClientsRepo } from '../../repos/clients.js'
 import type { RefreshTokensRepo } from '../../repos/refresh-tokens.js'
 import type { SessionsRepo } from '../../repos/sessions.js'
 import type { UsersRepo } from '../../repos/users.js'
@@ -17,7 +19,8 @@ export type Introspection =
   | {
       active: true
       sub: string
-      sid: string
+      /** absent for a client_credentials token */
+      sid?: string
       client_id: string
       exp: number
       iat: number
@@ -37,6 +40,7 @@ export interface IntrospectionServiceDeps {
   users: UsersRepo
   sessions: SessionsRepo
   refreshTokens: RefreshTokensRepo
+  clients: ClientsRepo
 }
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000)
@@ -44,7 +48,7 @@ const digest = (s: string) => createHash('sha256').update(s).digest()
 
 /** Revocation (RFC 7009) and introspection (RFC 7662) for clients and resource servers. */
 export function createIntrospectionService(deps: IntrospectionServiceDeps) {
-  const { config, clock, auth, tokens, users, sessions, refreshTokens } = deps
+  const { config, clock, auth, tokens, users, sessions, refreshTokens, clients } = deps
   const inactive = { active: false } as const
 
   async function accessClaims(token: string): Promise<AccessClaims | undefined> {
@@ -55,7 +59,7 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
   }
 
   function answer(
-    user: User,
+    user: User | undefined,
     fields: Omit<Introspection & { active: true }, 'active' | 'iss' | 'aud'>,
   ): Introspection {
     return {
@@ -63,13 +67,19 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
       ...fields,
       iss: config.jwtIssuer,
       aud: config.jwtAudience,
-      ...(user.username !== null && { username: user.username }),
+      ...(user?.username != null && { username: user.username }),
     }
   }
 
   async function introspectAccess(token: string): Promise<Introspection | undefined> {
     const claims = await accessClaims(token)
     if (!claims) return undefined
+    if (claims.sid === undefined) {
+      // A client_credentials token: active while its client is registered for that grant.
+      if (!holdsClientTokens((await clients.find(claims.client_id))?.client)) return inactive
+      const { sub, client_id, exp, iat, jti, scope = '' } = claims
+      return answer(undefined, { sub, client_id, exp, iat, jti, scope, token_type: 'access_token' })
+    }
     const user = await sessions.findLiveWithUser(claims.sid, claims.sub, clock.now(), claims.jti)
     if (!user?.is_active) return inactive
     const { sub, sid, client_id, exp, iat, jti } = claims
@@ -100,7 +110,8 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
 
   async function revokeAccess(token: string): Promise<boolean> {
     const claims = await accessClaims(token)
-    if (claims) await sessions.revokeForUser(claims.sid, claims.sub, clock.now())
+    // A client_credentials token has no session to revoke; it dies with its client.
+    if (claims?.sid) await sessions.revokeForUser(claims.sid, claims.sub, clock.now())
     return claims !== undefined
   }
 

@@ -1,10 +1,13 @@
+import type { Client, GrantType } from '../../domain/client.js'
 import { parseRequestedScope } from '../../domain/scopes.js'
 import type { ClientContext, SignIn } from '../../domain/session.js'
 import { type ErrorName, fieldIssue, KeygateError, ValidationError } from '../../errors.js'
+import type { TokenService } from '../crypto/access-tokens.js'
 import type { AuthService } from '../sessions/authentication.js'
 import type { SessionsService } from '../sessions/sessions.js'
+import type { ClientsService } from './clients.js'
 
-/** The form of RFC 6749 §4.3 / §6 token requests, already stripped of empty values. */
+/** The form of RFC 6749 §4.3 / §4.4 / §6 token requests, already stripped of empty values. */
 export interface TokenRequest {
   grant_type?: string
   username?: string
@@ -12,6 +15,15 @@ export interface TokenRequest {
   scope?: string
   refresh_token?: string
   client_id?: string
+  client_secret?: string
+}
+
+/** RFC 6749 §4.4.3: a client_credentials answer has no refresh token, and names the scope. */
+export interface ClientTokenAnswer {
+  access_token: string
+  token_type: 'bearer'
+  expires_in: number
+  scope: string
 }
 
 /**
@@ -37,30 +49,89 @@ const missing = (fields: (string | false)[]) =>
     fields.filter((f) => f !== false).map((field) => fieldIssue(field, 'missing')),
   )
 
+/** The grants the token endpoint knows; anything else is unsupported_grant_type. */
+const SUPPORTED_GRANTS: readonly GrantType[] = ['password', 'refresh_token', 'client_credentials']
+const isSupported = (g: string): g is GrantType =>
+  (SUPPORTED_GRANTS as readonly string[]).includes(g)
+
+/** `scope` as a set of tokens (RFC 6749 §3.3: space-separated, order irrelevant). */
+const scopeTokens = (scope: string | undefined): string[] => [
+  ...new Set((scope ?? '').split(' ').filter((s) => s !== '')),
+]
+
+export interface OAuthServiceDeps {
+  auth: AuthService
+  sessions: SessionsService
+  clients: ClientsService
+  tokens: TokenService
+}
+
 /** The OAuth2 token endpoint's grants. */
-export function createOAuthService(deps: { auth: AuthService; sessions: SessionsService }) {
-  const { auth, sessions } = deps
+export function createOAuthService(deps: OAuthServiceDeps) {
+  const { auth, sessions, clients, tokens } = deps
+
+  /**
+   * The authenticated client of a token request (RFC 6749 §2.3): from a Basic
+   * header or the form; none at all is the built-in `keygate`. 401
+   * invalid_client for an unknown client or a confidential one without its
+   * secret. Every grant, the authorization_code one too, starts here.
+   */
+  const authenticateClient = (form: TokenRequest, headers: { authorization?: string }) =>
+    clients.authenticate(form, headers.authorization)
+
+  /** RFC 6749 §4.4: a confidential client's own token, no user, no refresh token. */
+  async function clientCredentials(client: Client, form: TokenRequest): Promise<ClientTokenAnswer> {
+    const requested = scopeTokens(form.scope)
+    if (requested.some((s) => !client.scopes.includes(s))) {
+      throw new KeygateError('SCOPE_NOT_ALLOWED')
+    }
+    const scope = (requested.length > 0 ? requested : client.scopes).join(' ')
+    return {
+      access_token: await tokens.issueClientAccess({ clientId: client.client_id, scope }),
+      token_type: 'bearer',
+      expires_in: tokens.accessTtlSeconds,
+      scope,
+    }
+  }
 
   /** The grant's exchange, once its fields are known to be there (422 otherwise). */
-  function exchangeFor(grantType: string, form: TokenRequest, ctx: ClientContext) {
+  function exchangeFor(
+    grantType: GrantType,
+    form: TokenRequest,
+    ctx: ClientContext,
+    client: Client,
+  ) {
     const { username, password, refresh_token: refreshToken } = form
     if (grantType === 'refresh_token') {
       if (refreshToken === undefined) throw missing(['refresh_token'])
-      return () => sessions.refresh(refreshToken, form.scope)
+      return () => sessions.refresh(refreshToken, form.scope, ctx.clientId)
     }
     if (username === undefined || password === undefined) {
       throw missing([username === undefined && 'username', password === undefined && 'password'])
     }
-    return () => auth.login(username, password, ctx, { requested: form.scope })
+    return () =>
+      auth.login(username, password, ctx, { requested: form.scope, clientAllows: client.scopes })
   }
 
   return {
-    async grant(form: TokenRequest, ctx: ClientContext): Promise<SignIn> {
+    authenticateClient,
+
+    /**
+     * A token request: the grant type must be known (unsupported_grant_type),
+     * the client authenticated (invalid_client) and registered for that grant
+     * (unauthorized_client), in that order, before any credential is looked at.
+     */
+    async grant(
+      form: TokenRequest,
+      ctx: ClientContext,
+      headers: { authorization?: string },
+    ): Promise<SignIn | ClientTokenAnswer> {
       const grantType = form.grant_type ?? 'password'
-      if (grantType !== 'password' && grantType !== 'refresh_token') {
-        throw new KeygateError('UNSUPPORTED_GRANT_TYPE')
-      }
-      const exchange = exchangeFor(grantType, form, ctx)
+      if (!isSupported(grantType)) throw new KeygateError('UNSUPPORTED_GRANT_TYPE')
+      const client = await authenticateClient(form, headers)
+      if (!client.grant_types.includes(grantType)) throw new KeygateError('UNAUTHORIZED_CLIENT')
+      if (grantType === 'client_credentials') return clientCredentials(client, form)
+      const exchange = exchangeFor(grantType, form, { ...ctx, clientId: client.client_id }, client)
       // An unknown scope is refused before any password is checked (RFC 6749 §5.2).
       parseRequestedScope(form.scope)
       try {
@@ -70,7 +141,7 @@ export function createOAuthService(deps: { auth: AuthService; sessions: Sessions
       }
     },
 
-    /** The tutorials' JSON login: `{email, password}` or `{username, password}`. */
+    /** The tutorials' JSON login: `{email, password}` or `{username, password}`, as the built-in client. */
     async login(body: { email?: string; username?: string; password: string }, ctx: ClientContext) {
       const login = body.email ?? body.username
       if (login === undefined) throw missing(['username'])

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Config } from '../../config.js'
+import { holdsClientTokens } from '../../domain/client.js'
 import {
   formatScope,
   type GrantScopeInput,
@@ -20,6 +21,7 @@ import type { Clock } from '../../domain/time.js'
 import { DAY_MS } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
+import type { ClientsRepo } from '../../repos/clients.js'
 import type { RefreshTokensRepo } from '../../repos/refresh-tokens.js'
 import type { SessionsRepo } from '../../repos/sessions.js'
 import type { UsersRepo } from '../../repos/users.js'
@@ -45,6 +47,7 @@ export interface AuthServiceDeps {
   users: UsersRepo
   sessions: SessionsRepo
   refreshTokens: RefreshTokensRepo
+  clients: ClientsRepo
   /** known-device markers (OWASP device cookies) */
   devices: KnownDevices
   failureFloor?: FailureFloor
@@ -52,6 +55,7 @@ export interface AuthServiceDeps {
 
 export function createAuthService(deps: AuthServiceDeps) {
   const { config, clock, hasher, tokens, throttle, users, sessions, refreshTokens, devices } = deps
+  const { clients } = deps
 
   const failureFloor = deps.failureFloor ?? createFailureFloor()
 
@@ -179,6 +183,13 @@ export function createAuthService(deps: AuthServiceDeps) {
      */
     async authenticate(accessToken: string): Promise<AuthContext> {
       const claims = await tokens.verifyAccess(accessToken)
+      if (claims.sid === undefined) {
+        // A client_credentials token: dead once its client is deleted or loses the
+        // grant (401); while alive it speaks for no user, so user routes refuse it (403).
+        if (!holdsClientTokens((await clients.find(claims.client_id))?.client))
+          throw new KeygateError('INVALID_TOKEN')
+        throw new KeygateError('FORBIDDEN')
+      }
       const now = clock.now()
       const user = await sessions.findLiveWithUser(claims.sid, claims.sub, now, claims.jti)
       if (!user?.is_active) throw new KeygateError('INVALID_TOKEN')

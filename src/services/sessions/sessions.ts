@@ -2,6 +2,7 @@ import type { Config } from '../../config.js'
 import { narrowScope, tokenScope } from '../../domain/scopes.js'
 import {
   type AuthContext,
+  DEFAULT_CLIENT_ID,
   idleExpiry,
   isLive,
   type Session,
@@ -63,18 +64,24 @@ export function createSessionsService(deps: SessionsServiceDeps) {
      * issued, not a new one, so retries never fork the session into parallel
      * chains that reuse detection could not see. Presented after the window,
      * it is treated as stolen: the whole session is revoked, which also stops
-     * its access tokens on their next request.
+     * its access tokens on their next request. A token is refreshed only by
+     * the client it was issued to (RFC 6749 §6); another client's attempt is
+     * refused before anything is spent.
      *
      * `scope` may narrow the new access token (RFC 6749 §6), never widen it:
      * the family keeps its grant, so a later refresh may ask for all of it again.
      */
-    async refresh(presented: string, scope?: string): Promise<TokenPair> {
+    async refresh(
+      presented: string,
+      scope?: string,
+      clientId = DEFAULT_CLIENT_ID,
+    ): Promise<TokenPair> {
       const now = clock.now()
       const hash = hashRefreshToken(presented)
       let token = await refreshTokens.findByHash(hash)
       if (!token || token.expires_at <= now) throw invalid()
       const session = await sessions.findById(token.session_id)
-      if (!session || !isLive(session, now)) throw invalid()
+      if (!session || !isLive(session, now) || session.client_id !== clientId) throw invalid()
       const user = await users.findById(session.user_id)
       if (!user?.is_active) throw invalid()
       // Checked before the token is spent: a refused narrowing leaves the client its token.
