@@ -25,14 +25,14 @@ const denied = { 401: ErrorOut, 403: ErrorOut }
 export const clientsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { services }) => {
   const { clients } = services
   const { requireSuperuser } = createGuards(services.auth)
-  const base = { onRequest: requireSuperuser }
+  const base = { onRequest: requireSuperuser, config: { scope: 'admin' as const } }
 
   app.post(
     '/',
     {
       ...base,
       // The answer carries the secret: never cached.
-      config: { noStore: true },
+      config: { ...base.config, noStore: true },
       schema: {
         tags,
         operationId: 'clients_create',
@@ -132,7 +132,7 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
     '/:client_id/secret',
     {
       ...base,
-      config: { noStore: true },
+      config: { ...base.config, noStore: true },
       schema: {
         tags,
         operationId: 'clients_rotate_secret',
