@@ -43,14 +43,20 @@ function deviceCookie(header: string | undefined): string | undefined {
   return match?.[1]
 }
 
-/** Who is calling: client id (form field or Basic header), user agent, address, device marker. */
+/** Who is calling: client id (form field or Basic header), user agent, address, device marker, request id. */
 export function clientContext(request: FastifyRequest, formClientId?: string): ClientContext {
   return {
     clientId: (formClientId ?? basicClientId(request.headers.authorization))?.slice(0, 255),
     userAgent: request.headers['user-agent'],
     ip: request.ip,
     device: deviceCookie(request.headers.cookie),
+    requestId: request.id,
   }
+}
+
+/** The context of a signed-in caller's action: the client context, with the caller as actor. */
+export function actorContext(request: FastifyRequest): ClientContext & { actorId?: string } {
+  return { ...clientContext(request), actorId: request.auth?.user.id }
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../db/schema.js'
+import { createAuditEventsRepo } from './audit-events.js'
 import { createPasswordResetsRepo } from './password-resets.js'
+import { createRefreshTokensRepo } from './refresh-tokens.js'
 import { createSessionsRepo } from './sessions.js'
 import { createUsersRepo } from './users.js'
 
@@ -9,6 +11,9 @@ export interface TxRepos {
   users: ReturnType<typeof createUsersRepo>
   sessions: ReturnType<typeof createSessionsRepo>
   passwordResets: ReturnType<typeof createPasswordResetsRepo>
+  refreshTokens: ReturnType<typeof createRefreshTokensRepo>
+  /** `audit.record(event, now)`: the event commits or rolls back with the change */
+  audit: ReturnType<typeof createAuditEventsRepo>
 }
 
 export type Transact = <T>(work: (repos: TxRepos) => Promise<T>) => Promise<T>
@@ -25,6 +30,8 @@ export function createTransact(db: Kysely<DB>): Transact {
         users: createUsersRepo(trx),
         sessions: createSessionsRepo(trx),
         passwordResets: createPasswordResetsRepo(trx),
+        refreshTokens: createRefreshTokensRepo(trx),
+        audit: createAuditEventsRepo(trx),
       }),
     )
 }
