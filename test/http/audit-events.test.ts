@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
+import { createDeps } from '../../src/deps.js'
 import type { AuditEvent } from '../../src/domain/audit.js'
+import { toAuditEvent } from '../../src/repos/audit-events.js'
 import { ADMIN, buildAdminApp, issueResetLink, tokenOf } from '../helpers/accounts.js'
-import { auditTail } from '../helpers/audit.js'
+import { auditRows, auditTail } from '../helpers/audit.js'
 import { form, randomEmail, strongPassword, type Tokens } from '../helpers/factories.js'
 import { must } from '../helpers/must.js'
 
@@ -317,6 +319,63 @@ describe('audit events', () => {
     // The event outlives the account it is about.
     const log = await call('GET', `/api/v1/audit?user_id=${user.id}`, { headers: admin.headers })
     expect(log.res.json().items.map((e: { type: string }) => e.type)[0]).toBe('user_deleted')
+  })
+
+  it('records accounts made without a request: first superuser, create-user, import', async () => {
+    const t = await buildAdminApp()
+    const [first] = (await auditRows(t.database)).map(toAuditEvent)
+    const noRequest = { ip: null, user_agent: null }
+    expect(first).toEqual({
+      ...event(
+        {
+          type: 'user_created',
+          user_id: t.admin.id,
+          details: { via: 'first_superuser', is_superuser: true },
+        },
+        null,
+      ),
+      ...noRequest,
+    })
+    const tail = auditTail(t.database)
+    await tail.skip()
+    const deps = await createDeps(t.config, { database: t.database, clock: t.clock })
+    try {
+      // What `keygate create-user --superuser` and `keygate import-users` call.
+      const made = await deps.services.users.signup(
+        { email: randomEmail(), password: strongPassword() },
+        { is_superuser: true },
+      )
+      const rows = (async function* () {
+        for (let line = 1; line <= 3; line++)
+          yield {
+            line,
+            fields: { email: randomEmail(), hashed_password: `$2b$04$${'a'.repeat(53)}` },
+          }
+        yield {
+          line: 4,
+          fields: { email: made.email, hashed_password: `$2b$04$${'a'.repeat(53)}` },
+        }
+      })()
+      expect((await deps.services.importUsers.run(rows)).imported).toBe(3)
+      expect(await tail.next()).toEqual([
+        {
+          ...event(
+            { type: 'user_created', user_id: made.id, details: { via: 'cli', is_superuser: true } },
+            null,
+          ),
+          ...noRequest,
+        },
+        {
+          ...event(
+            { type: 'users_imported', details: { rows: 4, imported: 3, skipped: 1, invalid: 0 } },
+            null,
+          ),
+          ...noRequest,
+        },
+      ])
+    } finally {
+      await deps.close()
+    }
   })
 
   it('takes the address from X-Forwarded-For only when TRUST_PROXY trusts the peer', async () => {
