@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createDeps } from '../../src/deps.js'
 import { createAuditEventsRepo } from '../../src/repos/audit-events.js'
 import { buildAdminApp } from '../helpers/accounts.js'
@@ -226,6 +226,21 @@ describe('audit retention', () => {
       expect(await users()).not.toContain(old.id)
     } finally {
       await deps.close()
+    }
+  })
+
+  it("runs in the app's hourly pruner", async () => {
+    // Only the interval timers are faked: the app's hourly tick is what is tested.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    try {
+      const { app, database, clock } = await buildAdminApp({ auditRetentionDays: 1 })
+      await createUser(app)
+      expect((await auditRows(database)).length).toBeGreaterThan(0)
+      clock.advanceSeconds(2 * 86_400)
+      vi.advanceTimersByTime(60 * 60 * 1000)
+      await vi.waitFor(async () => expect(await auditRows(database)).toEqual([]))
+    } finally {
+      vi.useRealTimers()
     }
   })
 })
