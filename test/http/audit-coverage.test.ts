@@ -57,7 +57,7 @@ const AUDITED: Record<string, [AuditEventType, Scenario]> = {
     'token_refreshed',
     async (s, k) => {
       const { pair } = await k.signedIn()
-      await s.sessions.refresh(pair.refresh_token, ctx)
+      await s.sessions.refresh(pair.refresh_token, undefined, ctx)
     },
   ],
   'sessions.logout': [

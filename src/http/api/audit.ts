@@ -24,6 +24,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
     '/audit',
     {
       onRequest: requireSuperuser,
+      config: { scope: 'admin' },
       schema: {
         tags,
         operationId: 'audit_list',
@@ -41,6 +42,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
     '/users/me/security-events',
     {
       onRequest: requireUser,
+      config: { scope: 'account' },
       schema: {
         tags,
         operationId: 'users_me_security_events',
