@@ -8,6 +8,7 @@ import { MIGRATIONS_LOG_MESSAGE } from './db/migrate.js'
 import { createDeps, type Deps, type DepsOverrides } from './deps.js'
 import { isValidEmail } from './domain/user.js'
 import { adminRoutes } from './http/api/admin-users.js'
+import { auditRoutes } from './http/api/audit.js'
 import { clientsRoutes } from './http/api/clients.js'
 import { passwordResetRoutes } from './http/api/password-reset.js'
 import { postsRoutes } from './http/api/posts.js'
@@ -187,11 +188,14 @@ export async function buildApp(
   await app.register(adminRoutes, { prefix: '/api/v1/users', ...routeDeps })
   await app.register(postsRoutes, { prefix: '/api/v1/posts', ...routeDeps })
   await app.register(clientsRoutes, { prefix: '/api/v1/clients', ...routeDeps })
+  await app.register(auditRoutes, { prefix: '/api/v1', ...routeDeps })
 
-  // Dead sessions and expired refresh tokens are deleted hourly; unref() so the
-  // timer never keeps a process alive on its own.
+  // Dead sessions, expired refresh tokens and audit events past
+  // AUDIT_RETENTION_DAYS are deleted hourly; unref() so the timer never keeps
+  // a process alive on its own.
   const pruner = setInterval(() => {
-    deps.services.sessions.prune().catch((err) => app.log.error({ err }, 'pruning failed'))
+    for (const prune of [deps.services.sessions.prune, deps.services.audit.prune])
+      prune().catch((err) => app.log.error({ err }, 'pruning failed'))
   }, PRUNE_INTERVAL_MS).unref()
   app.addHook('onClose', async () => clearInterval(pruner))
 

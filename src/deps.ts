@@ -2,6 +2,7 @@ import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
 import { type Clock, systemClock } from './domain/time.js'
+import { createAuditEventsRepo } from './repos/audit-events.js'
 import { createClientsRepo } from './repos/clients.js'
 import { createPasswordResetsRepo } from './repos/password-resets.js'
 import { createPostsRepo } from './repos/posts.js'
@@ -15,6 +16,7 @@ import { createPasswordPolicy } from './services/accounts/password-policy.js'
 import { createPasswordResetService } from './services/accounts/password-reset.js'
 import { createAccountService } from './services/accounts/profile.js'
 import { createUsersService } from './services/accounts/users.js'
+import { createAuditLogService } from './services/audit/audit-log.js'
 import { createTokenService } from './services/crypto/access-tokens.js'
 import { createPasswordHasher } from './services/crypto/passwords.js'
 import { loadServerSecret } from './services/crypto/server-secret.js'
@@ -90,6 +92,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     posts: createPostsRepo(database.db),
     passwordResets: createPasswordResetsRepo(database.db),
     clients: createClientsRepo(database.db),
+    audit: createAuditEventsRepo(database.db),
   }
   const serverSecret = await loadServerSecret(
     config.secretKey,
@@ -123,7 +126,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
   })
   const devices = createKnownDevices(serverSecret.key('known-device'), clock)
   const auth = countSignIns(
-    createAuthService({ config, clock, hasher, tokens, throttle, devices, ...repos }),
+    createAuthService({ config, clock, hasher, tokens, throttle, devices, transact, ...repos }),
     metrics,
   )
   const sessions = createSessionsService({
@@ -131,6 +134,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     clock,
     auth,
     metrics,
+    transact,
     ...repos,
     sealKey: serverSecret.key('refresh-successor'),
   })
@@ -138,12 +142,12 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
   const services = {
     auth,
     sessions,
-    introspection: createIntrospectionService({ config, clock, auth, tokens, ...repos }),
+    introspection: createIntrospectionService({ config, clock, auth, tokens, transact, ...repos }),
     clients,
     oauth: createOAuthService({ auth, sessions, clients, tokens }),
-    users: createUsersService({ clock, hasher, policy, throttle, users: repos.users }),
+    users: createUsersService({ clock, hasher, policy, throttle, users: repos.users, transact }),
     account: createAccountService({ clock, hasher, policy, transact, throttle }),
-    admin: createAdminService({ clock, users: repos.users, sessions: repos.sessions, transact }),
+    admin: createAdminService({ clock, users: repos.users, transact }),
     passwordReset,
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
@@ -154,6 +158,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       { name: 'redis' as const, ping: () => rateLimitStore.ping() },
     ]),
     importUsers: createImportUsersService({ transact, hasher, clock }),
+    audit: createAuditLogService({ config, clock, audit: repos.audit }),
   }
 
   return {

@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely'
+import type { ColumnType, Generated } from 'kysely'
 
 // Timestamps are written as ISO-8601 strings (UTC, ms) on both dialects:
 // SQLite stores TEXT that sorts chronologically, PostgreSQL parses them into
@@ -94,6 +94,25 @@ export interface ClientsTable {
   updated_at: Timestamp
 }
 
+export interface AuditEventsTable {
+  /** grows only: the pagination cursor */
+  id: Generated<number>
+  created_at: Timestamp
+  type: string
+  user_id: string | null
+  actor_id: string | null
+  client_id: string | null
+  ip: string | null
+  user_agent: string | null
+  request_id: string | null
+  /** a small JSON object; never a secret */
+  details: string
+  /** attempts folded into this row (failed sign-ins) */
+  count: Generated<number>
+  /** the fold key of failed sign-ins: a digest of type, account, client and minute */
+  bucket: string | null
+}
+
 export interface DB {
   users: UsersTable
   sessions: SessionsTable
@@ -102,4 +121,5 @@ export interface DB {
   password_reset_tokens: PasswordResetTokensTable
   server_secrets: ServerSecretsTable
   clients: ClientsTable
+  audit_events: AuditEventsTable
 }

@@ -30,6 +30,8 @@ export interface ClientContext {
   ip?: string
   /** the known-device marker the client presented (services/sessions/known-device.ts) */
   device?: string
+  /** the request's id (X-Request-ID), carried into audit events */
+  requestId?: string
 }
 
 /** RFC 6749 §5.1 token response. */

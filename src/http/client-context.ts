@@ -24,7 +24,13 @@ export function clientContext(request: FastifyRequest): ClientContext {
     userAgent: request.headers['user-agent'],
     ip: request.ip,
     device: deviceCookie(request.headers.cookie),
+    requestId: request.id,
   }
+}
+
+/** The context of a signed-in caller's action: the client context, with the caller as actor. */
+export function actorContext(request: FastifyRequest): ClientContext & { actorId?: string } {
+  return { ...clientContext(request), actorId: request.auth?.user.id }
 }
 
 /**

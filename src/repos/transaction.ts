@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../db/schema.js'
+import { createAuditEventsRepo } from './audit-events.js'
 import { createClientsRepo } from './clients.js'
 import { createPasswordResetsRepo } from './password-resets.js'
+import { createRefreshTokensRepo } from './refresh-tokens.js'
 import { createSessionsRepo } from './sessions.js'
 import { createUsersRepo } from './users.js'
 
@@ -11,6 +13,9 @@ export interface TxRepos {
   sessions: ReturnType<typeof createSessionsRepo>
   passwordResets: ReturnType<typeof createPasswordResetsRepo>
   clients: ReturnType<typeof createClientsRepo>
+  refreshTokens: ReturnType<typeof createRefreshTokensRepo>
+  /** `audit.record(event, now)`: the event commits or rolls back with the change */
+  audit: ReturnType<typeof createAuditEventsRepo>
 }
 
 export type Transact = <T>(work: (repos: TxRepos) => Promise<T>) => Promise<T>
@@ -28,6 +33,8 @@ export function createTransact(db: Kysely<DB>): Transact {
         sessions: createSessionsRepo(trx),
         passwordResets: createPasswordResetsRepo(trx),
         clients: createClientsRepo(trx),
+        refreshTokens: createRefreshTokensRepo(trx),
+        audit: createAuditEventsRepo(trx),
       }),
     )
 }

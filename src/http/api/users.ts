@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { clientContext } from '../client-context.js'
+import { actorContext } from '../client-context.js'
 import { caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
 import type { RouteDeps } from '../route-config.js'
@@ -60,7 +60,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       },
     },
     async (request) =>
-      toUserOut(await account.updateProfile(caller(request), request.body, clientContext(request))),
+      toUserOut(await account.updateProfile(caller(request), request.body, actorContext(request))),
   )
 
   app.post(
@@ -91,7 +91,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
         caller(request),
         current_password,
         new_password,
-        clientContext(request),
+        actorContext(request),
       )
       return reply.code(204).send(null)
     },
@@ -121,7 +121,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       },
     },
     async (request, reply) => {
-      await account.deleteSelf(caller(request), request.body.password, clientContext(request))
+      await account.deleteSelf(caller(request), request.body.password, actorContext(request))
       return reply.code(204).send(null)
     },
   )

@@ -32,6 +32,7 @@ export default fp(async function openapiPlugin(app: FastifyInstance) {
         { name: 'posts', description: 'Blog posts: the protected resource' },
         { name: 'clients', description: 'Registered OAuth clients (superuser)' },
         { name: 'health', description: 'Liveness, readiness, discovery' },
+        { name: 'audit', description: "The audit log and the caller's own security events" },
       ],
       components: {
         securitySchemes: {

@@ -73,6 +73,15 @@ export function createAccountService(deps: AccountServiceDeps) {
           if (!updated) throw new KeygateError('USER_NOT_FOUND')
           // A reset link already mailed went to the old address.
           if (changes.email !== undefined) await r.passwordResets.deleteForUser(user.id)
+          if (changes.email !== undefined)
+            await r.audit.record({ type: 'email_changed', userId: user.id, source: ctx }, now)
+          if (changes.username !== undefined) {
+            const details = { username: changes.username }
+            await r.audit.record(
+              { type: 'profile_updated', userId: user.id, source: ctx, details },
+              now,
+            )
+          }
           return updated
         }).catch(rethrowTaken)
       return throttle.signup(ctx.ip, save)
@@ -105,6 +114,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         }
         // A reset link issued before the change must not undo it.
         await r.passwordResets.deleteForUser(auth.user.id)
+        await r.audit.record({ type: 'password_changed', userId: auth.user.id, source: ctx }, now)
       })
     },
 
@@ -114,6 +124,8 @@ export function createAccountService(deps: AccountServiceDeps) {
       await transact(async (r) => {
         await lockTargetKeepingASuperuser(r, auth.user.id, true)
         await r.users.delete(auth.user.id)
+        const event = { type: 'user_deleted' as const, userId: auth.user.id, source: ctx }
+        await r.audit.record({ ...event, details: { via: 'self' } }, clock.now())
       })
     },
   }

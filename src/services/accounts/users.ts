@@ -4,6 +4,7 @@ import type { ClientContext } from '../../domain/session.js'
 import type { Clock } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
+import type { Transact } from '../../repos/transaction.js'
 import type { UsersRepo } from '../../repos/users.js'
 import type { PasswordHasher } from '../crypto/passwords.js'
 import type { Throttle } from '../throttle/throttle.js'
@@ -21,6 +22,7 @@ export interface UsersServiceDeps {
   policy: PasswordPolicy
   throttle: Throttle
   users: UsersRepo
+  transact: Transact
 }
 
 export interface FirstSuperuserResult {
@@ -40,36 +42,55 @@ export function rethrowTaken(err: unknown): never {
 }
 
 export function createUsersService(deps: UsersServiceDeps) {
-  const { clock, hasher, policy, throttle, users } = deps
+  const { clock, hasher, policy, throttle, users, transact } = deps
 
-  const insert = async (input: SignupInput, isSuperuser: boolean): Promise<User> =>
-    users.insert({
-      id: randomUUID(),
-      email: input.email.trim(),
-      username: input.username?.trim() || null,
-      hashed_password: await hasher.hash(input.password),
-      is_active: true,
-      is_superuser: isSuperuser,
-      created_at: clock.now(),
+  /** `via`: signup (the API), cli (`keygate create-user`) or first_superuser (start-up). */
+  const insert = async (
+    input: SignupInput,
+    isSuperuser: boolean,
+    via: string,
+    ctx: ClientContext = {},
+  ): Promise<User> => {
+    const hashed = await hasher.hash(input.password)
+    const now = clock.now()
+    return transact(async (r) => {
+      const user = await r.users.insert({
+        id: randomUUID(),
+        email: input.email.trim(),
+        username: input.username?.trim() || null,
+        hashed_password: hashed,
+        is_active: true,
+        is_superuser: isSuperuser,
+        created_at: now,
+      })
+      const details = { via, is_superuser: isSuperuser }
+      await r.audit.record({ type: 'user_created', userId: user.id, source: ctx, details }, now)
+      return user
     })
+  }
 
   /**
    * Creates an account. The early lookups only save a hash on the common
    * case; the unique indexes decide races (20 concurrent signups → one 201).
    */
-  async function create(input: SignupInput, flags: { is_superuser?: boolean }): Promise<User> {
+  async function create(
+    input: SignupInput,
+    flags: { is_superuser?: boolean },
+    ctx?: ClientContext,
+  ): Promise<User> {
     policy.check(input.password, 'password')
     const username = input.username?.trim() || null
     if (await users.findByLogin(input.email.trim())) throw new KeygateError('EMAIL_TAKEN')
     if (username !== null && (await users.findByLogin(username)))
       throw new KeygateError('USERNAME_TAKEN')
-    return insert(input, flags.is_superuser ?? false).catch(rethrowTaken)
+    const via = ctx ? 'signup' : 'cli'
+    return insert(input, flags.is_superuser ?? false, via, ctx).catch(rethrowTaken)
   }
 
   return {
     /** A signup from a client (`ctx`) is throttled per client; the CLI's is not. */
     signup(input: SignupInput, flags: { is_superuser?: boolean } = {}, ctx?: ClientContext) {
-      return ctx ? throttle.signup(ctx.ip, () => create(input, flags)) : create(input, flags)
+      return ctx ? throttle.signup(ctx.ip, () => create(input, flags, ctx)) : create(input, flags)
     },
 
     async get(id: string): Promise<User> {
@@ -94,7 +115,7 @@ export function createUsersService(deps: UsersServiceDeps) {
       if (before) return { outcome: before, weakPassword: false }
       const weakPassword = policy.problem(password, 'password') !== undefined
       try {
-        await insert({ email, password }, true)
+        await insert({ email, password }, true, 'first_superuser')
         return { outcome: 'created', weakPassword }
       } catch (err) {
         if (!isUniqueViolation(err)) throw err

@@ -2,13 +2,14 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Config } from '../../config.js'
 import { holdsClientTokens } from '../../domain/client.js'
 import { formatScope, tokenScope } from '../../domain/scopes.js'
-import { type AuthContext, isLive } from '../../domain/session.js'
+import { type AuthContext, type ClientContext, isLive } from '../../domain/session.js'
 import type { Clock } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
 import type { ClientsRepo } from '../../repos/clients.js'
 import type { RefreshTokensRepo } from '../../repos/refresh-tokens.js'
 import type { SessionsRepo } from '../../repos/sessions.js'
+import type { Transact } from '../../repos/transaction.js'
 import type { UsersRepo } from '../../repos/users.js'
 import type { AccessClaims, TokenService } from '../crypto/access-tokens.js'
 import { type AuthService, hashRefreshToken } from '../sessions/authentication.js'
@@ -41,6 +42,7 @@ export interface IntrospectionServiceDeps {
   sessions: SessionsRepo
   refreshTokens: RefreshTokensRepo
   clients: ClientsRepo
+  transact: Transact
 }
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000)
@@ -48,7 +50,7 @@ const digest = (s: string) => createHash('sha256').update(s).digest()
 
 /** Revocation (RFC 7009) and introspection (RFC 7662) for clients and resource servers. */
 export function createIntrospectionService(deps: IntrospectionServiceDeps) {
-  const { config, clock, auth, tokens, users, sessions, refreshTokens, clients } = deps
+  const { config, clock, auth, tokens, users, sessions, refreshTokens, clients, transact } = deps
   const inactive = { active: false } as const
 
   async function accessClaims(token: string): Promise<AccessClaims | undefined> {
@@ -108,16 +110,27 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
     })
   }
 
-  async function revokeAccess(token: string): Promise<boolean> {
+  /** Revokes the session and records it, in one transaction; nothing when it was already dead. */
+  async function revokeSession(sessionId: string, userId: string, ctx: ClientContext) {
+    const now = clock.now()
+    await transact(async (r) => {
+      if (!(await r.sessions.revokeForUser(sessionId, userId, now))) return
+      const details = { session_id: sessionId, via: 'token_revocation' }
+      await r.audit.record({ type: 'session_revoked', userId, source: ctx, details }, now)
+    })
+  }
+
+  async function revokeAccess(token: string, ctx: ClientContext): Promise<boolean> {
     const claims = await accessClaims(token)
     // A client_credentials token has no session to revoke; it dies with its client.
-    if (claims?.sid) await sessions.revokeForUser(claims.sid, claims.sub, clock.now())
+    if (claims?.sid) await revokeSession(claims.sid, claims.sub, ctx)
     return claims !== undefined
   }
 
-  async function revokeRefresh(token: string): Promise<boolean> {
+  async function revokeRefresh(token: string, ctx: ClientContext): Promise<boolean> {
     const stored = await refreshTokens.findByHash(hashRefreshToken(token))
-    if (stored) await sessions.revoke(stored.session_id, clock.now())
+    const session = stored && (await sessions.findById(stored.session_id))
+    if (session) await revokeSession(session.id, session.user_id, ctx)
     return stored !== undefined
   }
 
@@ -147,12 +160,12 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
      * together, §2.1). Unknown or invalid tokens are not an error (§2.2); the
      * hint only decides which kind is tried first.
      */
-    async revoke(token: string | undefined, hint?: string): Promise<void> {
+    async revoke(token: string | undefined, hint?: string, ctx: ClientContext = {}): Promise<void> {
       if (!token) throw new KeygateError('INVALID_REQUEST')
       if (hint === 'refresh_token') {
-        if (!(await revokeRefresh(token))) await revokeAccess(token)
-      } else if (!(await revokeAccess(token))) {
-        await revokeRefresh(token)
+        if (!(await revokeRefresh(token, ctx))) await revokeAccess(token, ctx)
+      } else if (!(await revokeAccess(token, ctx))) {
+        await revokeRefresh(token, ctx)
       }
     },
   }

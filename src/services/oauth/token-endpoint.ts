@@ -104,7 +104,7 @@ export function createOAuthService(deps: OAuthServiceDeps) {
     const { username, password, refresh_token: refreshToken } = form
     if (grantType === 'refresh_token') {
       if (refreshToken === undefined) throw missing(['refresh_token'])
-      return () => sessions.refresh(refreshToken, form.scope, ctx.clientId)
+      return () => sessions.refresh(refreshToken, form.scope, ctx)
     }
     if (username === undefined || password === undefined) {
       throw missing([username === undefined && 'username', password === undefined && 'password'])

@@ -21,10 +21,13 @@ import type { Clock } from '../../domain/time.js'
 import { DAY_MS } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
+import type { AuditEventsRepo } from '../../repos/audit-events.js'
 import type { ClientsRepo } from '../../repos/clients.js'
 import type { RefreshTokensRepo } from '../../repos/refresh-tokens.js'
 import type { SessionsRepo } from '../../repos/sessions.js'
+import type { Transact } from '../../repos/transaction.js'
 import type { UsersRepo } from '../../repos/users.js'
+import { signInFailure } from '../audit/sign-in-failure.js'
 import type { TokenService } from '../crypto/access-tokens.js'
 import { createFailureFloor, type FailureFloor } from '../crypto/failure-floor.js'
 import type { PasswordHasher } from '../crypto/passwords.js'
@@ -48,6 +51,8 @@ export interface AuthServiceDeps {
   sessions: SessionsRepo
   refreshTokens: RefreshTokensRepo
   clients: ClientsRepo
+  audit: AuditEventsRepo
+  transact: Transact
   /** known-device markers (OWASP device cookies) */
   devices: KnownDevices
   failureFloor?: FailureFloor
@@ -56,6 +61,7 @@ export interface AuthServiceDeps {
 export function createAuthService(deps: AuthServiceDeps) {
   const { config, clock, hasher, tokens, throttle, users, sessions, refreshTokens, devices } = deps
   const { clients } = deps
+  const { audit, transact } = deps
 
   const failureFloor = deps.failureFloor ?? createFailureFloor()
 
@@ -109,10 +115,11 @@ export function createAuthService(deps: AuthServiceDeps) {
     clientId: string,
     sessionMax: Date,
     scope: readonly Scope[],
+    repo: Pick<RefreshTokensRepo, 'insert'> = refreshTokens,
   ): Promise<TokenPair> {
     const now = clock.now()
     const refresh = newRefreshToken()
-    await refreshTokens.insert({
+    await repo.insert({
       token_hash: hashRefreshToken(refresh),
       session_id: sessionId,
       created_at: now,
@@ -141,14 +148,13 @@ export function createAuthService(deps: AuthServiceDeps) {
     ): Promise<SignIn> {
       const found = await users.findByLogin(login)
       const device = found && devices.verify(ctx.device, found.id)
-      const { user, needsRehash } = await throttle.login(
-        accountOf(found?.id, login),
-        ctx.ip,
-        () => checkPassword(found, password),
-        device,
-      )
+      const { user, needsRehash } = await throttle
+        .login(accountOf(found?.id, login), ctx.ip, () => checkPassword(found, password), device)
+        .catch((err) => signInFailure(audit, found, ctx, clock.now(), err))
       // Only after a correct password, so "inactive" reveals nothing to a guesser.
-      if (!user.is_active) throw new KeygateError('INACTIVE_USER')
+      if (!user.is_active) {
+        await signInFailure(audit, user, ctx, clock.now(), new KeygateError('INACTIVE_USER'))
+      }
       if (needsRehash) {
         await users.replaceHash(user.id, user.hashed_password, await hasher.hash(password))
       }
@@ -159,22 +165,24 @@ export function createAuthService(deps: AuthServiceDeps) {
       const max = new Date(now.getTime() + config.sessionMaxDays * DAY_MS)
       const sessionId = randomUUID()
       const clientId = ctx.clientId || DEFAULT_CLIENT_ID
-      await sessions.insert({
-        id: sessionId,
-        user_id: user.id,
-        client_id: clientId,
-        created_at: now,
-        last_used_at: now,
-        expires_at: idleExpiry(now, config.refreshTokenExpireDays, max),
-        max_expires_at: max,
-        user_agent: ctx.userAgent?.slice(0, 512) ?? null,
-        ip: ctx.ip ?? null,
-        scope: formatScope(scope),
+      const pair = await transact(async (r) => {
+        await r.sessions.insert({
+          id: sessionId,
+          user_id: user.id,
+          client_id: clientId,
+          created_at: now,
+          last_used_at: now,
+          expires_at: idleExpiry(now, config.refreshTokenExpireDays, max),
+          max_expires_at: max,
+          user_agent: ctx.userAgent?.slice(0, 512) ?? null,
+          ip: ctx.ip ?? null,
+          scope: formatScope(scope),
+        })
+        const source = { ...ctx, clientId }
+        await r.audit.record({ type: 'sign_in_succeeded', userId: user.id, source }, now)
+        return issuePair(user, sessionId, clientId, max, scope, r.refreshTokens)
       })
-      return {
-        ...(await issuePair(user, sessionId, clientId, max, scope)),
-        device: devices.issue(user.id),
-      }
+      return { ...pair, device: devices.issue(user.id) }
     },
 
     /**
