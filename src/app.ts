@@ -8,6 +8,7 @@ import { MIGRATIONS_LOG_MESSAGE } from './db/migrate.js'
 import { createDeps, type Deps, type DepsOverrides } from './deps.js'
 import { isValidEmail } from './domain/user.js'
 import { adminRoutes } from './http/api/admin-users.js'
+import { emailVerificationRoutes } from './http/api/email-verification.js'
 import { passwordResetRoutes } from './http/api/password-reset.js'
 import { postsRoutes } from './http/api/posts.js'
 import { sessionsRoutes } from './http/api/sessions.js'
@@ -177,6 +178,7 @@ export async function buildApp(
   await app.register(wellKnownRoutes, routeDeps)
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(tokenRoutes, { prefix: '/api/v1/auth', ...routeDeps })
+  await app.register(emailVerificationRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(passwordResetRoutes, { prefix: '/api/v1/auth/password-reset', ...routeDeps })
   // Static /me routes win over the admin routes' /:id (find-my-way prefers static segments).
   await app.register(usersRoutes, { prefix: '/api/v1/users', ...routeDeps })

@@ -57,6 +57,7 @@ export const CONFIG_VARIABLES = [
   'SESSION_MAX_DAYS',
   'REFRESH_REUSE_GRACE_SECONDS',
   'PASSWORD_RESET_EXPIRE_MINUTES',
+  'REQUIRE_VERIFIED_EMAIL',
   'TRUST_PROXY',
   'SMTP_URL',
   'MAIL_FROM',
@@ -119,6 +120,8 @@ export interface Config {
   sessionMaxDays: number
   refreshReuseGraceSeconds: number
   passwordResetExpireMinutes: number
+  /** REQUIRE_VERIFIED_EMAIL: a correct password on an unverified account is refused (403) */
+  requireVerifiedEmail: boolean
   trustProxy: string[] | undefined
   smtpUrl: string | undefined
   mailFrom: string
@@ -399,6 +402,7 @@ export function loadConfig(env: Env): Config {
     sessionMaxDays: int(env, 'SESSION_MAX_DAYS', 90, 1, 3650),
     refreshReuseGraceSeconds: int(env, 'REFRESH_REUSE_GRACE_SECONDS', 10, 0, 3600),
     passwordResetExpireMinutes: int(env, 'PASSWORD_RESET_EXPIRE_MINUTES', 30, 1, 24 * 60),
+    requireVerifiedEmail: bool(env, 'REQUIRE_VERIFIED_EMAIL', false),
     trustProxy: trustedProxies(env),
     smtpUrl: urlWithScheme('SMTP_URL', str(env, 'SMTP_URL'), ['smtp:', 'smtps:']),
     mailFrom: str(env, 'MAIL_FROM') ?? 'Keygate <no-reply@localhost>',

@@ -2,6 +2,8 @@ import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
 import { type Clock, systemClock } from './domain/time.js'
+import { createEmailTokensRepo } from './repos/email-tokens.js'
+import { createFactorsRepo } from './repos/factors.js'
 import { createPasswordResetsRepo } from './repos/password-resets.js'
 import { createPostsRepo } from './repos/posts.js'
 import { createRefreshTokensRepo } from './repos/refresh-tokens.js'
@@ -10,6 +12,7 @@ import { createSessionsRepo } from './repos/sessions.js'
 import { createTransact } from './repos/transaction.js'
 import { createUsersRepo } from './repos/users.js'
 import { createAdminService } from './services/accounts/admin.js'
+import { createEmailVerificationService } from './services/accounts/email-verification.js'
 import { createPasswordPolicy } from './services/accounts/password-policy.js'
 import { createPasswordResetService } from './services/accounts/password-reset.js'
 import { createAccountService } from './services/accounts/profile.js'
@@ -87,6 +90,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     refreshTokens: createRefreshTokensRepo(database.db),
     posts: createPostsRepo(database.db),
     passwordResets: createPasswordResetsRepo(database.db),
+    emailTokens: createEmailTokensRepo(database.db),
+    factors: createFactorsRepo(database.db),
   }
   const serverSecret = await loadServerSecret(
     config.secretKey,
@@ -118,6 +123,15 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     mailer,
     throttle,
   })
+  const emailVerification = createEmailVerificationService({
+    config,
+    clock,
+    users: repos.users,
+    emailTokens: repos.emailTokens,
+    transact,
+    mailer,
+    throttle,
+  })
   const devices = createKnownDevices(serverSecret.key('known-device'), clock)
   const auth = countSignIns(
     createAuthService({ config, clock, hasher, tokens, throttle, devices, ...repos }),
@@ -136,8 +150,16 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     sessions,
     introspection: createIntrospectionService({ config, clock, auth, tokens, ...repos }),
     oauth: createOAuthService({ auth, sessions }),
-    users: createUsersService({ clock, hasher, policy, throttle, users: repos.users }),
-    account: createAccountService({ clock, hasher, policy, transact, throttle }),
+    users: createUsersService({
+      clock,
+      hasher,
+      policy,
+      throttle,
+      users: repos.users,
+      emailVerification,
+    }),
+    account: createAccountService({ clock, hasher, policy, transact, throttle, emailVerification }),
+    emailVerification,
     admin: createAdminService({ clock, users: repos.users, sessions: repos.sessions, transact }),
     passwordReset,
     throttle,
@@ -175,6 +197,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       await hasher.close()
       // Mail still being sent is let finish (bounded by the mailer's timeouts).
       await passwordReset.drain()
+      await emailVerification.drain()
       mailer?.close()
       if (ownsStore) await rateLimitStore.close()
       if (ownsDatabase) await database.close()

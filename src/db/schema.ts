@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely'
+import type { ColumnType, Generated } from 'kysely'
 
 // Timestamps are written as ISO-8601 strings (UTC, ms) on both dialects:
 // SQLite stores TEXT that sorts chronologically, PostgreSQL parses them into
@@ -18,6 +18,8 @@ export interface UsersTable {
   is_superuser: Bool
   created_at: Timestamp
   updated_at: Timestamp
+  /** defaults to false (0) on insert */
+  email_verified: ColumnType<boolean | number, number | undefined, number>
 }
 
 export interface SessionsTable {
@@ -35,6 +37,8 @@ export interface SessionsTable {
   ip: string | null
   /** set by a password change: the one access token (jti) of this session still accepted */
   pinned_jti: string | null
+  /** RFC 8176 methods of the sign-in, JSON; null means ["pwd"] */
+  amr: string | null
 }
 
 export interface RefreshTokensTable {
@@ -76,6 +80,40 @@ export interface ServerSecretsTable {
   created_at: Timestamp
 }
 
+export interface EmailTokensTable {
+  /** SHA-256 of the mailed token */
+  token_hash: string
+  user_id: string
+  /** the address the link moves the account to; null: it verifies the current one */
+  new_email: string | null
+  created_at: Timestamp
+  expires_at: Timestamp
+}
+
+export interface TotpFactorsTable {
+  user_id: string
+  /** AES-256-GCM under a key derived from the server secret (services/factors/totp.ts) */
+  secret_sealed: string
+  created_at: Timestamp
+  confirmed_at: Timestamp | null
+  last_step: ColumnType<number | string | bigint | null, number | null, number | null>
+}
+
+export interface RecoveryCodesTable {
+  code_hash: string
+  user_id: string
+  created_at: Timestamp
+}
+
+export interface MfaChallengesTable {
+  token_hash: string
+  user_id: string
+  client_id: string
+  failures: Generated<number>
+  created_at: Timestamp
+  expires_at: Timestamp
+}
+
 export interface DB {
   users: UsersTable
   sessions: SessionsTable
@@ -83,4 +121,8 @@ export interface DB {
   posts: PostsTable
   password_reset_tokens: PasswordResetTokensTable
   server_secrets: ServerSecretsTable
+  email_tokens: EmailTokensTable
+  totp_factors: TotpFactorsTable
+  recovery_codes: RecoveryCodesTable
+  mfa_challenges: MfaChallengesTable
 }

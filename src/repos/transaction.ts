@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../db/schema.js'
+import { createEmailTokensRepo } from './email-tokens.js'
+import { createFactorsRepo } from './factors.js'
 import { createPasswordResetsRepo } from './password-resets.js'
 import { createSessionsRepo } from './sessions.js'
 import { createUsersRepo } from './users.js'
@@ -9,6 +11,8 @@ export interface TxRepos {
   users: ReturnType<typeof createUsersRepo>
   sessions: ReturnType<typeof createSessionsRepo>
   passwordResets: ReturnType<typeof createPasswordResetsRepo>
+  emailTokens: ReturnType<typeof createEmailTokensRepo>
+  factors: ReturnType<typeof createFactorsRepo>
 }
 
 export type Transact = <T>(work: (repos: TxRepos) => Promise<T>) => Promise<T>
@@ -25,6 +29,8 @@ export function createTransact(db: Kysely<DB>): Transact {
         users: createUsersRepo(trx),
         sessions: createSessionsRepo(trx),
         passwordResets: createPasswordResetsRepo(trx),
+        emailTokens: createEmailTokensRepo(trx),
+        factors: createFactorsRepo(trx),
       }),
     )
 }

@@ -29,7 +29,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       },
     },
     async (request, reply) => {
-      const user = await users.signup(request.body, {}, clientContext(request))
+      const user = await users.signup(request.body, {}, clientContext(request), request.log)
       reply.code(201).header('Location', `/api/v1/users/${user.id}`)
       return toUserOut(user)
     },

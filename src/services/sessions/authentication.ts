@@ -29,7 +29,7 @@ export const hashRefreshToken = (token: string): string =>
 export const newRefreshToken = (): string => randomBytes(32).toString('base64url')
 
 export interface AuthServiceDeps {
-  config: Pick<Config, 'refreshTokenExpireDays' | 'sessionMaxDays'>
+  config: Pick<Config, 'refreshTokenExpireDays' | 'sessionMaxDays' | 'requireVerifiedEmail'>
   clock: Clock
   hasher: PasswordHasher
   tokens: TokenService
@@ -122,6 +122,8 @@ export function createAuthService(deps: AuthServiceDeps) {
       )
       // Only after a correct password, so "inactive" reveals nothing to a guesser.
       if (!user.is_active) throw new KeygateError('INACTIVE_USER')
+      if (config.requireVerifiedEmail && !user.email_verified)
+        throw new KeygateError('EMAIL_NOT_VERIFIED')
       if (needsRehash) {
         await users.replaceHash(user.id, user.hashed_password, await hasher.hash(password))
       }
