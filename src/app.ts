@@ -9,6 +9,7 @@ import { createDeps, type Deps, type DepsOverrides } from './deps.js'
 import { isValidEmail } from './domain/user.js'
 import { adminRoutes } from './http/api/admin-users.js'
 import { emailVerificationRoutes } from './http/api/email-verification.js'
+import { mfaRoutes } from './http/api/mfa.js'
 import { passwordResetRoutes } from './http/api/password-reset.js'
 import { postsRoutes } from './http/api/posts.js'
 import { sessionsRoutes } from './http/api/sessions.js'
@@ -184,6 +185,7 @@ export async function buildApp(
   await app.register(usersRoutes, { prefix: '/api/v1/users', ...routeDeps })
   await app.register(sessionsRoutes, { prefix: '/api/v1/users/me/sessions', ...routeDeps })
   await app.register(adminRoutes, { prefix: '/api/v1/users', ...routeDeps })
+  await app.register(mfaRoutes, { prefix: '/api/v1/users', ...routeDeps })
   await app.register(postsRoutes, { prefix: '/api/v1/posts', ...routeDeps })
 
   // Dead sessions and expired refresh tokens are deleted hourly; unref() so the

@@ -20,6 +20,7 @@ import { createUsersService } from './services/accounts/users.js'
 import { createTokenService } from './services/crypto/access-tokens.js'
 import { createPasswordHasher } from './services/crypto/passwords.js'
 import { loadServerSecret } from './services/crypto/server-secret.js'
+import { createFactorsService } from './services/factors/factors.js'
 import { createReadinessService } from './services/health/readiness.js'
 import { createImportUsersService } from './services/import/import-users.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
@@ -132,9 +133,27 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     mailer,
     throttle,
   })
+  const factors = createFactorsService({
+    clock,
+    hasher,
+    throttle,
+    factors: repos.factors,
+    transact,
+    mailer,
+    sealKey: serverSecret.key('totp-secret'),
+    recoveryKey: serverSecret.key('recovery-codes'),
+  })
   const devices = createKnownDevices(serverSecret.key('known-device'), clock)
   const auth = countSignIns(
-    createAuthService({ config, clock, hasher, tokens, throttle, devices, ...repos }),
+    createAuthService({
+      config,
+      clock,
+      hasher,
+      tokens,
+      throttle,
+      devices,
+      ...repos,
+    }),
     metrics,
   )
   const sessions = createSessionsService({
@@ -160,6 +179,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     }),
     account: createAccountService({ clock, hasher, policy, transact, throttle, emailVerification }),
     emailVerification,
+    factors,
     admin: createAdminService({ clock, users: repos.users, sessions: repos.sessions, transact }),
     passwordReset,
     throttle,
@@ -198,6 +218,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       // Mail still being sent is let finish (bounded by the mailer's timeouts).
       await passwordReset.drain()
       await emailVerification.drain()
+      await factors.drain()
       mailer?.close()
       if (ownsStore) await rateLimitStore.close()
       if (ownsDatabase) await database.close()
