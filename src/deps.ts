@@ -153,6 +153,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       throttle,
       devices,
       ...repos,
+      secondFactors: factors,
     }),
     metrics,
   )

@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose'
 import { generate } from 'otplib'
 import { describe, expect, it } from 'vitest'
 import { buildTestApp } from '../helpers/app.js'
@@ -182,5 +183,12 @@ describe('TOTP enrolment (SPEC §9)', () => {
     expect(await generate({ secret, epoch: Math.floor(clock.now().getTime() / 1000) })).toMatch(
       /^\d{6}$/,
     )
+  })
+
+  it('password sign-ins carry amr ["pwd"]', async () => {
+    const { app } = await buildTestApp()
+    const user = await createUser(app)
+    const { tokens } = await loginAs(app, user)
+    expect(decodeJwt(tokens.access_token).amr).toEqual(['pwd'])
   })
 })

@@ -96,7 +96,13 @@ export function createTokenService(opts: TokenServiceOptions) {
     accessTtlSeconds,
 
     /** Signs an RFC 9068 access token (`typ: at+jwt`). */
-    async issueAccess(claims: { sub: string; sid: string; clientId: string }): Promise<string> {
+    async issueAccess(claims: {
+      sub: string
+      sid: string
+      clientId: string
+      /** RFC 8176 authentication methods of the session's sign-in */
+      amr?: string[]
+    }): Promise<string> {
       const iat = Math.floor(clock.now().getTime() / 1000)
       await keys.sync()
       const current = keys.current
@@ -113,6 +119,7 @@ export function createTokenService(opts: TokenServiceOptions) {
         exp: iat + accessTtlSeconds,
         jti: randomUUID(),
       }
+      if (claims.amr) payload.amr = claims.amr
       if (keys.alg === 'HS256' && current.key instanceof Uint8Array) {
         return signHs256(header, payload, current.key)
       }

@@ -11,7 +11,14 @@ export interface TokenRequest {
   scope?: string
   refresh_token?: string
   client_id?: string
+  /** the MFA grant (SPEC §9): the token of the first step and one code */
+  mfa_token?: string
+  otp?: string
+  recovery_code?: string
 }
+
+/** SPEC §9's extension grant (RFC 6749 §4.5) for the second step of a sign-in. */
+export const MFA_GRANT = 'urn:keygate:params:oauth:grant-type:mfa'
 
 /**
  * RFC 6749 §5.2: the token endpoint answers a failed grant as OAuth clients
@@ -24,11 +31,13 @@ const GRANT_ERRORS: Partial<Record<ErrorName, ErrorName>> = {
   INVALID_CREDENTIALS: 'INVALID_GRANT',
   INVALID_REFRESH_TOKEN: 'INVALID_GRANT',
   INACTIVE_USER: 'INACTIVE_USER_GRANT',
+  MFA_REQUIRED: 'MFA_REQUIRED_GRANT',
+  INVALID_MFA: 'INVALID_MFA_GRANT',
 }
 
 function asGrantError(err: unknown): unknown {
   const mapped = err instanceof KeygateError ? GRANT_ERRORS[err.code] : undefined
-  return mapped ? new KeygateError(mapped) : err
+  return mapped ? new KeygateError(mapped, { extra: (err as KeygateError).extra }) : err
 }
 
 const missing = (fields: (string | false)[]) =>
@@ -47,6 +56,13 @@ export function createOAuthService(deps: { auth: AuthService; sessions: Sessions
       if (refreshToken === undefined) throw missing(['refresh_token'])
       return () => sessions.refresh(refreshToken)
     }
+    if (grantType === MFA_GRANT) {
+      const { mfa_token: mfaToken, otp, recovery_code: recoveryCode } = form
+      if (mfaToken === undefined || (otp === undefined && recoveryCode === undefined)) {
+        throw missing([mfaToken === undefined && 'mfa_token', otp === undefined && 'otp'])
+      }
+      return () => auth.completeMfa(mfaToken, { otp, recovery_code: recoveryCode }, ctx)
+    }
     if (username === undefined || password === undefined) {
       throw missing([username === undefined && 'username', password === undefined && 'password'])
     }
@@ -56,7 +72,7 @@ export function createOAuthService(deps: { auth: AuthService; sessions: Sessions
   return {
     async grant(form: TokenRequest, ctx: ClientContext): Promise<SignIn> {
       const grantType = form.grant_type ?? 'password'
-      if (grantType !== 'password' && grantType !== 'refresh_token') {
+      if (grantType !== 'password' && grantType !== 'refresh_token' && grantType !== MFA_GRANT) {
         throw new KeygateError('UNSUPPORTED_GRANT_TYPE')
       }
       const exchange = exchangeFor(grantType, form, ctx)
@@ -75,6 +91,19 @@ export function createOAuthService(deps: { auth: AuthService; sessions: Sessions
       const login = body.email ?? body.username
       if (login === undefined) throw missing(['username'])
       return auth.login(login, body.password, ctx)
+    },
+
+    /** The JSON second step: `{mfa_token, otp}` or `{mfa_token, recovery_code}`. */
+    async loginMfa(
+      body: { mfa_token: string; otp?: string; recovery_code?: string },
+      ctx: ClientContext,
+    ) {
+      if (body.otp === undefined && body.recovery_code === undefined) throw missing(['otp'])
+      return auth.completeMfa(
+        body.mfa_token,
+        { otp: body.otp, recovery_code: body.recovery_code },
+        ctx,
+      )
     },
   }
 }

@@ -1,6 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Config } from '../../config.js'
 import {
+  AMR_PASSWORD,
+  AMR_PASSWORD_OTP,
   type AuthContext,
   type ClientContext,
   DEFAULT_CLIENT_ID,
@@ -18,6 +20,7 @@ import type { UsersRepo } from '../../repos/users.js'
 import type { TokenService } from '../crypto/access-tokens.js'
 import { createFailureFloor, type FailureFloor } from '../crypto/failure-floor.js'
 import type { PasswordHasher } from '../crypto/passwords.js'
+import type { FactorsService, SecondFactor } from '../factors/factors.js'
 import { accountOf, type Throttle } from '../throttle/throttle.js'
 import type { KnownDevices } from './known-device.js'
 
@@ -40,6 +43,8 @@ export interface AuthServiceDeps {
   /** known-device markers (OWASP device cookies) */
   devices: KnownDevices
   failureFloor?: FailureFloor
+  /** second factors: a correct password on an account with one asks for it (SPEC §9) */
+  secondFactors?: Pick<FactorsService, 'hasFactor' | 'startChallenge' | 'completeChallenge'>
 }
 
 export function createAuthService(deps: AuthServiceDeps) {
@@ -72,8 +77,9 @@ export function createAuthService(deps: AuthServiceDeps) {
     sessionId: string,
     clientId: string,
     refresh: string,
+    amr: string[] = AMR_PASSWORD,
   ): Promise<TokenPair> {
-    const access = await tokens.issueAccess({ sub: user.id, sid: sessionId, clientId })
+    const access = await tokens.issueAccess({ sub: user.id, sid: sessionId, clientId, amr })
     return {
       access_token: access,
       token_type: 'bearer',
@@ -88,6 +94,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     sessionId: string,
     clientId: string,
     sessionMax: Date,
+    amr: string[] = AMR_PASSWORD,
   ): Promise<TokenPair> {
     const now = clock.now()
     const refresh = newRefreshToken()
@@ -97,7 +104,31 @@ export function createAuthService(deps: AuthServiceDeps) {
       created_at: now,
       expires_at: idleExpiry(now, config.refreshTokenExpireDays, sessionMax),
     })
-    return pairWith(user, sessionId, clientId, refresh)
+    return pairWith(user, sessionId, clientId, refresh, amr)
+  }
+
+  /** A new session and its first pair, for a sign-in proved by `amr`. */
+  async function startSession(user: User, ctx: ClientContext, amr: string[]): Promise<SignIn> {
+    const now = clock.now()
+    const max = new Date(now.getTime() + config.sessionMaxDays * DAY_MS)
+    const sessionId = randomUUID()
+    const clientId = ctx.clientId || DEFAULT_CLIENT_ID
+    await sessions.insert({
+      id: sessionId,
+      user_id: user.id,
+      client_id: clientId,
+      created_at: now,
+      last_used_at: now,
+      expires_at: idleExpiry(now, config.refreshTokenExpireDays, max),
+      max_expires_at: max,
+      user_agent: ctx.userAgent?.slice(0, 512) ?? null,
+      ip: ctx.ip ?? null,
+      amr,
+    })
+    return {
+      ...(await issuePair(user, sessionId, clientId, max, amr)),
+      device: devices.issue(user.id),
+    }
   }
 
   return {
@@ -127,26 +158,33 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (needsRehash) {
         await users.replaceHash(user.id, user.hashed_password, await hasher.hash(password))
       }
-
-      const now = clock.now()
-      const max = new Date(now.getTime() + config.sessionMaxDays * DAY_MS)
-      const sessionId = randomUUID()
-      const clientId = ctx.clientId || DEFAULT_CLIENT_ID
-      await sessions.insert({
-        id: sessionId,
-        user_id: user.id,
-        client_id: clientId,
-        created_at: now,
-        last_used_at: now,
-        expires_at: idleExpiry(now, config.refreshTokenExpireDays, max),
-        max_expires_at: max,
-        user_agent: ctx.userAgent?.slice(0, 512) ?? null,
-        ip: ctx.ip ?? null,
-      })
-      return {
-        ...(await issuePair(user, sessionId, clientId, max)),
-        device: devices.issue(user.id),
+      // Only a correct password learns that the account has a second factor.
+      if (deps.secondFactors && (await deps.secondFactors.hasFactor(user.id))) {
+        const mfaToken = await deps.secondFactors.startChallenge(
+          user.id,
+          ctx.clientId || DEFAULT_CLIENT_ID,
+        )
+        throw new KeygateError('MFA_REQUIRED', { extra: { mfa_token: mfaToken } })
       }
+      return startSession(user, ctx, AMR_PASSWORD)
+    },
+
+    /**
+     * The second step (SPEC §9): the mfa_token of a correct password and a
+     * TOTP or recovery code. The token is bound to the client that got it.
+     */
+    async completeMfa(mfaToken: string, proof: SecondFactor, ctx: ClientContext): Promise<SignIn> {
+      if (!deps.secondFactors) throw new KeygateError('INVALID_MFA')
+      const clientId = ctx.clientId || DEFAULT_CLIENT_ID
+      const user = await deps.secondFactors.completeChallenge(
+        mfaToken,
+        proof,
+        clientId,
+        ctx,
+        (id) => users.findById(id),
+      )
+      if (!user.is_active) throw new KeygateError('INACTIVE_USER')
+      return startSession(user, ctx, AMR_PASSWORD_OTP)
     },
 
     /**

@@ -102,7 +102,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       }
 
       if (!(await sessions.touch(session.id, now, idle))) throw invalid()
-      return auth.pairWith(user, session.id, session.client_id, refresh)
+      return auth.pairWith(user, session.id, session.client_id, refresh, session.amr)
     },
 
     /** Ends the caller's session, or with `all` every session of the user. */
