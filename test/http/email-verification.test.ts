@@ -221,4 +221,21 @@ describe('changing the email', () => {
     await change(randomEmail())
     expect((await confirm(app, firstToken)).statusCode).toBe(400)
   })
+
+  it('without SMTP the address changes at once and is unverified', async () => {
+    const { app, database } = await buildTestApp()
+    const user = await createUser(app)
+    await database.db.updateTable('users').set({ email_verified: 1 }).execute()
+    const { headers } = await loginAs(app, user)
+    expect((await me(app, headers)).email_verified).toBe(true)
+    const next = randomEmail()
+    const res = await app.inject({
+      method: 'PATCH',
+      url: '/api/v1/users/me',
+      headers,
+      payload: { email: next, current_password: user.password },
+    })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toMatchObject({ email: next, email_verified: false })
+  })
 })

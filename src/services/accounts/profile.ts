@@ -88,8 +88,11 @@ export function createAccountService(deps: AccountServiceDeps) {
         transact(async (r) => {
           const updated = await r.users.update(user.id, changes, now)
           if (!updated) throw new KeygateError('USER_NOT_FOUND')
-          // A reset link already mailed went to the old address.
-          if (changes.email !== undefined) await r.passwordResets.deleteForUser(user.id)
+          // Links already mailed went to the old address.
+          if (changes.email !== undefined) {
+            await r.passwordResets.deleteForUser(user.id)
+            await r.emailTokens.deleteForUser(user.id, 'verify')
+          }
           return updated
         }).catch(rethrowTaken)
       return throttle.signup(ctx.ip, save)
