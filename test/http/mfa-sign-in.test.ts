@@ -170,6 +170,17 @@ describe('sign-in with a second factor over the API (SPEC §9)', () => {
     expect(view(unknownJson)).toEqual(view(wrongJson))
   })
 
+  it('an account deactivated before the second step gets 403 there', async () => {
+    const { app, clock, user, secret, database } = await userWithTotp()
+    const { mfa_token } = (
+      await jsonLogin(app, { email: user.email, password: user.password })
+    ).json()
+    await database.db.updateTable('users').set({ is_active: 0 }).where('id', '=', user.id).execute()
+    const res = await jsonMfa(app, { mfa_token, otp: await totpAt(secret, clock) })
+    expect(res.statusCode).toBe(403)
+    expect(res.json()).toEqual({ detail: 'Inactive user' })
+  })
+
   it('missing fields of the MFA grant are a 422', async () => {
     const { app } = await buildTestApp()
     const res = await token(app, { grant_type: GRANT })
@@ -202,6 +213,12 @@ describe('resetting factors', () => {
       headers: admin.headers,
     })
     expect(res.statusCode, res.body).toBe(204)
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/api/v1/users/00000000-0000-4000-8000-000000000000/mfa/reset',
+      headers: admin.headers,
+    })
+    expect(unknown.statusCode).toBe(404)
     const mail = await smtp.nextMail()
     expect(mail.to).toEqual([user.email])
     expect(mail.raw).toMatch(/^Subject: Your Keygate sign-in factors were reset$/m)

@@ -121,6 +121,8 @@ export function createFactorsService(deps: FactorsServiceDeps) {
   return {
     verifyTotp,
     useRecoveryCode,
+    /** A TOTP or recovery code of a signed-in user, throttled; WRONG_CODE when it fails. */
+    proveSecondFactor: checkCode,
 
     /** Whether the account has a confirmed second factor (its sign-ins need one). */
     async hasFactor(userId: string): Promise<boolean> {
