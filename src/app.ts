@@ -10,6 +10,8 @@ import { isValidEmail } from './domain/user.js'
 import { adminRoutes } from './http/api/admin-users.js'
 import { auditRoutes } from './http/api/audit.js'
 import { clientsRoutes } from './http/api/clients.js'
+import { emailVerificationRoutes } from './http/api/email-verification.js'
+import { mfaRoutes } from './http/api/mfa.js'
 import { passwordResetRoutes } from './http/api/password-reset.js'
 import { postsRoutes } from './http/api/posts.js'
 import { sessionsRoutes } from './http/api/sessions.js'
@@ -181,11 +183,13 @@ export async function buildApp(
   await app.register(wellKnownRoutes, routeDeps)
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(tokenRoutes, { prefix: '/api/v1/auth', ...routeDeps })
+  await app.register(emailVerificationRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(passwordResetRoutes, { prefix: '/api/v1/auth/password-reset', ...routeDeps })
   // Static /me routes win over the admin routes' /:id (find-my-way prefers static segments).
   await app.register(usersRoutes, { prefix: '/api/v1/users', ...routeDeps })
   await app.register(sessionsRoutes, { prefix: '/api/v1/users/me/sessions', ...routeDeps })
   await app.register(adminRoutes, { prefix: '/api/v1/users', ...routeDeps })
+  await app.register(mfaRoutes, { prefix: '/api/v1/users', ...routeDeps })
   await app.register(postsRoutes, { prefix: '/api/v1/posts', ...routeDeps })
   await app.register(clientsRoutes, { prefix: '/api/v1/clients', ...routeDeps })
   await app.register(auditRoutes, { prefix: '/api/v1', ...routeDeps })

@@ -58,6 +58,7 @@ export const CONFIG_VARIABLES = [
   'REFRESH_REUSE_GRACE_SECONDS',
   'PASSWORD_RESET_EXPIRE_MINUTES',
   'AUDIT_RETENTION_DAYS',
+  'REQUIRE_VERIFIED_EMAIL',
   'TRUST_PROXY',
   'SMTP_URL',
   'MAIL_FROM',
@@ -122,6 +123,8 @@ export interface Config {
   auditRetentionDays: number
   refreshReuseGraceSeconds: number
   passwordResetExpireMinutes: number
+  /** REQUIRE_VERIFIED_EMAIL: a correct password on an unverified account is refused (403) */
+  requireVerifiedEmail: boolean
   trustProxy: string[] | undefined
   smtpUrl: string | undefined
   mailFrom: string
@@ -403,6 +406,7 @@ export function loadConfig(env: Env): Config {
     auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 180, 1, 36500),
     refreshReuseGraceSeconds: int(env, 'REFRESH_REUSE_GRACE_SECONDS', 10, 0, 3600),
     passwordResetExpireMinutes: int(env, 'PASSWORD_RESET_EXPIRE_MINUTES', 30, 1, 24 * 60),
+    requireVerifiedEmail: bool(env, 'REQUIRE_VERIFIED_EMAIL', false),
     trustProxy: trustedProxies(env),
     smtpUrl: urlWithScheme('SMTP_URL', str(env, 'SMTP_URL'), ['smtp:', 'smtps:']),
     mailFrom: str(env, 'MAIL_FROM') ?? 'Keygate <no-reply@localhost>',

@@ -4,6 +4,8 @@ import { migrateToLatest } from './db/migrate.js'
 import { type Clock, systemClock } from './domain/time.js'
 import { createAuditEventsRepo } from './repos/audit-events.js'
 import { createClientsRepo } from './repos/clients.js'
+import { createEmailTokensRepo } from './repos/email-tokens.js'
+import { createFactorsRepo } from './repos/factors.js'
 import { createPasswordResetsRepo } from './repos/password-resets.js'
 import { createPostsRepo } from './repos/posts.js'
 import { createRefreshTokensRepo } from './repos/refresh-tokens.js'
@@ -12,6 +14,7 @@ import { createSessionsRepo } from './repos/sessions.js'
 import { createTransact } from './repos/transaction.js'
 import { createUsersRepo } from './repos/users.js'
 import { createAdminService } from './services/accounts/admin.js'
+import { createEmailVerificationService } from './services/accounts/email-verification.js'
 import { createPasswordPolicy } from './services/accounts/password-policy.js'
 import { createPasswordResetService } from './services/accounts/password-reset.js'
 import { createAccountService } from './services/accounts/profile.js'
@@ -20,6 +23,7 @@ import { createAuditLogService } from './services/audit/audit-log.js'
 import { createTokenService } from './services/crypto/access-tokens.js'
 import { createPasswordHasher } from './services/crypto/passwords.js'
 import { loadServerSecret } from './services/crypto/server-secret.js'
+import { createFactorsService } from './services/factors/factors.js'
 import { createReadinessService } from './services/health/readiness.js'
 import { createImportUsersService } from './services/import/import-users.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
@@ -93,6 +97,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     passwordResets: createPasswordResetsRepo(database.db),
     clients: createClientsRepo(database.db),
     audit: createAuditEventsRepo(database.db),
+    emailTokens: createEmailTokensRepo(database.db),
+    factors: createFactorsRepo(database.db),
   }
   const serverSecret = await loadServerSecret(
     config.secretKey,
@@ -124,9 +130,38 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     mailer,
     throttle,
   })
+  const emailVerification = createEmailVerificationService({
+    config,
+    clock,
+    users: repos.users,
+    emailTokens: repos.emailTokens,
+    transact,
+    mailer,
+    throttle,
+  })
+  const factors = createFactorsService({
+    clock,
+    hasher,
+    throttle,
+    factors: repos.factors,
+    transact,
+    mailer,
+    sealKey: serverSecret.key('totp-secret'),
+    recoveryKey: serverSecret.key('recovery-codes'),
+  })
   const devices = createKnownDevices(serverSecret.key('known-device'), clock)
   const auth = countSignIns(
-    createAuthService({ config, clock, hasher, tokens, throttle, devices, transact, ...repos }),
+    createAuthService({
+      config,
+      clock,
+      hasher,
+      tokens,
+      throttle,
+      devices,
+      transact,
+      ...repos,
+      secondFactors: factors,
+    }),
     metrics,
   )
   const sessions = createSessionsService({
@@ -145,8 +180,18 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     introspection: createIntrospectionService({ config, clock, auth, tokens, transact, ...repos }),
     clients,
     oauth: createOAuthService({ auth, sessions, clients, tokens }),
-    users: createUsersService({ clock, hasher, policy, throttle, users: repos.users, transact }),
-    account: createAccountService({ clock, hasher, policy, transact, throttle }),
+    users: createUsersService({
+      clock,
+      hasher,
+      policy,
+      throttle,
+      users: repos.users,
+      transact,
+      emailVerification,
+    }),
+    account: createAccountService({ clock, hasher, policy, transact, throttle, emailVerification }),
+    emailVerification,
+    factors,
     admin: createAdminService({ clock, users: repos.users, transact }),
     passwordReset,
     throttle,
@@ -185,6 +230,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       await hasher.close()
       // Mail still being sent is let finish (bounded by the mailer's timeouts).
       await passwordReset.drain()
+      await emailVerification.drain()
+      await factors.drain()
       mailer?.close()
       if (ownsStore) await rateLimitStore.close()
       if (ownsDatabase) await database.close()

@@ -19,6 +19,8 @@ export const BASIC_CHALLENGE = 'Basic realm="keygate"'
 const INVALID_TOKEN_CHALLENGE = 'Bearer realm="keygate", error="invalid_token"'
 const INVALID_CREDENTIALS = 'Invalid credentials'
 const INACTIVE_USER = 'Inactive user'
+const SECOND_FACTOR_REQUIRED = 'Second factor required'
+const INVALID_CODE = 'Invalid or expired code'
 
 /**
  * Every error Keygate answers with, and its exact wire text. Services throw
@@ -123,6 +125,28 @@ export const ERRORS = Object.freeze({
   INTERNAL: { status: 500, detail: 'Internal Server Error' },
   // /readyz: the body adds which dependency failed (http/root/health.ts).
   NOT_READY: { status: 503, detail: 'Not ready', headers: { 'Retry-After': '5' } },
+  // SPEC §9: only after a correct password (so it reveals nothing to a guesser).
+  EMAIL_NOT_VERIFIED: { status: 403, detail: 'Email not verified' },
+  INVALID_EMAIL_TOKEN: { status: 400, detail: 'Invalid or expired token' },
+  // A correct password on an account with a factor; the body adds `mfa_token`.
+  MFA_REQUIRED: { status: 403, detail: SECOND_FACTOR_REQUIRED },
+  MFA_REQUIRED_GRANT: {
+    status: 403,
+    detail: SECOND_FACTOR_REQUIRED,
+    oauthError: 'mfa_required',
+  },
+  // A wrong, replayed or spent code, or a dead mfa_token, on the second step.
+  INVALID_MFA: {
+    status: 401,
+    detail: INVALID_CODE,
+    headers: { 'WWW-Authenticate': BEARER_CHALLENGE },
+  },
+  INVALID_MFA_GRANT: { status: 400, detail: INVALID_CODE, oauthError: 'invalid_grant' },
+  // The factor routes: which of the two proofs was wrong (SPEC §9).
+  WRONG_CODE: { status: 400, detail: 'Incorrect code' },
+  TOTP_ALREADY_ENABLED: { status: 409, detail: 'TOTP is already enabled' },
+  TOTP_NOT_STARTED: { status: 400, detail: 'TOTP enrolment not started' },
+  TOTP_NOT_ENABLED: { status: 400, detail: 'TOTP is not enabled' },
 } satisfies Record<string, ErrorSpec>)
 
 export type ErrorName = keyof typeof ERRORS
@@ -133,8 +157,13 @@ export class KeygateError extends Error {
   readonly detail: string
   readonly oauthError: string | undefined
   readonly headers: Record<string, string>
+  /** fields the body carries beside `detail` (the `mfa_token` of MFA_REQUIRED) */
+  readonly extra: Record<string, string>
 
-  constructor(code: ErrorName, options: { headers?: Record<string, string> } = {}) {
+  constructor(
+    code: ErrorName,
+    options: { headers?: Record<string, string>; extra?: Record<string, string> } = {},
+  ) {
     const spec: ErrorSpec = ERRORS[code]
     super(spec.detail)
     this.name = 'KeygateError'
@@ -143,6 +172,7 @@ export class KeygateError extends Error {
     this.detail = spec.detail
     this.oauthError = spec.oauthError
     this.headers = { ...spec.headers, ...options.headers }
+    this.extra = { ...options.extra }
   }
 }
 
@@ -283,4 +313,7 @@ export class ValidationError extends Error {
 export const NOTICES = Object.freeze({
   // The same answer whether or not the email has an account (no enumeration).
   RESET_REQUESTED: 'If an account uses this email, a password reset link has been sent to it.',
+  // The same answer whatever the address's state (verified, just mailed, no SMTP).
+  VERIFICATION_REQUESTED:
+    'If your email address is not verified yet, a verification link has been sent to it.',
 })

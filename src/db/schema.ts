@@ -18,6 +18,8 @@ export interface UsersTable {
   is_superuser: Bool
   created_at: Timestamp
   updated_at: Timestamp
+  /** defaults to false (0) on insert */
+  email_verified: ColumnType<boolean | number, number | undefined, number>
 }
 
 export interface SessionsTable {
@@ -37,6 +39,8 @@ export interface SessionsTable {
   pinned_jti: string | null
   /** the scope granted to this refresh family, space-separated; NULL: from before scopes (all the user may hold) */
   scope: string | null
+  /** RFC 8176 methods of the sign-in, JSON; null means ["pwd"] */
+  amr: string | null
 }
 
 export interface RefreshTokensTable {
@@ -113,6 +117,40 @@ export interface AuditEventsTable {
   bucket: string | null
 }
 
+export interface EmailTokensTable {
+  /** SHA-256 of the mailed token */
+  token_hash: string
+  user_id: string
+  /** the address the link moves the account to; null: it verifies the current one */
+  new_email: string | null
+  created_at: Timestamp
+  expires_at: Timestamp
+}
+
+export interface TotpFactorsTable {
+  user_id: string
+  /** AES-256-GCM under a key derived from the server secret (services/factors/totp.ts) */
+  secret_sealed: string
+  created_at: Timestamp
+  confirmed_at: Timestamp | null
+  last_step: ColumnType<number | string | bigint | null, number | null, number | null>
+}
+
+export interface RecoveryCodesTable {
+  code_hash: string
+  user_id: string
+  created_at: Timestamp
+}
+
+export interface MfaChallengesTable {
+  token_hash: string
+  user_id: string
+  client_id: string
+  failures: Generated<number>
+  created_at: Timestamp
+  expires_at: Timestamp
+}
+
 export interface DB {
   users: UsersTable
   sessions: SessionsTable
@@ -122,4 +160,8 @@ export interface DB {
   server_secrets: ServerSecretsTable
   clients: ClientsTable
   audit_events: AuditEventsTable
+  email_tokens: EmailTokensTable
+  totp_factors: TotpFactorsTable
+  recovery_codes: RecoveryCodesTable
+  mfa_challenges: MfaChallengesTable
 }

@@ -16,9 +16,15 @@ export interface Session {
   ip: string | null
   /** the scope granted to this refresh family (space-separated); null: from before scopes */
   scope: string | null
+  /** how the sign-in was proved (RFC 8176), carried by every access token of the session */
+  amr: string[]
 }
 
-export type NewSession = Omit<Session, 'revoked_at'>
+export type NewSession = Omit<Session, 'revoked_at' | 'amr'> & { amr?: string[] }
+
+/** RFC 8176 `amr` of a password sign-in, and of one completed with a TOTP or recovery code. */
+export const AMR_PASSWORD = ['pwd']
+export const AMR_PASSWORD_OTP = ['pwd', 'otp', 'mfa']
 
 /** The client an empty `client_id` means: Swagger UI and Part I callers. */
 export const DEFAULT_CLIENT_ID = 'keygate'

@@ -19,6 +19,18 @@ export function toSession(row: Selectable<SessionsTable>): Session {
     user_agent: row.user_agent,
     ip: row.ip,
     scope: row.scope,
+    amr: parseAmr(row.amr),
+  }
+}
+
+/** The stored `amr` (JSON), ["pwd"] when unset (sessions older than the column). */
+function parseAmr(raw: string | null): string[] {
+  if (raw === null) return ['pwd']
+  try {
+    const v: unknown = JSON.parse(raw)
+    return Array.isArray(v) && v.every((m) => typeof m === 'string') ? v : ['pwd']
+  } catch {
+    return ['pwd']
   }
 }
 
@@ -50,6 +62,7 @@ export function createSessionsRepo(db: Kysely<DB>) {
           max_expires_at: iso(s.max_expires_at),
           revoked_at: null,
           pinned_jti: null,
+          amr: s.amr === undefined ? null : JSON.stringify(s.amr),
         })
         .execute()
     },

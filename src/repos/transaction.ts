@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely'
 import type { DB } from '../db/schema.js'
 import { createAuditEventsRepo } from './audit-events.js'
 import { createClientsRepo } from './clients.js'
+import { createEmailTokensRepo } from './email-tokens.js'
+import { createFactorsRepo } from './factors.js'
 import { createPasswordResetsRepo } from './password-resets.js'
 import { createRefreshTokensRepo } from './refresh-tokens.js'
 import { createSessionsRepo } from './sessions.js'
@@ -16,6 +18,8 @@ export interface TxRepos {
   refreshTokens: ReturnType<typeof createRefreshTokensRepo>
   /** `audit.record(event, now)`: the event commits or rolls back with the change */
   audit: ReturnType<typeof createAuditEventsRepo>
+  emailTokens: ReturnType<typeof createEmailTokensRepo>
+  factors: ReturnType<typeof createFactorsRepo>
 }
 
 export type Transact = <T>(work: (repos: TxRepos) => Promise<T>) => Promise<T>
@@ -35,6 +39,8 @@ export function createTransact(db: Kysely<DB>): Transact {
         clients: createClientsRepo(trx),
         refreshTokens: createRefreshTokensRepo(trx),
         audit: createAuditEventsRepo(trx),
+        emailTokens: createEmailTokensRepo(trx),
+        factors: createFactorsRepo(trx),
       }),
     )
 }

@@ -74,12 +74,15 @@ describe('the error table', () => {
 
   it("oauthError codes are RFC 6749 §5.2 codes on 400s (and the inactive account's 403)", () => {
     const codes = ['invalid_request', 'invalid_grant', 'unsupported_grant_type', 'invalid_scope']
+    // SPEC §9's one extension code, on the 403 of a correct password that needs a second factor.
+    codes.push('mfa_required')
     for (const [name, spec] of entries) {
       if (spec.oauthError === undefined) continue
       expect(codes, name).toContain(spec.oauthError)
       expect(spec.headers?.['WWW-Authenticate'], name).toBeUndefined()
       // SPEC §3: a deactivated account is 403 on every login endpoint, the token endpoint too.
-      expect(spec.status, name).toBe(name === 'INACTIVE_USER_GRANT' ? 403 : 400)
+      const forbidden = name === 'INACTIVE_USER_GRANT' || name === 'MFA_REQUIRED_GRANT'
+      expect(spec.status, name).toBe(forbidden ? 403 : 400)
     }
     expect(ERRORS.INACTIVE_USER_GRANT).toEqual({
       status: 403,

@@ -8,6 +8,7 @@ import * as m0006 from './0006_session_hardening.js'
 import * as m0007 from './0007_clients.js'
 import * as m0008 from './0008_session_scope.js'
 import * as m0011 from './0011_audit_events.js'
+import * as m0013 from './0013_email_and_factors.js'
 
 /** Every migration, in order. Listed, not scanned, so tsx, dist/ and bundles agree. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_clients': m0007,
   '0008_session_scope': m0008,
   '0011_audit_events': m0011,
+  '0013_email_and_factors': m0013,
 }

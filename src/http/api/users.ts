@@ -46,7 +46,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
         operationId: 'users_me_update',
         summary: 'Change your username or email',
         description:
-          'A new email needs `current_password` (ASVS 7.5.1), throttled like a sign-in. `username: null` removes the username. 409s count against the client as signup conflicts do (429 beyond).',
+          'A new email needs `current_password` (ASVS 7.5.1), throttled like a sign-in. With SMTP configured the email is not changed by this call: a link goes to the new address (confirmed with `POST /auth/verify-email/confirm`), the old address is told, and stays the login until the link is followed; without SMTP it changes at once and is unverified. `username: null` removes the username. 409s count against the client as signup conflicts do (429 beyond).',
         security: SECURITY,
         body: ProfilePatchIn,
         response: {
@@ -60,7 +60,14 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       },
     },
     async (request) =>
-      toUserOut(await account.updateProfile(caller(request), request.body, actorContext(request))),
+      toUserOut(
+        await account.updateProfile(
+          caller(request),
+          request.body,
+          actorContext(request),
+          request.log,
+        ),
+      ),
   )
 
   app.post(

@@ -8,7 +8,9 @@ import type { Transact } from '../../repos/transaction.js'
 import type { UsersRepo } from '../../repos/users.js'
 import type { PasswordHasher } from '../crypto/passwords.js'
 import type { Throttle } from '../throttle/throttle.js'
+import type { EmailVerificationService } from './email-verification.js'
 import type { PasswordPolicy } from './password-policy.js'
+import type { ErrorLogger } from './password-reset.js'
 
 export interface SignupInput {
   email: string
@@ -23,6 +25,8 @@ export interface UsersServiceDeps {
   throttle: Throttle
   users: UsersRepo
   transact: Transact
+  /** the verification mail of a new account (services/accounts/email-verification.ts) */
+  emailVerification?: Pick<EmailVerificationService, 'start'>
 }
 
 export interface FirstSuperuserResult {
@@ -88,9 +92,20 @@ export function createUsersService(deps: UsersServiceDeps) {
   }
 
   return {
-    /** A signup from a client (`ctx`) is throttled per client; the CLI's is not. */
-    signup(input: SignupInput, flags: { is_superuser?: boolean } = {}, ctx?: ClientContext) {
-      return ctx ? throttle.signup(ctx.ip, () => create(input, flags, ctx)) : create(input, flags)
+    /**
+     * A signup from a client (`ctx`) is throttled per client and mailed a
+     * verification link (with SMTP); the CLI's is neither.
+     */
+    async signup(
+      input: SignupInput,
+      flags: { is_superuser?: boolean } = {},
+      ctx?: ClientContext,
+      log?: ErrorLogger,
+    ) {
+      if (!ctx) return create(input, flags)
+      const user = await throttle.signup(ctx.ip, () => create(input, flags, ctx))
+      deps.emailVerification?.start(user, log)
+      return user
     },
 
     async get(id: string): Promise<User> {

@@ -131,12 +131,15 @@ export function createTokenService(opts: TokenServiceOptions) {
       clientId: string
       /** space-separated (RFC 9068 §2.2.3) */
       scope: string
+      /** RFC 8176 authentication methods of the session's sign-in */
+      amr?: string[]
     }): Promise<string> {
       return sign({
         sid: claims.sid,
         client_id: claims.clientId,
         scope: claims.scope,
         sub: claims.sub,
+        ...(claims.amr && { amr: claims.amr }),
       })
     },
 

@@ -16,6 +16,10 @@ export interface TokenRequest {
   refresh_token?: string
   client_id?: string
   client_secret?: string
+  /** the MFA grant (SPEC §9): the token of the first step and one code */
+  mfa_token?: string
+  otp?: string
+  recovery_code?: string
 }
 
 /** RFC 6749 §4.4.3: a client_credentials answer has no refresh token, and names the scope. */
@@ -25,6 +29,9 @@ export interface ClientTokenAnswer {
   expires_in: number
   scope: string
 }
+
+/** SPEC §9's extension grant (RFC 6749 §4.5) for the second step of a sign-in. */
+export const MFA_GRANT = 'urn:keygate:params:oauth:grant-type:mfa'
 
 /**
  * RFC 6749 §5.2: the token endpoint answers a failed grant as OAuth clients
@@ -37,11 +44,13 @@ const GRANT_ERRORS: Partial<Record<ErrorName, ErrorName>> = {
   INVALID_CREDENTIALS: 'INVALID_GRANT',
   INVALID_REFRESH_TOKEN: 'INVALID_GRANT',
   INACTIVE_USER: 'INACTIVE_USER_GRANT',
+  MFA_REQUIRED: 'MFA_REQUIRED_GRANT',
+  INVALID_MFA: 'INVALID_MFA_GRANT',
 }
 
 function asGrantError(err: unknown): unknown {
   const mapped = err instanceof KeygateError ? GRANT_ERRORS[err.code] : undefined
-  return mapped ? new KeygateError(mapped) : err
+  return mapped ? new KeygateError(mapped, { extra: (err as KeygateError).extra }) : err
 }
 
 const missing = (fields: (string | false)[]) =>
@@ -50,8 +59,13 @@ const missing = (fields: (string | false)[]) =>
   )
 
 /** The grants the token endpoint knows; anything else is unsupported_grant_type. */
-const SUPPORTED_GRANTS: readonly GrantType[] = ['password', 'refresh_token', 'client_credentials']
-const isSupported = (g: string): g is GrantType =>
+const SUPPORTED_GRANTS: readonly (GrantType | typeof MFA_GRANT)[] = [
+  'password',
+  'refresh_token',
+  'client_credentials',
+  MFA_GRANT,
+]
+const isSupported = (g: string): g is GrantType | typeof MFA_GRANT =>
   (SUPPORTED_GRANTS as readonly string[]).includes(g)
 
 /** `scope` as a set of tokens (RFC 6749 §3.3: space-separated, order irrelevant). */
@@ -96,7 +110,7 @@ export function createOAuthService(deps: OAuthServiceDeps) {
 
   /** The grant's exchange, once its fields are known to be there (422 otherwise). */
   function exchangeFor(
-    grantType: GrantType,
+    grantType: GrantType | typeof MFA_GRANT,
     form: TokenRequest,
     ctx: ClientContext,
     client: Client,
@@ -105,6 +119,17 @@ export function createOAuthService(deps: OAuthServiceDeps) {
     if (grantType === 'refresh_token') {
       if (refreshToken === undefined) throw missing(['refresh_token'])
       return () => sessions.refresh(refreshToken, form.scope, ctx)
+    }
+    if (grantType === MFA_GRANT) {
+      const { mfa_token: mfaToken, otp, recovery_code: recoveryCode } = form
+      if (mfaToken === undefined || (otp === undefined && recoveryCode === undefined)) {
+        throw missing([mfaToken === undefined && 'mfa_token', otp === undefined && 'otp'])
+      }
+      return () =>
+        auth.completeMfa(mfaToken, { otp, recovery_code: recoveryCode }, ctx, {
+          requested: form.scope,
+          clientAllows: client.scopes,
+        })
     }
     if (username === undefined || password === undefined) {
       throw missing([username === undefined && 'username', password === undefined && 'password'])
@@ -129,7 +154,9 @@ export function createOAuthService(deps: OAuthServiceDeps) {
       const grantType = form.grant_type ?? 'password'
       if (!isSupported(grantType)) throw new KeygateError('UNSUPPORTED_GRANT_TYPE')
       const client = await authenticateClient(form, headers)
-      if (!client.grant_types.includes(grantType)) throw new KeygateError('UNAUTHORIZED_CLIENT')
+      // The MFA grant finishes a password sign-in: allowed wherever the password grant is.
+      const registeredAs = grantType === MFA_GRANT ? 'password' : grantType
+      if (!client.grant_types.includes(registeredAs)) throw new KeygateError('UNAUTHORIZED_CLIENT')
       if (grantType === 'client_credentials') return clientCredentials(client, form)
       const exchange = exchangeFor(grantType, form, { ...ctx, clientId: client.client_id }, client)
       // An unknown scope is refused before any password is checked (RFC 6749 §5.2).
@@ -146,6 +173,19 @@ export function createOAuthService(deps: OAuthServiceDeps) {
       const login = body.email ?? body.username
       if (login === undefined) throw missing(['username'])
       return auth.login(login, body.password, ctx)
+    },
+
+    /** The JSON second step: `{mfa_token, otp}` or `{mfa_token, recovery_code}`. */
+    async loginMfa(
+      body: { mfa_token: string; otp?: string; recovery_code?: string },
+      ctx: ClientContext,
+    ) {
+      if (body.otp === undefined && body.recovery_code === undefined) throw missing(['otp'])
+      return auth.completeMfa(
+        body.mfa_token,
+        { otp: body.otp, recovery_code: body.recovery_code },
+        ctx,
+      )
     },
   }
 }

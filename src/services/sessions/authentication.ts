@@ -10,6 +10,8 @@ import {
   tokenScope,
 } from '../../domain/scopes.js'
 import {
+  AMR_PASSWORD,
+  AMR_PASSWORD_OTP,
   type AuthContext,
   type ClientContext,
   DEFAULT_CLIENT_ID,
@@ -31,6 +33,7 @@ import { signInFailure } from '../audit/sign-in-failure.js'
 import type { TokenService } from '../crypto/access-tokens.js'
 import { createFailureFloor, type FailureFloor } from '../crypto/failure-floor.js'
 import type { PasswordHasher } from '../crypto/passwords.js'
+import type { FactorsService, SecondFactor } from '../factors/factors.js'
 import { accountOf, type Throttle } from '../throttle/throttle.js'
 import type { KnownDevices } from './known-device.js'
 
@@ -42,7 +45,7 @@ export const hashRefreshToken = (token: string): string =>
 export const newRefreshToken = (): string => randomBytes(32).toString('base64url')
 
 export interface AuthServiceDeps {
-  config: Pick<Config, 'refreshTokenExpireDays' | 'sessionMaxDays'>
+  config: Pick<Config, 'refreshTokenExpireDays' | 'sessionMaxDays' | 'requireVerifiedEmail'>
   clock: Clock
   hasher: PasswordHasher
   tokens: TokenService
@@ -56,6 +59,8 @@ export interface AuthServiceDeps {
   /** known-device markers (OWASP device cookies) */
   devices: KnownDevices
   failureFloor?: FailureFloor
+  /** second factors: a correct password on an account with one asks for it (SPEC §9) */
+  secondFactors?: Pick<FactorsService, 'hasFactor' | 'startChallenge' | 'completeChallenge'>
 }
 
 export function createAuthService(deps: AuthServiceDeps) {
@@ -91,6 +96,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     clientId: string,
     refresh: string,
     scope: readonly Scope[],
+    amr: string[] = AMR_PASSWORD,
   ): Promise<TokenPair> {
     const granted = formatScope(scope)
     const access = await tokens.issueAccess({
@@ -98,6 +104,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       sid: sessionId,
       clientId,
       scope: granted,
+      amr,
     })
     return {
       access_token: access,
@@ -115,6 +122,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     clientId: string,
     sessionMax: Date,
     scope: readonly Scope[],
+    amr: string[] = AMR_PASSWORD,
     repo: Pick<RefreshTokensRepo, 'insert'> = refreshTokens,
   ): Promise<TokenPair> {
     const now = clock.now()
@@ -125,7 +133,43 @@ export function createAuthService(deps: AuthServiceDeps) {
       created_at: now,
       expires_at: idleExpiry(now, config.refreshTokenExpireDays, sessionMax),
     })
-    return pairWith(user, sessionId, clientId, refresh, scope)
+    return pairWith(user, sessionId, clientId, refresh, scope, amr)
+  }
+
+  /**
+   * A new session and its first pair, for a sign-in proved by `amr`, with the
+   * sign-in's audit event in the same transaction.
+   */
+  async function startSession(
+    user: User,
+    ctx: ClientContext,
+    amr: string[],
+    scope: readonly Scope[],
+  ): Promise<SignIn> {
+    const now = clock.now()
+    const max = new Date(now.getTime() + config.sessionMaxDays * DAY_MS)
+    const sessionId = randomUUID()
+    const clientId = ctx.clientId || DEFAULT_CLIENT_ID
+    const pair = await transact(async (r) => {
+      await r.sessions.insert({
+        id: sessionId,
+        user_id: user.id,
+        client_id: clientId,
+        created_at: now,
+        last_used_at: now,
+        expires_at: idleExpiry(now, config.refreshTokenExpireDays, max),
+        max_expires_at: max,
+        user_agent: ctx.userAgent?.slice(0, 512) ?? null,
+        ip: ctx.ip ?? null,
+        scope: formatScope(scope),
+        amr,
+      })
+      const source = { ...ctx, clientId }
+      const details = { amr: amr.join(' ') }
+      await r.audit.record({ type: 'sign_in_succeeded', userId: user.id, source, details }, now)
+      return issuePair(user, sessionId, clientId, max, scope, amr, r.refreshTokens)
+    })
+    return { ...pair, device: devices.issue(user.id) }
   }
 
   return {
@@ -155,34 +199,46 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (!user.is_active) {
         await signInFailure(audit, user, ctx, clock.now(), new KeygateError('INACTIVE_USER'))
       }
+      if (config.requireVerifiedEmail && !user.email_verified)
+        throw new KeygateError('EMAIL_NOT_VERIFIED')
       if (needsRehash) {
         await users.replaceHash(user.id, user.hashed_password, await hasher.hash(password))
       }
-
       const scope = grantScope({ ...grant, userMay: scopesUserMayHold(user) })
+      // Only a correct password learns that the account has a second factor.
+      if (deps.secondFactors && (await deps.secondFactors.hasFactor(user.id))) {
+        const mfaToken = await deps.secondFactors.startChallenge(
+          user.id,
+          ctx.clientId || DEFAULT_CLIENT_ID,
+        )
+        throw new KeygateError('MFA_REQUIRED', { extra: { mfa_token: mfaToken } })
+      }
+      return startSession(user, ctx, AMR_PASSWORD, scope)
+    },
 
-      const now = clock.now()
-      const max = new Date(now.getTime() + config.sessionMaxDays * DAY_MS)
-      const sessionId = randomUUID()
+    /**
+     * The second step (SPEC §9): the mfa_token of a correct password and a
+     * TOTP or recovery code. The token is bound to the client that got it;
+     * the scope is decided as at the first step, from this request's `scope`.
+     */
+    async completeMfa(
+      mfaToken: string,
+      proof: SecondFactor,
+      ctx: ClientContext,
+      grant: Omit<GrantScopeInput, 'userMay'> = { requested: undefined },
+    ): Promise<SignIn> {
+      if (!deps.secondFactors) throw new KeygateError('INVALID_MFA')
       const clientId = ctx.clientId || DEFAULT_CLIENT_ID
-      const pair = await transact(async (r) => {
-        await r.sessions.insert({
-          id: sessionId,
-          user_id: user.id,
-          client_id: clientId,
-          created_at: now,
-          last_used_at: now,
-          expires_at: idleExpiry(now, config.refreshTokenExpireDays, max),
-          max_expires_at: max,
-          user_agent: ctx.userAgent?.slice(0, 512) ?? null,
-          ip: ctx.ip ?? null,
-          scope: formatScope(scope),
-        })
-        const source = { ...ctx, clientId }
-        await r.audit.record({ type: 'sign_in_succeeded', userId: user.id, source }, now)
-        return issuePair(user, sessionId, clientId, max, scope, r.refreshTokens)
-      })
-      return { ...pair, device: devices.issue(user.id) }
+      const user = await deps.secondFactors.completeChallenge(
+        mfaToken,
+        proof,
+        clientId,
+        ctx,
+        (id) => users.findById(id),
+      )
+      if (!user.is_active) throw new KeygateError('INACTIVE_USER')
+      const scope = grantScope({ ...grant, userMay: scopesUserMayHold(user) })
+      return startSession(user, ctx, AMR_PASSWORD_OTP, scope)
     },
 
     /**

@@ -132,7 +132,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
         const details = { session_id: session.id }
         await r.audit.record({ type: 'token_refreshed', userId: user.id, source, details }, now)
       })
-      return auth.pairWith(user, session.id, session.client_id, refresh, granted)
+      return auth.pairWith(user, session.id, session.client_id, refresh, granted, session.amr)
     },
 
     /** Ends the caller's session, or with `all` every session of the user. */
