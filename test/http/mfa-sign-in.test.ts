@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
+import { ADMIN } from '../helpers/accounts.js'
 import { buildTestApp } from '../helpers/app.js'
+import { registerClient } from '../helpers/clients.js'
 import { createUser, form, loginAs, randomEmail, strongPassword } from '../helpers/factories.js'
 import { must } from '../helpers/must.js'
 import { isVerificationMail, resetTokenIn, startSmtpServer } from '../helpers/smtp.js'
@@ -105,7 +107,23 @@ describe('sign-in with a second factor over the API (SPEC §9)', () => {
   })
 
   it('the mfa_token is bound to the client, lives 5 minutes, and dies after 5 wrong codes', async () => {
-    const { app, clock, user, secret } = await userWithTotp()
+    const { app, clock, user, secret } = await userWithTotp({
+      firstSuperuserEmail: ADMIN.email,
+      firstSuperuserPassword: ADMIN.password,
+    })
+    // Two first-party clients that may use the password grant (and so its second step).
+    const admin = (await loginAs(app, ADMIN)).headers
+    const registered = async (name: string) =>
+      (
+        await registerClient(app, admin, {
+          name,
+          type: 'public',
+          first_party: true,
+          grant_types: ['password', 'refresh_token'],
+          redirect_uris: ['https://app.example/callback'],
+        })
+      ).client_id
+    const [clientA, clientB] = [await registered('A'), await registered('B')]
     const start = async (client_id?: string) =>
       (
         await token(app, {
@@ -115,19 +133,19 @@ describe('sign-in with a second factor over the API (SPEC §9)', () => {
         })
       ).json().mfa_token as string
 
-    const forA = await start('client-a')
+    const forA = await start(clientA)
     const other = await token(app, {
       grant_type: GRANT,
       mfa_token: forA,
       otp: await totpAt(secret, clock),
-      client_id: 'client-b',
+      client_id: clientB,
     })
     expect(other.statusCode).toBe(400)
     const same = await token(app, {
       grant_type: GRANT,
       mfa_token: forA,
       otp: await totpAt(secret, clock),
-      client_id: 'client-a',
+      client_id: clientA,
     })
     expect(same.statusCode, same.body).toBe(200)
     clock.advanceSeconds(30)
