@@ -15,6 +15,7 @@ import { createPasswordResetService } from './services/accounts/password-reset.j
 import { createAccountService } from './services/accounts/profile.js'
 import { createUsersService } from './services/accounts/users.js'
 import { createTokenService } from './services/crypto/access-tokens.js'
+import { createCsrfTokens } from './services/crypto/csrf.js'
 import { createPasswordHasher } from './services/crypto/passwords.js'
 import { loadServerSecret } from './services/crypto/server-secret.js'
 import { createReadinessService } from './services/health/readiness.js'
@@ -29,6 +30,7 @@ import { createIntrospectionService } from './services/oauth/introspection.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
 import { createPostsService } from './services/posts.js'
 import { createAuthService } from './services/sessions/authentication.js'
+import { createBrowserSessionsService } from './services/sessions/browser-sessions.js'
 import { createKnownDevices } from './services/sessions/known-device.js'
 import { createSessionsService } from './services/sessions/sessions.js'
 import { createMemoryStore, type RateLimitStore } from './services/throttle/memory-store.js'
@@ -131,13 +133,24 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     ...repos,
     sealKey: serverSecret.key('refresh-successor'),
   })
+  const account = createAccountService({ clock, hasher, policy, transact, throttle })
   const services = {
     auth,
     sessions,
+    browserSessions: createBrowserSessionsService({
+      config,
+      clock,
+      auth,
+      account,
+      sessions: repos.sessions,
+      devices,
+    }),
+    /** the hosted pages' form tokens */
+    csrf: createCsrfTokens(serverSecret.key('csrf')),
     introspection: createIntrospectionService({ config, clock, auth, tokens, ...repos }),
     oauth: createOAuthService({ auth, sessions }),
     users: createUsersService({ clock, hasher, policy, throttle, users: repos.users }),
-    account: createAccountService({ clock, hasher, policy, transact, throttle }),
+    account,
     admin: createAdminService({ clock, users: repos.users, sessions: repos.sessions, transact }),
     passwordReset,
     throttle,

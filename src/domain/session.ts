@@ -16,9 +16,17 @@ export interface Session {
   ip: string | null
   /** the scope granted to this refresh family (space-separated); null: from before scopes */
   scope: string | null
+  /** the browser session this one was opened from by an authorization (SPEC §7) */
+  parent_id: string | null
+  /** when the person authenticated (OIDC `auth_time`); null for sessions of Part I */
+  auth_time: Date | null
+  /** RFC 8176 methods of that authentication, e.g. ['pwd'] */
+  amr: string[]
 }
 
-export type NewSession = Omit<Session, 'revoked_at'>
+/** A session to insert: the browser-session fields are optional (Part I sessions have none). */
+export type NewSession = Omit<Session, 'revoked_at' | 'parent_id' | 'auth_time' | 'amr'> &
+  Partial<Pick<Session, 'parent_id' | 'auth_time' | 'amr'>>
 
 /** The client an empty `client_id` means: Swagger UI and Part I callers. */
 export const DEFAULT_CLIENT_ID = 'keygate'

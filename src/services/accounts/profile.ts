@@ -118,3 +118,5 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
   }
 }
+
+export type AccountService = ReturnType<typeof createAccountService>
