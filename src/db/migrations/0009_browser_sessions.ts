@@ -6,13 +6,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   // The browser session (SPEC §7) is a session row of the `keygate` client
   // found by the SHA-256 of its cookie; the sessions an authorization opens
   // from it name it as their parent, so signing out ends them together.
-  await db.schema
-    .alterTable('sessions')
-    .addColumn('cookie_hash', 'varchar(64)')
-    .addColumn('parent_id', t.id)
-    .addColumn('auth_time', t.ts)
-    .addColumn('amr', 'varchar(64)')
-    .execute()
+  // One column per statement: SQLite's ALTER TABLE adds one at a time.
+  await db.schema.alterTable('sessions').addColumn('cookie_hash', 'varchar(64)').execute()
+  await db.schema.alterTable('sessions').addColumn('parent_id', t.id).execute()
+  await db.schema.alterTable('sessions').addColumn('auth_time', t.ts).execute()
+  await db.schema.alterTable('sessions').addColumn('amr', 'varchar(64)').execute()
   await db.schema
     .createIndex('sessions_cookie_hash_idx')
     .on('sessions')
