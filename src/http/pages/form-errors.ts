@@ -30,9 +30,3 @@ export const attempt = <T>(
     (ok) => ({ ok }),
     (err: unknown) => ({ errors: formErrorsOf(err, expected) }),
   )
-
-/** A string field of a parsed form, trimmed of nothing (passwords keep their spaces). */
-export const fieldOf = (body: unknown, name: string): string | undefined => {
-  const value = (body as Record<string, unknown> | undefined)?.[name]
-  return typeof value === 'string' ? value : undefined
-}

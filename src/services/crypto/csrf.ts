@@ -34,5 +34,3 @@ export function createCsrfTokens(key: Uint8Array) {
     },
   }
 }
-
-export type CsrfTokens = ReturnType<typeof createCsrfTokens>

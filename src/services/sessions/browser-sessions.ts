@@ -171,5 +171,3 @@ export function createBrowserSessionsService(deps: BrowserSessionsDeps) {
     },
   }
 }
-
-export type BrowserSessionsService = ReturnType<typeof createBrowserSessionsService>
