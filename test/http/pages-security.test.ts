@@ -306,3 +306,45 @@ describe('browser session cookie', () => {
     )
   })
 })
+
+describe('hosted pages: other forms', () => {
+  it('forgot-password answers the same for a known and an unknown email', async () => {
+    const { app, client } = await setup()
+    const user = await createUser(app)
+    const known = await client.post('/forgot-password', { email: user.email })
+    const unknown = await client.post('/forgot-password', { email: 'nobody@example.com' })
+    expect(known.statusCode).toBe(200)
+    expect(known.body).toBe(unknown.body)
+    expect(known.body).toContain(
+      'If an account uses this email, a password reset link has been sent to it.',
+    )
+  })
+
+  it('sign-up reports a taken email on its field and signs in otherwise', async () => {
+    const { app, client } = await setup()
+    const user = await createUser(app)
+    const taken = await client.post('/signup', { email: user.email, password: 'Pw-long-enough-1' })
+    expect(taken.statusCode).toBe(409)
+    expect(taken.body).toContain(
+      '<p id="email-error" class="error">An account already uses this email.</p>',
+    )
+    const made = await client.post('/signup', {
+      email: `x${user.email}`,
+      password: 'Pw-long-enough-1',
+    })
+    expect(made.statusCode).toBe(303)
+    expect(made.headers.location).toBe('/account')
+    expect(client.jar.cookies.has('keygate_session')).toBe(true)
+  })
+
+  it('answers a malformed request with the 400 page, never JSON or a stack', async () => {
+    const { client } = await setup()
+    const res = await client.get('/signin?return_to=/a&return_to=/b')
+    expect(res.statusCode).toBe(400)
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8')
+    expect(res.body).toContain('This request could not be understood.')
+    const post = await client.post('/account/sessions/not-a-uuid/signout', {}, { from: '/signin' })
+    expect(post.statusCode).toBe(400)
+    expect(post.body).not.toMatch(/at .*\.ts|detail/)
+  })
+})
