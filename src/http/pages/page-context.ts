@@ -52,7 +52,7 @@ export const hostedPages: FastifyPluginAsync<HostedPagesOptions> = async (app, o
   })
 
   /**
-   * A form post is accepted only from Keygate's own origin (`Origin`, or
+   * A form post (any unsafe method) is accepted only from Keygate's own origin (`Origin`, or
    * `Sec-Fetch-Site: same-origin` from a browser that sent none or `null`) and with
    * the token signed for this browser's secret. A fresh secret made for this
    * very request (no cookie came) can match no token.
@@ -62,7 +62,8 @@ export const hostedPages: FastifyPluginAsync<HostedPagesOptions> = async (app, o
     _reply: FastifyReply,
     done: HookHandlerDoneFunction,
   ) => {
-    if (request.method !== 'POST') return done()
+    // Every method that can change something; pages only post, but a later one may not.
+    if (request.method === 'GET' || request.method === 'HEAD') return done()
     // `Origin: null` comes from pages under a no-referrer policy; the browser's
     // own Sec-Fetch-Site, which no page can set, then says where the post came from.
     const sentOrigin = request.headers.origin
