@@ -71,6 +71,31 @@ export function createSessionsRepo(db: Kysely<DB>) {
         .execute()
     },
 
+    /**
+     * A browser session signed in to again by the same person: a new cookie
+     * (the old value stops working), a new auth_time and amr, same id, so the
+     * sessions opened from it stay attached. False when it ended meanwhile.
+     */
+    async reauthenticate(
+      id: string,
+      cookieHash: string,
+      at: { now: Date; expiresAt: Date; amr: string[] },
+    ): Promise<boolean> {
+      const r = await db
+        .updateTable('sessions')
+        .set({
+          cookie_hash: cookieHash,
+          auth_time: iso(at.now),
+          amr: at.amr.join(' '),
+          last_used_at: iso(at.now),
+          expires_at: iso(at.expiresAt),
+        })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      return r.numUpdatedRows > 0n
+    },
+
     /** The live browser session with this cookie hash and its user (active or not). */
     async findLiveByCookie(
       cookieHash: string,

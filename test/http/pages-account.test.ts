@@ -176,6 +176,31 @@ describe('signing out of the browser', () => {
     }
   })
 
+  it('a second person signing in on the same browser ends the first one’s session', async () => {
+    const t = await setup()
+    const deps = await depsOf(t)
+    try {
+      const first = await deps.services.browserSessions.current(
+        t.client.jar.cookies.get('keygate_session'),
+      )
+      // The same person signing in again (prompt=login) keeps the session their apps hang
+      // on, under a new cookie and a new auth_time.
+      const oldCookie = t.client.jar.cookies.get('keygate_session')
+      t.clock.advance(60_000)
+      await signInPage(t.client, t.user)
+      const again = await deps.services.browserSessions.current(
+        t.client.jar.cookies.get('keygate_session'),
+      )
+      expect(again?.session.id).toBe(first!.session.id)
+      expect(again?.session.auth_time).toEqual(t.clock.now())
+      expect(await deps.services.browserSessions.current(oldCookie)).toBeNull()
+      await signInPage(t.client, await createUser(t.app))
+      expect((await deps.repos.sessions.findById(first!.session.id))?.revoked_at).not.toBeNull()
+    } finally {
+      await deps.close()
+    }
+  })
+
   it('does not open for a deactivated user or a forged cookie', async () => {
     const t = await setup()
     const deps = await depsOf(t)

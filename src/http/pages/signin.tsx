@@ -95,17 +95,18 @@ export const signinRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
       const previous = await currentBrowserSession(request, deps)
       // Expected refusals re-render the form; throttling goes to the 429 page.
       const { ok: signedIn, errors } = await attempt(
-        services.browserSessions.signInWithPassword(body.username, body.password, ctx),
+        services.browserSessions.signInWithPassword(
+          body.username,
+          body.password,
+          ctx,
+          previous?.session,
+        ),
         {
           INVALID_CREDENTIALS: ['', WRONG],
           INACTIVE_USER: ['', 'This account has been deactivated.'],
         },
       )
       if (!signedIn) return again(errors, errors[''] === WRONG ? 400 : 403)
-      // Another person's session in this browser ends; the same person's keeps its apps.
-      if (previous && previous.user.id !== signedIn.session.user_id) {
-        await services.browserSessions.signOut(previous.session.id)
-      }
       setBrowserSessionCookie(reply, config.publicUrl, signedIn.cookie)
       setDeviceCookie(reply, signedIn.device, config.publicUrl.startsWith('https:'))
       return afterSignIn(request, reply, returnTo)

@@ -3,7 +3,7 @@ import { Type } from 'typebox'
 import { isValidEmail, isValidUsername } from '../../domain/user.js'
 import { clientContext } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
-import { safeReturnTo, setBrowserSessionCookie } from './browser-session.js'
+import { currentBrowserSession, safeReturnTo, setBrowserSessionCookie } from './browser-session.js'
 import { attempt } from './form-errors.js'
 import { Field, type FieldErrors, Form, Link, Notice, sendPage } from './layout.js'
 import { afterSignIn, withReturnTo } from './redirects.js'
@@ -124,7 +124,13 @@ export const signupRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config,
         },
       )
       if (!user) return again(errors, errors.email || errors.username ? 409 : 400)
-      const { cookie } = await services.browserSessions.signIn(user, { amr: ['pwd'] }, ctx)
+      const previous = await currentBrowserSession(request, { config, services })
+      const { cookie } = await services.browserSessions.signIn(
+        user,
+        { amr: ['pwd'] },
+        ctx,
+        previous?.session,
+      )
       setBrowserSessionCookie(reply, config.publicUrl, cookie)
       return afterSignIn(request, reply, values.returnTo)
     },

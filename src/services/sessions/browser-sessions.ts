@@ -89,14 +89,31 @@ export const browserCaller = (current: { session: Session; user: User }): AuthCo
 export function createBrowserSessionsService(deps: BrowserSessionsDeps) {
   const { config, clock, auth, account, sessions, devices } = deps
 
+  /**
+   * A new browser session for the user, with a new cookie. When the browser
+   * already holds one (`replacing`): the same person keeps that session under
+   * a new cookie and a new auth_time (the apps opened from it stay attached,
+   * and end with it); another person's is signed out first, with its apps.
+   */
   async function signIn(
     user: User,
     how: { amr: Amr[] },
     ctx: ClientContext = {},
+    replacing?: Session,
   ): Promise<BrowserSignIn> {
     const now = clock.now()
-    const max = new Date(now.getTime() + config.sessionMaxDays * DAY_MS)
     const cookie = randomBytes(32).toString('base64url')
+    if (replacing && replacing.user_id === user.id) {
+      const expiresAt = idleExpiry(now, config.refreshTokenExpireDays, replacing.max_expires_at)
+      const at = { now, expiresAt, amr: how.amr }
+      if (await sessions.reauthenticate(replacing.id, hashCookie(cookie), at)) {
+        const session = { ...replacing, last_used_at: now, expires_at: expiresAt, auth_time: now }
+        return { cookie, session: { ...session, amr: how.amr } }
+      }
+    } else if (replacing) {
+      await sessions.revoke(replacing.id, now)
+    }
+    const max = new Date(now.getTime() + config.sessionMaxDays * DAY_MS)
     const session: Session = {
       id: randomUUID(),
       user_id: user.id,
@@ -130,9 +147,11 @@ export function createBrowserSessionsService(deps: BrowserSessionsDeps) {
       login: string,
       password: string,
       ctx: ClientContext,
+      replacing?: Session,
     ): Promise<BrowserSignIn & { device: string }> {
       const user = await auth.verifyLogin(login, password, ctx)
-      return { ...(await signIn(user, { amr: ['pwd'] }, ctx)), device: devices.issue(user.id) }
+      const signedIn = await signIn(user, { amr: ['pwd'] }, ctx, replacing)
+      return { ...signedIn, device: devices.issue(user.id) }
     },
 
     /** The live session a cookie value opens, with its active user; null otherwise. */
