@@ -12,7 +12,12 @@
  *   `/signin?return_to=<authorize path + query>` (add `&login_hint=…` when the
  *   request carried one). `return_to` must be a path on Keygate (one leading
  *   `/`, no `//`, no `\`, no scheme) or the page ignores it. After sign-in
- *   the page sends the browser back to `return_to`.
+ *   the page sends the browser back to `return_to` as a fresh GET navigation
+ *   (a meta-refresh page, not a 303: CSP form-action would block the
+ *   authorize endpoint's redirect to the client after a form post).
+ * - `prompt=login` / an old `auth_time` under `max_age`: send the browser to
+ *   /signin the same way; signing in again keeps the same session id (its
+ *   children stay attached) with a new cookie and a new `auth_time`.
  * - Read the session with `currentBrowserSession(request, deps)` from
  *   src/http/pages/browser-session.ts, or
  *   `services.browserSessions.current(request.cookies[browserSessionCookie(publicUrl)])`:
@@ -22,6 +27,10 @@
  *   client_id, own refresh family) with `parent_id: session.id`, `auth_time`
  *   and `amr` copied. `signOut(session.id)` then ends the browser session and
  *   every child in one statement, as does revoking it from the session list.
+ * - Pages: an error page is `sendErrorPage(request, reply, 400, sentence)`
+ *   (http/pages/error-page.tsx); a page with a form (consent) belongs in the
+ *   `hostedPages` context (app.ts) and, when its post redirects to a client,
+ *   names that origin with `sendPage(..., { formAction: [origin] })`.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Config } from '../../config.js'
