@@ -1,4 +1,6 @@
-import { expect, it } from 'vitest'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { expect, it, onTestFinished } from 'vitest'
 import { hasChromium, launchChromium } from '../helpers/browser.js'
 import { createUser, loginAs, randomEmail, strongPassword } from '../helpers/factories.js'
 import { listeningApp } from '../helpers/server.js'
@@ -104,6 +106,26 @@ it.skipIf(!hasChromium)(
     await page.fill('input[name=password]', next)
     await page.click('button[type=submit]')
     await page.waitForURL(url('/signed-out?from=signin'))
+
+    // Login CSRF from another origin on the same site (so SameSite=Lax cookies do go
+    // along): the attacker's form has no token and the wrong Origin; refused.
+    await page.context().clearCookies()
+    await page.goto(url('/signin'))
+    const attacker = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' })
+      res.end(
+        `<form method="post" action="${t.base}/signin"><input name="username" value="${email}">` +
+          `<input name="password" value="${next}"><button>win a prize</button></form>`,
+      )
+    })
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve))
+    onTestFinished(() => new Promise<void>((resolve) => attacker.close(() => resolve())))
+    await page.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`)
+    await page.click('button')
+    await page.waitForURL(url('/signin'))
+    expect(await page.textContent('main')).toContain('was sent from another site')
+    await page.goto(url('/account'))
+    await page.waitForURL(url('/signin?return_to=%2Faccount'))
 
     // No CSP violation, no script error along the way (failed loads are the refused
     // forms' 400s and the favicon's 404).
