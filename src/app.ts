@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import cookie from '@fastify/cookie'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import formats from 'ajv-formats'
@@ -19,7 +20,13 @@ import { authRoutes } from './http/api/signup-login.js'
 import { tokenRoutes } from './http/api/tokens.js'
 import { usersRoutes } from './http/api/users.js'
 import { guardConnections } from './http/connection-guard.js'
-import { resetPageRoutes } from './http/pages/reset-password.js'
+import { accountPages } from './http/pages/account.js'
+import { assetRoutes } from './http/pages/assets.js'
+import { hostedPages } from './http/pages/page-context.js'
+import { passwordResetPages } from './http/pages/password-reset.js'
+import { signinRoutes } from './http/pages/signin.js'
+import { signoutPages } from './http/pages/signout.js'
+import { signupRoutes } from './http/pages/signup.js'
 import authPlugin from './http/plugins/bearer-guard.js'
 import bodyParsingPlugin from './http/plugins/body-parsing.js'
 import errorsPlugin, { clientErrors, frameworkErrors } from './http/plugins/errors.js'
@@ -166,6 +173,8 @@ export async function buildApp(
     corsCredentials: config.corsCredentials,
   })
   await app.register(bodyParsingPlugin)
+  // Parses Cookie for the hosted pages (browser session, CSRF secret); no signing: the values are opaque.
+  await app.register(cookie)
   await app.register(openapiPlugin)
   await app.register(authPlugin)
   await app.register(scopeCheckPlugin)
@@ -179,7 +188,11 @@ export async function buildApp(
   // Routes get the settings and the services, never the database or repos.
   const routeDeps = { config: deps.config, services: deps.services }
   await app.register(healthRoutes, routeDeps)
-  await app.register(resetPageRoutes)
+  await app.register(assetRoutes)
+  await app.register(hostedPages, {
+    ...routeDeps,
+    pages: [signinRoutes, signupRoutes, passwordResetPages, signoutPages, accountPages],
+  })
   await app.register(wellKnownRoutes, routeDeps)
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(tokenRoutes, { prefix: '/api/v1/auth', ...routeDeps })

@@ -21,6 +21,7 @@ import { createAccountService } from './services/accounts/profile.js'
 import { createUsersService } from './services/accounts/users.js'
 import { createAuditLogService } from './services/audit/audit-log.js'
 import { createTokenService } from './services/crypto/access-tokens.js'
+import { createCsrfTokens } from './services/crypto/csrf.js'
 import { createPasswordHasher } from './services/crypto/passwords.js'
 import { loadServerSecret } from './services/crypto/server-secret.js'
 import { createFactorsService } from './services/factors/factors.js'
@@ -37,6 +38,7 @@ import { createIntrospectionService } from './services/oauth/introspection.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
 import { createPostsService } from './services/posts.js'
 import { createAuthService } from './services/sessions/authentication.js'
+import { createBrowserSessionsService } from './services/sessions/browser-sessions.js'
 import { createKnownDevices } from './services/sessions/known-device.js'
 import { createSessionsService } from './services/sessions/sessions.js'
 import { createMemoryStore, type RateLimitStore } from './services/throttle/memory-store.js'
@@ -174,9 +176,27 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     sealKey: serverSecret.key('refresh-successor'),
   })
   const clients = createClientsService({ clock, clients: repos.clients, transact })
+  const account = createAccountService({
+    clock,
+    hasher,
+    policy,
+    transact,
+    throttle,
+    emailVerification,
+  })
   const services = {
     auth,
     sessions,
+    browserSessions: createBrowserSessionsService({
+      config,
+      clock,
+      auth,
+      account,
+      sessions: repos.sessions,
+      devices,
+    }),
+    /** the hosted pages' form tokens */
+    csrf: createCsrfTokens(serverSecret.key('csrf')),
     introspection: createIntrospectionService({ config, clock, auth, tokens, transact, ...repos }),
     clients,
     oauth: createOAuthService({ auth, sessions, clients, tokens }),
@@ -189,7 +209,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       transact,
       emailVerification,
     }),
-    account: createAccountService({ clock, hasher, policy, transact, throttle, emailVerification }),
+    account,
     emailVerification,
     factors,
     admin: createAdminService({ clock, users: repos.users, transact }),

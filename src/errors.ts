@@ -110,6 +110,8 @@ export const ERRORS = Object.freeze({
   CURRENT_PASSWORD_REQUIRED: { status: 400, detail: 'Current password required' },
   INVALID_RESET_TOKEN: { status: 400, detail: 'Invalid or expired token' },
   RATE_LIMITED: { status: 429, detail: 'Too many requests' },
+  // A hosted page's form post without its CSRF token or from another origin (rendered as a page).
+  CSRF_REFUSED: { status: 403, detail: 'Form refused' },
   NOT_FOUND: { status: 404, detail: 'Not Found' },
   METHOD_NOT_ALLOWED: { status: 405, detail: 'Method Not Allowed' },
   BODY_TOO_LARGE: { status: 413, detail: 'Request body too large' },

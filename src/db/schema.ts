@@ -39,7 +39,13 @@ export interface SessionsTable {
   pinned_jti: string | null
   /** the scope granted to this refresh family, space-separated; NULL: from before scopes (all the user may hold) */
   scope: string | null
-  /** RFC 8176 methods of the sign-in, JSON; null means ["pwd"] */
+  /** a browser session's cookie, as its SHA-256 (hex); null for every other session */
+  cookie_hash: string | null
+  /** the browser session an authorization opened this session from */
+  parent_id: string | null
+  /** when the person last proved who they are in this session (OIDC `auth_time`) */
+  auth_time: Timestamp | null
+  /** how they did, space-separated RFC 8176 values (`pwd`, `otp`, `hwk`, `mfa`) */
   amr: string | null
 }
 

@@ -16,11 +16,17 @@ export interface Session {
   ip: string | null
   /** the scope granted to this refresh family (space-separated); null: from before scopes */
   scope: string | null
-  /** how the sign-in was proved (RFC 8176), carried by every access token of the session */
+  /** the browser session this one was opened from by an authorization (SPEC §7) */
+  parent_id: string | null
+  /** when the person authenticated (OIDC `auth_time`); null for sessions of Part I */
+  auth_time: Date | null
+  /** RFC 8176 methods of that authentication, e.g. ['pwd'] */
   amr: string[]
 }
 
-export type NewSession = Omit<Session, 'revoked_at' | 'amr'> & { amr?: string[] }
+/** A session to insert: the browser-session fields are optional (Part I sessions have none). */
+export type NewSession = Omit<Session, 'revoked_at' | 'parent_id' | 'auth_time' | 'amr'> &
+  Partial<Pick<Session, 'parent_id' | 'auth_time' | 'amr'>>
 
 /** RFC 8176 `amr` of a password sign-in, and of one completed with a TOTP or recovery code. */
 export const AMR_PASSWORD = ['pwd']

@@ -33,10 +33,19 @@ export function actorContext(request: FastifyRequest): ClientContext & { actorId
   return { ...clientContext(request), actorId: request.auth?.user.id }
 }
 
+/** Sets the known-device marker as an HttpOnly cookie (Secure when PUBLIC_URL is https). */
+export function setDeviceCookie(reply: FastifyReply, device: string, secure: boolean): void {
+  const maxAge = KNOWN_DEVICE_DAYS * 86_400
+  const flags = `Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`
+  // Appended, so a Set-Cookie already on the reply (the browser session's) stays.
+  const before = reply.getHeader('set-cookie')
+  const list = before === undefined ? [] : Array.isArray(before) ? before : [String(before)]
+  reply.header('set-cookie', [...list, `${DEVICE_COOKIE}=${device}; ${flags}`])
+}
+
 /**
  * A sign-in's token response: the pair as the body, and the known-device
- * marker as an HttpOnly cookie (Secure when PUBLIC_URL is https) that the
- * client sends back on its next sign-in to this account.
+ * marker as a cookie that the client sends back on its next sign-in to this account.
  */
 export function signInAnswer(reply: FastifyReply, result: SignIn, secure: boolean): TokenPair
 export function signInAnswer(
@@ -51,10 +60,6 @@ export function signInAnswer(
 ): TokenPair | ClientTokenAnswer {
   if (!('device' in result)) return result
   const { device, ...pair } = result
-  if (device !== undefined) {
-    const maxAge = KNOWN_DEVICE_DAYS * 86_400
-    const flags = `Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`
-    reply.header('Set-Cookie', `${DEVICE_COOKIE}=${device}; ${flags}`)
-  }
+  if (device !== undefined) setDeviceCookie(reply, device, secure)
   return pair
 }

@@ -9,8 +9,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .alterTable('users')
     .addColumn('email_verified', t.bool, (c) => c.notNull().defaultTo(no))
     .execute()
-  // How the session's sign-in was proved (RFC 8176 `amr`, JSON); null means ["pwd"].
-  await db.schema.alterTable('sessions').addColumn('amr', 'varchar(64)').execute()
 
   // One-time mail links: verify the address (new_email null) or move to new_email.
   await db.schema
@@ -68,6 +66,5 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('recovery_codes').execute()
   await db.schema.dropTable('totp_factors').execute()
   await db.schema.dropTable('email_tokens').execute()
-  await db.schema.alterTable('sessions').dropColumn('amr').execute()
   await db.schema.alterTable('users').dropColumn('email_verified').execute()
 }

@@ -149,3 +149,5 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
   }
 }
+
+export type AccountService = ReturnType<typeof createAccountService>

@@ -172,9 +172,35 @@ export function createAuthService(deps: AuthServiceDeps) {
     return { ...pair, device: devices.issue(user.id) }
   }
 
+  /**
+   * The password check of every sign-in (the token endpoint and the hosted
+   * sign-in page): throttled, and identical for an unknown account and a
+   * wrong password. The active account it names, else INVALID_CREDENTIALS,
+   * RATE_LIMITED or, after a correct password, INACTIVE_USER.
+   */
+  async function verifyLogin(login: string, password: string, ctx: ClientContext): Promise<User> {
+    const found = await users.findByLogin(login)
+    const device = found && devices.verify(ctx.device, found.id)
+    const { user, needsRehash } = await throttle
+      .login(accountOf(found?.id, login), ctx.ip, () => checkPassword(found, password), device)
+      .catch((err) => signInFailure(audit, found, ctx, clock.now(), err))
+    // Only after a correct password, so "inactive" reveals nothing to a guesser.
+    if (!user.is_active) {
+      await signInFailure(audit, user, ctx, clock.now(), new KeygateError('INACTIVE_USER'))
+    }
+    if (config.requireVerifiedEmail && !user.email_verified) {
+      throw new KeygateError('EMAIL_NOT_VERIFIED')
+    }
+    if (needsRehash) {
+      await users.replaceHash(user.id, user.hashed_password, await hasher.hash(password))
+    }
+    return user
+  }
+
   return {
     issuePair,
     pairWith,
+    verifyLogin,
 
     /**
      * Password login. Unknown account and wrong password fail identically and
@@ -190,20 +216,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       ctx: ClientContext,
       grant: Omit<GrantScopeInput, 'userMay'> = { requested: undefined },
     ): Promise<SignIn> {
-      const found = await users.findByLogin(login)
-      const device = found && devices.verify(ctx.device, found.id)
-      const { user, needsRehash } = await throttle
-        .login(accountOf(found?.id, login), ctx.ip, () => checkPassword(found, password), device)
-        .catch((err) => signInFailure(audit, found, ctx, clock.now(), err))
-      // Only after a correct password, so "inactive" reveals nothing to a guesser.
-      if (!user.is_active) {
-        await signInFailure(audit, user, ctx, clock.now(), new KeygateError('INACTIVE_USER'))
-      }
-      if (config.requireVerifiedEmail && !user.email_verified)
-        throw new KeygateError('EMAIL_NOT_VERIFIED')
-      if (needsRehash) {
-        await users.replaceHash(user.id, user.hashed_password, await hasher.hash(password))
-      }
+      const user = await verifyLogin(login, password, ctx)
       const scope = grantScope({ ...grant, userMay: scopesUserMayHold(user) })
       // Only a correct password learns that the account has a second factor.
       if (deps.secondFactors && (await deps.secondFactors.hasFactor(user.id))) {
