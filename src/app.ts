@@ -25,6 +25,8 @@ import { accountPages } from './http/pages/account.js'
 import { assetRoutes } from './http/pages/assets.js'
 import { browserScriptRoutes } from './http/pages/browser-scripts.js'
 import { hostedPages } from './http/pages/page-context.js'
+import { passkeyCeremonyRoutes } from './http/pages/passkey-ceremonies.js'
+import { passkeyPages } from './http/pages/passkey-pages.js'
 import { passwordResetPages } from './http/pages/password-reset.js'
 import { signinRoutes } from './http/pages/signin.js'
 import { signoutPages } from './http/pages/signout.js'
@@ -193,9 +195,17 @@ export async function buildApp(
   await app.register(assetRoutes)
   await app.register(hostedPages, {
     ...routeDeps,
-    pages: [signinRoutes, signupRoutes, passwordResetPages, signoutPages, accountPages],
+    pages: [
+      signinRoutes,
+      signupRoutes,
+      passwordResetPages,
+      signoutPages,
+      accountPages,
+      passkeyPages,
+    ],
   })
   await app.register(browserScriptRoutes)
+  await app.register(passkeyCeremonyRoutes, routeDeps)
   await app.register(wellKnownRoutes, routeDeps)
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(tokenRoutes, { prefix: '/api/v1/auth', ...routeDeps })

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import type { Passkey } from '../../domain/passkey.js'
 import type { Session } from '../../domain/session.js'
 import type { User } from '../../domain/user.js'
 import { isValidEmail, isValidUsername } from '../../domain/user.js'
@@ -13,6 +14,7 @@ import {
 } from './browser-session.js'
 import { attempt } from './form-errors.js'
 import { Field, type FieldErrors, Form, Notice, sendPage } from './layout.js'
+import { PASSKEY_DONE, PasskeysScript, PasskeysSection } from './passkey-pages.js'
 import { redirectAfterPost, withReturnTo } from './redirects.js'
 
 const Text = Type.Optional(Type.String({ maxLength: 2048 }))
@@ -28,12 +30,16 @@ const DONE: Record<string, string> = {
   profile: 'Your profile was saved.',
   password: 'Your password was changed. Every other session was signed out.',
   session: 'That session was signed out.',
+  ...PASSKEY_DONE,
 }
 
 const when = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16)
 
 interface AccountView {
   user: User
+  passkeys: Passkey[]
+  /** signed in recently enough to add a passkey */
+  fresh: boolean
   current: string
   sessions: (Session & { current: boolean })[]
   done?: string
@@ -109,6 +115,8 @@ function AccountPage(props: AccountView) {
         <button type="submit">Change password</button>
       </Form>
 
+      <PasskeysSection passkeys={props.passkeys} fresh={props.fresh} />
+
       <h2 id="sessions">Sessions</h2>
       <ul class="sessions">
         {props.sessions.map((s) => (
@@ -160,14 +168,17 @@ export const accountPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
   ) {
     const caller = browserCaller(current)
     const sessions = await services.sessions.list(caller)
+    const passkeys = await services.passkeys.list(current.user.id)
     return sendPage(
       request,
       reply,
-      { title: 'Your account', status },
+      { title: 'Your account', status, head: <PasskeysScript /> },
       <AccountPage
         user={current.user}
         current={current.session.id}
         sessions={sessions}
+        passkeys={passkeys}
+        fresh={services.passkeys.canRegister(current.session.auth_time)}
         {...view}
       />,
     )

@@ -5,6 +5,7 @@ import type { RouteDeps } from '../route-config.js'
 import { currentBrowserSession, safeReturnTo, setBrowserSessionCookie } from './browser-session.js'
 import { attempt } from './form-errors.js'
 import { Field, type FieldErrors, Form, Link, Notice, sendPage } from './layout.js'
+import { PasskeyButton, PasskeysScript } from './passkey-pages.js'
 import { afterSignIn, withReturnTo } from './redirects.js'
 
 const Text = Type.Optional(Type.String({ maxLength: 2048 }))
@@ -41,6 +42,15 @@ function SigninForm(props: { username?: string; returnTo?: string; errors?: Fiel
         />
         <button type="submit">Sign in</button>
       </Form>
+      <PasskeyButton
+        action="authenticate"
+        options="/passkeys/signin/options"
+        verify={withReturnTo('/passkeys/signin', props.returnTo)}
+        label="Sign in with a passkey"
+        status="passkey-signin-status"
+        class="secondary"
+      />
+      <p id="passkey-signin-status" role="status" />
       <p class="links">
         <Link href="/forgot-password">Forgot your password?</Link>
         <br />
@@ -62,7 +72,7 @@ export const signinRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
       return sendPage(
         request,
         reply,
-        { title: 'Sign in' },
+        { title: 'Sign in', head: <PasskeysScript /> },
         <SigninForm username={query.login_hint} returnTo={safeReturnTo(query.return_to)} />,
       )
     },
@@ -79,7 +89,7 @@ export const signinRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
         sendPage(
           request,
           reply,
-          { title: 'Sign in', status },
+          { title: 'Sign in', status, head: <PasskeysScript /> },
           <SigninForm username={body.username} returnTo={returnTo} errors={errors} />,
         )
       if (!body.username || !body.password) {

@@ -31,6 +31,8 @@ export function hostedPageCsp(formAction: string[] = []): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
+    // the passkeys script's same-origin JSON calls (http/pages/passkey-ceremonies.ts)
+    "connect-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
     `form-action ${["'self'", ...formAction].join(' ')}`,

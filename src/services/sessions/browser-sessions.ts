@@ -50,7 +50,7 @@ import type { AuthService } from './authentication.js'
 import type { KnownDevices } from './known-device.js'
 
 /** RFC 8176 authentication method references Keygate records. */
-export type Amr = 'pwd' | 'otp' | 'hwk' | 'swk' | 'mfa'
+export type Amr = 'pwd' | 'otp' | 'hwk' | 'swk' | 'user' | 'mfa'
 
 /**
  * The cookie's name: `__Host-keygate_session` when PUBLIC_URL is https (the

@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest'
+import { buildTestApp } from '../helpers/app.js'
+import { createUser } from '../helpers/factories.js'
+import { csrfOf, pageClient, signInPage } from '../helpers/pages.js'
+import { createSoftAuthenticator } from '../helpers/soft-authenticator.js'
+
+const ORIGIN = 'http://localhost:8000'
+
+/** A page client that also calls the passkeys script's JSON endpoints, as the script does. */
+async function setup() {
+  const t = await buildTestApp({ publicUrl: ORIGIN })
+  const client = pageClient(t.app, ORIGIN)
+  const csrf = csrfOf((await client.get('/signin')).body)
+  const json = async (
+    url: string,
+    payload: unknown = {},
+    opts: { origin?: string; csrf?: string } = {},
+  ) => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: {
+        origin: opts.origin ?? ORIGIN,
+        'x-csrf-token': opts.csrf ?? csrf,
+        cookie: client.jar.header(),
+      },
+      payload: payload as Record<string, unknown>,
+    })
+    client.jar.take(res.headers['set-cookie'])
+    return res
+  }
+  const device = createSoftAuthenticator({ origin: ORIGIN })
+  /** Adds a passkey through the account page's ceremony. */
+  const register = async (name?: string) => {
+    const { options } = (await json('/passkeys/register/options')).json()
+    return json('/passkeys/register', { response: device.register(options), name })
+  }
+  const passkeySignIn = async (returnTo?: string) => {
+    const { options } = (await json('/passkeys/signin/options')).json()
+    const query = returnTo === undefined ? '' : `?return_to=${encodeURIComponent(returnTo)}`
+    return json(`/passkeys/signin${query}`, { response: device.authenticate(options) })
+  }
+  return { ...t, client, json, device, register, passkeySignIn }
+}
+
+describe('passkey ceremonies behind the hosted pages', () => {
+  it('refuses another origin, a missing or wrong CSRF token, as JSON', async () => {
+    const { json } = await setup()
+    for (const opts of [
+      { origin: 'http://evil.example' },
+      { csrf: '' },
+      { csrf: 'x'.repeat(43) },
+    ]) {
+      const res = await json('/passkeys/signin/options', {}, opts)
+      expect(res.statusCode, JSON.stringify(opts)).toBe(403)
+      expect(res.json()).toEqual({ detail: 'Form refused' })
+    }
+  })
+
+  it('keeps the challenge handle in an HttpOnly, SameSite=Strict cookie for 5 minutes', async () => {
+    const { json } = await setup()
+    const res = await json('/passkeys/signin/options')
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['cache-control']).toBe('no-store')
+    const cookie = String(res.headers['set-cookie'])
+    expect(cookie).toMatch(/^keygate_webauthn=[A-Za-z0-9_-]{43};/)
+    expect(cookie).toContain('Max-Age=300')
+    expect(cookie).toContain('HttpOnly')
+    expect(cookie).toContain('SameSite=Strict')
+    const { options } = res.json()
+    expect(options.rpId).toBe('localhost')
+    expect(options.userVerification).toBe('required')
+    expect(options.allowCredentials ?? []).toEqual([])
+    // The handle is not the challenge: the challenge stays on the server.
+    expect(cookie).not.toContain(options.challenge)
+  })
+
+  it('adds a passkey only for a signed-in browser with a fresh sign-in', async () => {
+    const { client, register, json, clock, app } = await setup()
+    const anonymous = await json('/passkeys/register/options')
+    expect(anonymous.statusCode).toBe(403)
+    expect(anonymous.json()).toEqual({ detail: 'Sign in first' })
+    const user = await createUser(app)
+    await signInPage(client, user)
+    const added = await register('Laptop')
+    expect(added.statusCode).toBe(201)
+    expect(added.json()).toMatchObject({
+      passkey: { name: 'Laptop', last_used_at: null, synced: false },
+      redirect: '/account?done=passkey-added#passkeys',
+    })
+    const account = await client.get('/account?done=passkey-added')
+    expect(account.body).toContain('Your passkey was added.')
+    expect(account.body).toContain('Laptop')
+    expect(account.body).toContain('data-passkey="register"')
+    expect(account.body).toContain('src="/assets/passkeys.js"')
+
+    clock.advance(11 * 60_000)
+    const stale = await json('/passkeys/register/options')
+    expect(stale.statusCode).toBe(403)
+    expect(stale.json()).toEqual({ detail: 'Sign in again to add a passkey' })
+    const later = await client.get('/account')
+    expect(later.body).not.toContain('data-passkey="register"')
+    expect(later.body).toContain('sign in again')
+  })
+
+  it('signs in with a passkey alone: a browser session with amr hwk+user, back to return_to', async () => {
+    const { client, register, passkeySignIn, app, database, clock } = await setup()
+    const user = await createUser(app)
+    await signInPage(client, user)
+    await register()
+    client.jar.cookies.delete('keygate_session')
+    expect((await client.get('/account')).statusCode).toBe(303)
+
+    clock.advance(1000)
+    const res = await passkeySignIn('/account?from=passkey')
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toEqual({ redirect: '/account?from=passkey' })
+    expect(String(res.headers['set-cookie'])).toMatch(/keygate_session=/)
+    expect((await client.get('/account')).body).toContain(user.email)
+    const session = await database.db
+      .selectFrom('sessions')
+      .select('amr')
+      .where('user_id', '=', user.id)
+      .where('revoked_at', 'is', null)
+      .orderBy('created_at', 'desc')
+      .executeTakeFirstOrThrow()
+    expect(session.amr).toBe('hwk user')
+    // A return_to off Keygate is ignored (no open redirect).
+    expect((await passkeySignIn('https://evil.example/')).json()).toEqual({ redirect: '/account' })
+  })
+
+  it('refuses a replayed answer, and a malformed one with a 422', async () => {
+    const { client, register, json, device, app } = await setup()
+    await signInPage(client, await createUser(app))
+    await register()
+    const { options } = (await json('/passkeys/signin/options')).json()
+    const answer = { response: device.authenticate(options) }
+    const handle = client.jar.cookies.get('keygate_webauthn') ?? ''
+    expect((await json('/passkeys/signin', answer)).statusCode).toBe(200)
+    client.jar.cookies.set('keygate_webauthn', handle)
+    const replay = await json('/passkeys/signin', answer)
+    expect(replay.statusCode).toBe(400)
+    expect(replay.json()).toEqual({ detail: 'Passkey request expired, try again' })
+    const bad = await json('/passkeys/signin', { response: { id: 'not base64url!' } })
+    expect(bad.statusCode).toBe(422)
+  })
+
+  it('renames and deletes from the account page; another user’s passkey is a 404 page', async () => {
+    const { client, register, app } = await setup()
+    await signInPage(client, await createUser(app))
+    const { passkey } = (await register('Laptop')).json()
+    const renamed = await client.post(
+      `/account/passkeys/${passkey.id}/rename`,
+      { name: 'Phone' },
+      { from: '/account' },
+    )
+    expect(renamed.statusCode).toBe(303)
+    expect(renamed.headers.location).toBe('/account?done=passkey-renamed#passkeys')
+    expect((await client.get('/account')).body).toContain('Phone')
+
+    const other = pageClient(app, ORIGIN)
+    await signInPage(other, await createUser(app))
+    const foreign = await other.post(
+      `/account/passkeys/${passkey.id}/delete`,
+      {},
+      { from: '/account' },
+    )
+    expect(foreign.statusCode).toBe(404)
+    expect(foreign.headers['content-type']).toMatch(/^text\/html/)
+
+    const deleted = await client.post(
+      `/account/passkeys/${passkey.id}/delete`,
+      {},
+      { from: '/account' },
+    )
+    expect(deleted.headers.location).toBe('/account?done=passkey-deleted#passkeys')
+    expect((await client.get('/account')).body).toContain('No passkeys yet.')
+  })
+})
