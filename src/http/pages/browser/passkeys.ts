@@ -4,9 +4,7 @@
 //   <button type="button" hidden data-passkey="register|authenticate"
 //     data-options="/passkeys/…/options" data-verify="/passkeys/…" data-csrf="…">
 // Optional: data-name-input="ID" (an <input> whose value names a new passkey),
-// data-status="ID" (a role=status element for messages; else a sibling is made),
-// data-form="ID" (a form whose fields, but its csrf_token, go along in both calls:
-// the pending sign-in of a second-factor step).
+// data-status="ID" (a role=status element for messages; else a sibling is made).
 // The server keeps the challenge (a cookie holds its handle); this script only
 // carries options and answers between the server and the authenticator.
 import {
@@ -57,17 +55,6 @@ function explain(err: unknown): string {
   return err instanceof Error ? err.message : 'Something went wrong.'
 }
 
-/** The named form's fields as strings, without its CSRF token (that goes in a header). */
-function fieldsOf(formId: string | undefined): Record<string, string> {
-  const form = formId ? document.getElementById(formId) : null
-  if (!(form instanceof HTMLFormElement)) return {}
-  const fields: Record<string, string> = {}
-  for (const [name, value] of new FormData(form)) {
-    if (name !== 'csrf_token' && typeof value === 'string') fields[name] = value
-  }
-  return fields
-}
-
 async function run(button: HTMLButtonElement): Promise<void> {
   const { passkey, options: optionsUrl, verify, csrf = '' } = button.dataset
   if (!optionsUrl || !verify) return
@@ -75,22 +62,17 @@ async function run(button: HTMLButtonElement): Promise<void> {
   button.disabled = true
   status.textContent = ''
   try {
-    const fields = fieldsOf(button.dataset.form)
-    const { options } = await post(optionsUrl, csrf, fields)
+    const { options } = await post(optionsUrl, csrf, {})
     const nameInput = button.dataset.nameInput
       ? (document.getElementById(button.dataset.nameInput) as HTMLInputElement | null)
       : null
     let answer: Answer
     if (passkey === 'register') {
       const response = await startRegistration({ optionsJSON: options as never })
-      answer = await post(verify, csrf, {
-        ...fields,
-        response,
-        name: nameInput?.value || undefined,
-      })
+      answer = await post(verify, csrf, { response, name: nameInput?.value || undefined })
     } else {
       const response = await startAuthentication({ optionsJSON: options as never })
-      answer = await post(verify, csrf, { ...fields, response })
+      answer = await post(verify, csrf, { response })
     }
     status.textContent = 'Done.'
     // Only a path on this site is followed (the server sends nothing else).
