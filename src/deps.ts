@@ -149,6 +149,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     hasher,
     throttle,
     factors: repos.factors,
+    passkeys: repos.passkeys,
     transact,
     mailer,
     sealKey: serverSecret.key('totp-secret'),

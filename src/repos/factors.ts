@@ -147,6 +147,7 @@ export function createFactorsRepo(db: Kysely<DB>) {
       await db.deleteFrom('totp_factors').where('user_id', '=', userId).execute()
       await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute()
       await db.deleteFrom('mfa_challenges').where('user_id', '=', userId).execute()
+      await db.deleteFrom('passkeys').where('user_id', '=', userId).execute()
     },
   }
 }

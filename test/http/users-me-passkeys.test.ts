@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { Database } from '../../src/db/database.js'
 import { createPasskeysRepo } from '../../src/repos/passkeys.js'
+import { ADMIN, buildAdminApp } from '../helpers/accounts.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, loginAs } from '../helpers/factories.js'
 
@@ -131,5 +132,24 @@ describe('/users/me/passkeys', () => {
     expect(res.statusCode).toBe(204)
     const left = await database.db.selectFrom('passkeys').select('id').execute()
     expect(left).toEqual([])
+  })
+
+  it('are listed with the other factors, and go when a superuser resets them', async () => {
+    const t = await buildAdminApp()
+    const user = await createUser(t.app)
+    const { headers } = await loginAs(t.app, user)
+    const id = await addPasskey(t.database, user.id, 'Laptop', t.clock.now())
+    const mfa = await t.app.inject({ method: 'GET', url: '/api/v1/users/me/mfa', headers })
+    expect(mfa.json().passkeys).toEqual([
+      { id, name: 'Laptop', created_at: '2026-01-01T00:00:00.000Z', last_used_at: null },
+    ])
+    const admin = await loginAs(t.app, ADMIN)
+    const reset = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/users/${user.id}/mfa/reset`,
+      headers: admin.headers,
+    })
+    expect(reset.statusCode).toBe(204)
+    expect((await t.app.inject({ method: 'GET', url: URL, headers })).json()).toEqual([])
   })
 })

@@ -4,6 +4,7 @@ import type { Clock } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
 import type { FactorsRepo } from '../../repos/factors.js'
+import type { PasskeysRepo } from '../../repos/passkeys.js'
 import type { Transact } from '../../repos/transaction.js'
 import type { ErrorLogger } from '../accounts/password-reset.js'
 import type { PasswordHasher } from '../crypto/passwords.js'
@@ -17,6 +18,8 @@ export interface FactorsServiceDeps {
   hasher: PasswordHasher
   throttle: Pick<Throttle, 'login'>
   factors: FactorsRepo
+  /** the passkeys GET /users/me/mfa lists (services/accounts/passkeys.ts owns them) */
+  passkeys: Pick<PasskeysRepo, 'listForUser'>
   transact: Transact
   mailer: Mailer | undefined
   /** seals TOTP secrets (server-secret.ts, purpose `totp-secret`) */
@@ -61,7 +64,8 @@ const codeAccount = (userId: string) => `mfa:${userId}`
  * are the bare checks, `proveSecondFactor` the throttled one.
  */
 export function createFactorsService(deps: FactorsServiceDeps) {
-  const { clock, hasher, throttle, factors, transact, mailer, sealKey, recoveryKey } = deps
+  const { clock, hasher, throttle, factors, passkeys, transact, mailer, sealKey, recoveryKey } =
+    deps
   const pending = new Set<Promise<void>>()
 
   // Keyed, so a stolen table cannot be searched for codes without the server secret.
@@ -133,13 +137,12 @@ export function createFactorsService(deps: FactorsServiceDeps) {
       const totp = await factors.findTotp(user.id)
       return {
         totp: totp?.confirmed_at != null,
-        // Passkeys come later (SPEC §9); the shape is the contract's already.
-        passkeys: [] as {
-          id: string
-          name: string
-          created_at: string
-          last_used_at: string | null
-        }[],
+        passkeys: (await passkeys.listForUser(user.id)).map((p) => ({
+          id: p.id,
+          name: p.name,
+          created_at: p.created_at.toISOString(),
+          last_used_at: p.last_used_at?.toISOString() ?? null,
+        })),
         recovery_codes_left: await factors.countRecoveryCodes(user.id),
       }
     },
@@ -246,7 +249,7 @@ export function createFactorsService(deps: FactorsServiceDeps) {
       const job: Promise<void> = mailer
         .send(
           composeMail(user.email, 'Your Keygate sign-in factors were reset', [
-            'An administrator removed the two-step sign-in (authenticator app and recovery codes) from your Keygate account. You now sign in with your password alone.',
+            'An administrator removed the two-step sign-in (authenticator app, recovery codes and passkeys) from your Keygate account. You now sign in with your password alone.',
             'Set up two-step sign-in again from your account. If you did not ask for this, contact your administrator.',
           ]),
         )
