@@ -260,4 +260,3 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
   }
 }
 
-export type PasskeysService = ReturnType<typeof createPasskeysService>
