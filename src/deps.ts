@@ -134,7 +134,6 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     config,
     clock,
     users: repos.users,
-    emailTokens: repos.emailTokens,
     transact,
     mailer,
     throttle,
