@@ -143,6 +143,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     hasher,
     throttle,
     factors: repos.factors,
+    audit: repos.audit,
     transact,
     mailer,
     sealKey: serverSecret.key('totp-secret'),
