@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
+import { createDeps } from '../../src/deps.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, form, loginAs, randomEmail, strongPassword } from '../helpers/factories.js'
 import { must } from '../helpers/must.js'
@@ -105,7 +106,22 @@ describe('sign-in with a second factor over the API (SPEC §9)', () => {
   })
 
   it('the mfa_token is bound to the client, lives 5 minutes, and dies after 5 wrong codes', async () => {
-    const { app, clock, user, secret } = await userWithTotp()
+    const { app, clock, user, secret, config, database } = await userWithTotp()
+    // Two registered first-party clients that may use the password grant.
+    const deps = await createDeps(config, { database, clock })
+    const register = async (name: string) =>
+      (
+        await deps.services.clients.create({
+          name,
+          type: 'public',
+          first_party: true,
+          grant_types: ['password', 'refresh_token'],
+          redirect_uris: ['https://app.example/cb'],
+        })
+      ).client.client_id
+    const clientA = await register('A')
+    const clientB = await register('B')
+    await deps.close()
     const start = async (client_id?: string) =>
       (
         await token(app, {
@@ -115,19 +131,19 @@ describe('sign-in with a second factor over the API (SPEC §9)', () => {
         })
       ).json().mfa_token as string
 
-    const forA = await start('client-a')
+    const forA = await start(clientA)
     const other = await token(app, {
       grant_type: GRANT,
       mfa_token: forA,
       otp: await totpAt(secret, clock),
-      client_id: 'client-b',
+      client_id: clientB,
     })
     expect(other.statusCode).toBe(400)
     const same = await token(app, {
       grant_type: GRANT,
       mfa_token: forA,
       otp: await totpAt(secret, clock),
-      client_id: 'client-a',
+      client_id: clientA,
     })
     expect(same.statusCode, same.body).toBe(200)
     clock.advanceSeconds(30)
