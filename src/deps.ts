@@ -194,6 +194,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       account,
       sessions: repos.sessions,
       devices,
+      transact,
     }),
     /** the hosted pages' form tokens */
     csrf: createCsrfTokens(serverSecret.key('csrf')),

@@ -70,6 +70,40 @@ async function kitFor(s: Services, clock: TestClock, smtp: Smtp) {
  * only writer, so a new row of that type can only come from it).
  */
 const AUDITED: Record<string, [AuditEventType, Scenario]> = {
+  'browserSessions.signIn': [
+    'sign_in_succeeded',
+    async (s, k) => {
+      const { caller } = await k.signedIn()
+      await s.browserSessions.signIn(caller.user, { amr: ['pwd'] }, ctx)
+    },
+  ],
+  'browserSessions.signInWithPassword': [
+    'sign_in_succeeded',
+    async (s, k) => {
+      const u = await k.user()
+      await s.browserSessions.signInWithPassword(u.email, u.password, ctx)
+    },
+  ],
+  'browserSessions.signOut': [
+    'logged_out',
+    async (s, k) => {
+      const u = await k.user()
+      const { session } = await s.browserSessions.signInWithPassword(u.email, u.password, ctx)
+      await s.browserSessions.signOut(session.id, ctx)
+    },
+  ],
+  'browserSessions.changePassword': [
+    'password_changed',
+    async (s, k) => {
+      const u = await k.user()
+      const signedIn = await s.browserSessions.signInWithPassword(u.email, u.password, ctx)
+      const current = {
+        session: signedIn.session,
+        user: await s.users.get(signedIn.session.user_id),
+      }
+      await s.browserSessions.changePassword(current, u.password, strongPassword(), ctx)
+    },
+  ],
   'auth.login': [
     'sign_in_succeeded',
     async (s, k) => {
@@ -297,6 +331,13 @@ const AUDITED: Record<string, [AuditEventType, Scenario]> = {
 
 /** Methods that change no account, session or credential, each with why. */
 const NOT_AUDITED: Record<string, string> = {
+  'auth.verifyLogin':
+    'the password step of every sign-in: it records failures; the sign-in that follows records success',
+  'browserSessions.current': 'reads (and moves the idle expiry, as a refresh would)',
+  'csrf.newSecret': 'form tokens: computed, nothing stored',
+  'csrf.isSecret': 'form tokens: computed, nothing stored',
+  'csrf.tokenFor': 'form tokens: computed, nothing stored',
+  'csrf.verify': 'form tokens: computed, nothing stored',
   'auth.authenticate': 'reads: the bearer guard',
   'auth.issuePair': 'a step of login and refresh, which record the event',
   'auth.pairWith': 'a step of login and refresh, which record the event',
