@@ -139,7 +139,6 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     config,
     clock,
     users: repos.users,
-    emailTokens: repos.emailTokens,
     transact,
     mailer,
     throttle,
@@ -150,6 +149,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     throttle,
     factors: repos.factors,
     passkeys: repos.passkeys,
+    audit: repos.audit,
     transact,
     mailer,
     sealKey: serverSecret.key('totp-secret'),
@@ -198,6 +198,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       account,
       sessions: repos.sessions,
       devices,
+      transact,
     }),
     /** the hosted pages' form tokens */
     csrf: createCsrfTokens(serverSecret.key('csrf')),
