@@ -219,7 +219,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     factors,
     admin: createAdminService({ clock, users: repos.users, transact }),
     passwordReset,
-    passkeys: createPasskeysService({ config, clock, ...repos }),
+    passkeys: createPasskeysService({ config, clock, transact, ...repos }),
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
     discovery: createDiscoveryService({ config, keys }),

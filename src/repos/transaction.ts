@@ -4,6 +4,7 @@ import { createAuditEventsRepo } from './audit-events.js'
 import { createClientsRepo } from './clients.js'
 import { createEmailTokensRepo, type EmailTokensRepo } from './email-tokens.js'
 import { createFactorsRepo } from './factors.js'
+import { createPasskeysRepo, type PasskeysRepo } from './passkeys.js'
 import { createPasswordResetsRepo } from './password-resets.js'
 import { createRefreshTokensRepo } from './refresh-tokens.js'
 import { createSessionsRepo } from './sessions.js'
@@ -20,6 +21,7 @@ export interface TxRepos {
   audit: ReturnType<typeof createAuditEventsRepo>
   emailTokens: EmailTokensRepo
   factors: ReturnType<typeof createFactorsRepo>
+  passkeys: PasskeysRepo
 }
 
 export type Transact = <T>(work: (repos: TxRepos) => Promise<T>) => Promise<T>
@@ -41,6 +43,7 @@ export function createTransact(db: Kysely<DB>): Transact {
         audit: createAuditEventsRepo(trx),
         emailTokens: createEmailTokensRepo(trx),
         factors: createFactorsRepo(trx),
+        passkeys: createPasskeysRepo(trx),
       }),
     )
 }

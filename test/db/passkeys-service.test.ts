@@ -4,6 +4,7 @@ import { migrateToLatest } from '../../src/db/migrate.js'
 import type { User } from '../../src/domain/user.js'
 import type { ErrorName } from '../../src/errors.js'
 import { createPasskeysRepo } from '../../src/repos/passkeys.js'
+import { createTransact } from '../../src/repos/transaction.js'
 import { createUsersRepo } from '../../src/repos/users.js'
 import { createPasskeysService, FRESH_SIGN_IN_MS } from '../../src/services/accounts/passkeys.js'
 import { CHALLENGE_TTL_MS } from '../../src/services/accounts/webauthn-challenges.js'
@@ -24,6 +25,7 @@ async function setup() {
     clock,
     users,
     passkeys: createPasskeysRepo(database.db),
+    transact: createTransact(database.db),
   })
   const newUser = async (): Promise<User> =>
     users.insert({

@@ -176,4 +176,29 @@ describe('passkey ceremonies behind the hosted pages', () => {
     expect(deleted.headers.location).toBe('/account?done=passkey-deleted#passkeys')
     expect((await client.get('/account')).body).toContain('No passkeys yet.')
   })
+
+  it('audits enrolment, use and removal with the sign-in, in the same transaction', async () => {
+    const { client, register, passkeySignIn, app, database, clock } = await setup()
+    const user = await createUser(app)
+    await signInPage(client, user)
+    const { passkey } = (await register('Laptop')).json()
+    clock.advance(1000)
+    await passkeySignIn()
+    await client.post(`/account/passkeys/${passkey.id}/delete`, {}, { from: '/account' })
+    const events = await database.db
+      .selectFrom('audit_events')
+      .select(['type', 'details', 'request_id'])
+      .where('user_id', '=', user.id)
+      .orderBy('id')
+      .execute()
+    const passkeyEvents = events.filter((e) => e.details.includes('passkey'))
+    expect(passkeyEvents.map((e) => e.type)).toEqual([
+      'factor_enrolled',
+      'factor_used',
+      'factor_removed',
+    ])
+    expect(passkeyEvents.every((e) => e.request_id)).toBe(true)
+    const signIns = events.filter((e) => e.type === 'sign_in_succeeded').map((e) => e.details)
+    expect(signIns.at(-1)).toContain('hwk user')
+  })
 })

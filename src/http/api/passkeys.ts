@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { actorContext } from '../client-context.js'
 import { caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
 import type { RouteDeps } from '../route-config.js'
@@ -81,7 +82,7 @@ export const passkeysRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
       },
     },
     async (request, reply) => {
-      await passkeys.remove(caller(request).user.id, request.params.id)
+      await passkeys.remove(caller(request).user.id, request.params.id, actorContext(request))
       return reply.code(204).send(null)
     },
   )

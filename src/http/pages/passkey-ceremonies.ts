@@ -116,6 +116,7 @@ export const passkeyCeremonyRoutes: FastifyPluginAsync<RouteDeps> = async (app, 
         handle,
         body.response as never,
         body.name,
+        clientContext(request),
       )
       return reply.code(201).send({
         passkey: toPasskeyOut(passkey),
@@ -146,16 +147,12 @@ export const passkeyCeremonyRoutes: FastifyPluginAsync<RouteDeps> = async (app, 
       const query = request.query as Static<typeof ReturnToQuery>
       const handle = request.cookies[handleName]
       dropHandle(reply)
-      const { user, amr } = await passkeys.authenticate(handle, body.response as never)
+      const ctx = clientContext(request)
+      const { user, amr } = await passkeys.authenticate(handle, body.response as never, ctx)
       // As on the password form: the same person keeps the browser's session (and
       // its apps) under a new cookie; another person's is signed out first.
       const previous = await currentBrowserSession(request, deps)
-      const fresh = await services.browserSessions.signIn(
-        user,
-        { amr },
-        clientContext(request),
-        previous?.session,
-      )
+      const fresh = await services.browserSessions.signIn(user, { amr }, ctx, previous?.session)
       setBrowserSessionCookie(reply, config.publicUrl, fresh.cookie)
       return { redirect: `${base}${safeReturnTo(query.return_to) ?? '/account'}` }
     },

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { PASSKEY_NAME_MAX_LENGTH, type Passkey } from '../../domain/passkey.js'
+import { clientContext } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
 import { currentBrowserSession } from './browser-session.js'
 import { Form, Link, usePage } from './layout.js'
@@ -164,7 +165,7 @@ export const passkeyPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
     async (request, reply) => {
       const user = await signedInUser(request, reply)
       if (!user) return reply
-      await passkeys.remove(user.id, (request.params as { id: string }).id)
+      await passkeys.remove(user.id, (request.params as { id: string }).id, clientContext(request))
       return redirectAfterPost(request, reply, '/account?done=passkey-deleted#passkeys')
     },
   )

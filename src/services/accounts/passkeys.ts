@@ -12,10 +12,12 @@ import {
 import type { Config } from '../../config.js'
 import { isUniqueViolation } from '../../db/unique-violation.js'
 import { type Passkey, passkeyAmr } from '../../domain/passkey.js'
+import type { ClientContext } from '../../domain/session.js'
 import type { Clock } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { fieldIssue, KeygateError, ValidationError } from '../../errors.js'
 import type { PasskeysRepo } from '../../repos/passkeys.js'
+import type { Transact } from '../../repos/transaction.js'
 import type { UsersRepo } from '../../repos/users.js'
 import { CHALLENGE_TTL_MS, createChallengeStore } from './webauthn-challenges.js'
 
@@ -24,6 +26,8 @@ export interface PasskeysServiceDeps {
   clock: Clock
   passkeys: PasskeysRepo
   users: Pick<UsersRepo, 'findById'>
+  /** a change and its audit event commit together (SPEC §10) */
+  transact: Transact
 }
 
 /** A ceremony's options for the browser, and the handle the browser must hold (a cookie). */
@@ -54,7 +58,8 @@ const rejected = () => new KeygateError('PASSKEY_REJECTED')
  * origin; user verification is required in both ceremonies.
  */
 export function createPasskeysService(deps: PasskeysServiceDeps) {
-  const { clock, passkeys, users } = deps
+  const { clock, passkeys, users, transact } = deps
+  const factor = { factor: 'passkey' }
   const url = new URL(deps.config.publicUrl)
   const rpID = url.hostname
   const origin = url.origin
@@ -118,6 +123,7 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
       handle: string | undefined,
       response: RegistrationResponseJSON,
       name?: string,
+      source: ClientContext = {},
     ): Promise<Passkey> {
       requireFresh(authTime)
       const c = await challenges.spend(handle, 'register')
@@ -151,7 +157,11 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
         created_at: clock.now(),
       }
       try {
-        await passkeys.insert(passkey)
+        await transact(async (r) => {
+          await r.passkeys.insert(passkey)
+          const event = { type: 'factor_enrolled' as const, userId: user.id, source }
+          await r.audit.record({ ...event, details: factor }, passkey.created_at)
+        })
       } catch (err) {
         if (isUniqueViolation(err)) throw new KeygateError('PASSKEY_EXISTS')
         throw err
@@ -196,6 +206,7 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
     async authenticate(
       handle: string | undefined,
       response: AuthenticationResponseJSON,
+      source: ClientContext = {},
     ): Promise<PasskeySignIn> {
       const c = await challenges.spend(handle, 'authenticate')
       const passkey = await passkeys.findByCredentialId(response.id)
@@ -228,9 +239,15 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
         throw rejected()
       }
       const use = { counter: info.newCounter, backed_up: info.credentialBackedUp, at: clock.now() }
-      if (!(await passkeys.recordUse(passkey.id, passkey.counter, use))) throw rejected()
       const user = await users.findById(passkey.user_id)
       if (!user) throw rejected()
+      const recorded = await transact(async (r) => {
+        if (!(await r.passkeys.recordUse(passkey.id, passkey.counter, use))) return false
+        const event = { type: 'factor_used' as const, userId: user.id, source }
+        await r.audit.record({ ...event, details: factor }, use.at)
+        return true
+      })
+      if (!recorded) throw rejected()
       // Only after the proof, as after a correct password (SPEC §3).
       if (!user.is_active) throw new KeygateError('INACTIVE_USER')
       const used = {
@@ -252,10 +269,13 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
       return { ...found, name: trimmed }
     },
 
-    async remove(userId: string, id: string): Promise<void> {
-      if (!UUID.test(id) || !(await passkeys.delete(userId, id))) {
-        throw new KeygateError('PASSKEY_NOT_FOUND')
-      }
+    async remove(userId: string, id: string, source: ClientContext = {}): Promise<void> {
+      if (!UUID.test(id)) throw new KeygateError('PASSKEY_NOT_FOUND')
+      await transact(async (r) => {
+        if (!(await r.passkeys.delete(userId, id))) throw new KeygateError('PASSKEY_NOT_FOUND')
+        const event = { type: 'factor_removed' as const, userId, source }
+        await r.audit.record({ ...event, details: factor }, clock.now())
+      })
     },
   }
 }
