@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest'
 import { ADMIN, buildAdminApp } from '../helpers/accounts.js'
 import { buildTestApp } from '../helpers/app.js'
 import { auditTail } from '../helpers/audit.js'
+import { basicAuth, tokenRequest } from '../helpers/clients.js'
 import { createUser, loginAs } from '../helpers/factories.js'
 import { pageClient, signInPage } from '../helpers/pages.js'
 import { isVerificationMail, resetTokenIn, startSmtpServer } from '../helpers/smtp.js'
+import { enableTotp } from '../helpers/totp.js'
 
 const ORIGIN = 'http://localhost:8000'
 const SOME_ID = '00000000-0000-4000-8000-000000000000'
@@ -266,6 +268,154 @@ describe('admin console: users', () => {
     expect(await tail.next()).toMatchObject([
       { type: 'password_reset_requested', user_id: user.id, actor_id: admin.id },
     ])
+  })
+})
+
+describe('admin console: factors', () => {
+  it('resets a user’s second factors, mails them, audited with the acting admin', async () => {
+    const smtp = await startSmtpServer({ ignore: isVerificationMail })
+    const { app, admin, clock, database, browser } = await consoleApp({ smtpUrl: smtp.url })
+    const user = await createUser(app)
+    const { headers } = await loginAs(app, user)
+    await enableTotp(app, clock, headers, user.password)
+    expect((await browser.get(`/admin/users/${user.id}`)).body).toContain('Authenticator app: on')
+    const tail = auditTail(database)
+    await tail.skip()
+    const res = await browser.post(
+      `/admin/users/${user.id}/reset-factors`,
+      {},
+      {
+        from: `/admin/users/${user.id}`,
+      },
+    )
+    expect(res.headers.location).toBe(`/admin/users/${user.id}?done=factors`)
+    expect(await tail.next()).toMatchObject([
+      { type: 'factor_removed', user_id: user.id, actor_id: admin.id },
+    ])
+    expect((await smtp.nextMail()).to).toEqual([user.email])
+    expect((await browser.get(`/admin/users/${user.id}`)).body).toContain('Authenticator app: off')
+    // Password alone signs in again.
+    await loginAs(app, user)
+  })
+})
+
+describe('admin console: clients', () => {
+  const form = {
+    name: 'Billing',
+    type: 'confidential',
+    redirect_uris: 'https://billing.example/cb\r\nhttps://billing.example/cb2',
+    post_logout_redirect_uris: '',
+    grant_types: 'client_credentials',
+    scopes: 'openid',
+  }
+
+  it('registers a client and shows its secret once, audited', async () => {
+    const { app, admin, database, browser } = await consoleApp()
+    const tail = auditTail(database)
+    await tail.skip()
+    const res = await browser.post('/admin/clients/new', form, { from: '/admin/clients/new' })
+    expect(res.statusCode).toBe(200)
+    const id = /id="client-id">([^<]+)</.exec(res.body)?.[1] ?? ''
+    const secret = /id="client-secret">([^<]+)</.exec(res.body)?.[1] ?? ''
+    expect(secret.length).toBeGreaterThan(30)
+    const events = await tail.next()
+    expect(events).toMatchObject([{ type: 'client_created', client_id: id, actor_id: admin.id }])
+    expect(JSON.stringify(events)).not.toContain(secret)
+    const token = await app.inject(
+      tokenRequest({ grant_type: 'client_credentials' }, basicAuth(id, secret)),
+    )
+    expect(token.statusCode, token.body).toBe(200)
+    // Never shown again.
+    const page = await browser.get(`/admin/clients/${id}`)
+    expect(page.body).not.toContain(secret)
+    expect(page.body).toContain('https://billing.example/cb\nhttps://billing.example/cb2')
+    expect((await browser.get('/admin/clients')).body).toContain(`/admin/clients/${id}`)
+  })
+
+  it('re-renders a refused client with sentences next to the fields', async () => {
+    const { browser } = await consoleApp()
+    const res = await browser.post(
+      '/admin/clients/new',
+      {
+        ...form,
+        name: '',
+        redirect_uris: 'http://evil.example/cb#x',
+        grant_types: 'authorization_code',
+      },
+      { from: '/admin/clients/new' },
+    )
+    expect(res.statusCode).toBe(400)
+    expect(res.body).toContain('id="name-error"')
+    expect(res.body).toMatch(/id="redirect_uris-error" class="error">[^<]*[a-z]/)
+    expect(res.body).not.toContain('Value error')
+  })
+
+  it('edits, rotates the secret (old refused, new works) and deletes, each audited', async () => {
+    const { app, admin, database, browser } = await consoleApp()
+    const created = await browser.post('/admin/clients/new', form, { from: '/admin/clients/new' })
+    const id = /id="client-id">([^<]+)</.exec(created.body)?.[1] ?? ''
+    const old = /id="client-secret">([^<]+)</.exec(created.body)?.[1] ?? ''
+    const tail = auditTail(database)
+    await tail.skip()
+    const path = `/admin/clients/${id}`
+
+    const saved = await browser.post(
+      path,
+      {
+        name: 'Billing 2',
+        redirect_uris: 'https://billing.example/new',
+        post_logout_redirect_uris: 'https://billing.example/bye',
+        grant_types: ['client_credentials', 'authorization_code'],
+        scopes: 'openid',
+        first_party: '1',
+      },
+      { from: path },
+    )
+    expect(saved.headers.location).toBe(`${path}?done=saved`)
+    const after = await browser.get(`${path}?done=saved`)
+    expect(after.body).toContain('The client was saved.')
+    expect(after.body).toContain('value="Billing 2"')
+    expect(after.body).toContain('https://billing.example/bye')
+    expect(after.body).toMatch(/value="authorization_code" checked/)
+    expect(after.body).toMatch(/name="first_party" value="1" checked/)
+
+    const rotated = await browser.post(`${path}/rotate-secret`, {}, { from: path })
+    expect(rotated.statusCode).toBe(200)
+    const fresh = /id="client-secret">([^<]+)</.exec(rotated.body)?.[1] ?? ''
+    expect(fresh).not.toBe(old)
+    const tokenWith = (secret: string) =>
+      app.inject(tokenRequest({ grant_type: 'client_credentials' }, basicAuth(id, secret)))
+    expect((await tokenWith(old)).statusCode).toBe(401)
+    expect((await tokenWith(fresh)).statusCode).toBe(200)
+
+    const deleted = await browser.post(`${path}/delete`, {}, { from: path })
+    expect(deleted.headers.location).toBe('/admin/clients?done=deleted')
+    expect((await tokenWith(fresh)).statusCode).toBe(401)
+    expect((await browser.get(path)).statusCode).toBe(404)
+
+    const events = await tail.next()
+    expect(events.map((e) => [e.type, e.client_id, e.actor_id])).toEqual([
+      ['client_updated', id, admin.id],
+      ['client_secret_rotated', id, admin.id],
+      ['client_deleted', id, admin.id],
+    ])
+    expect(JSON.stringify(events)).not.toContain(fresh)
+  })
+
+  it('shows the built-in client read-only and refuses changes to it', async () => {
+    const { browser } = await consoleApp()
+    const page = await browser.get('/admin/clients/keygate')
+    expect(page.body).toContain('built-in client')
+    expect(page.body).not.toContain('action="/admin/clients/keygate/delete"')
+    const res = await browser.post(
+      '/admin/clients/keygate/delete',
+      {},
+      {
+        from: '/admin/clients/new',
+      },
+    )
+    expect(res.statusCode).toBe(409)
+    expect(res.body).toContain('The built-in client cannot be deleted.')
   })
 })
 

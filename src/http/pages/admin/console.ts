@@ -3,6 +3,7 @@ import type { RouteDeps } from '../../route-config.js'
 import { redirectAfterPost } from '../redirects.js'
 import { adminGuard } from './admin-session.js'
 import { adminAuditPages } from './audit.js'
+import { adminClientPages } from './clients.js'
 import { adminUserPages } from './users.js'
 
 /**
@@ -15,5 +16,6 @@ export const adminConsole: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
   app.get('/admin', { schema: { hide: true } }, async (request, reply) =>
     redirectAfterPost(request, reply, '/admin/users'),
   )
-  for (const area of [adminUserPages, adminAuditPages]) await app.register(area, deps)
+  for (const area of [adminUserPages, adminClientPages, adminAuditPages])
+    await app.register(area, deps)
 }

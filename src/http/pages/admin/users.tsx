@@ -1,9 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import type { AuditEvent, AuditSource } from '../../../domain/audit.js'
+import type { AuditEvent } from '../../../domain/audit.js'
 import type { Session } from '../../../domain/session.js'
 import type { User } from '../../../domain/user.js'
-import type { ErrorLogger } from '../../../services/accounts/password-reset.js'
 import type { RouteDeps } from '../../route-config.js'
 import { attempt } from '../form-errors.js'
 import { Form, Link, Notice, sendPage } from '../layout.js'
@@ -173,11 +172,6 @@ function UserDetail(props: UserView) {
 export const adminUserPages: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
   const { admin } = services
 
-  // Typed with the acting admin as last argument: the audit branch adds it
-  // to factors.reset; a service that takes fewer arguments ignores it.
-  const resetFactors: (user: User, log: ErrorLogger, source: AuditSource) => Promise<void> =
-    services.factors.reset
-
   async function show(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -267,7 +261,7 @@ export const adminUserPages: FastifyPluginAsync<RouteDeps> = async (app, { servi
     admin.revokeSessions(user.id, adminSource(request)),
   )
   action('reset-factors', 'factors', (user, request) =>
-    resetFactors(user, request.log, adminSource(request)),
+    services.factors.reset(user, request.log, adminSource(request)),
   )
   action('send-reset-link', 'reset', async (user, request) =>
     services.passwordReset.request(user.email, request.log, adminSource(request)),
