@@ -10,7 +10,7 @@ import { attempt } from '../form-errors.js'
 import { Field, type FieldErrors, Form, Link, Notice, sendPage } from '../layout.js'
 import { redirectAfterPost } from '../redirects.js'
 import { adminSource } from './admin-session.js'
-import { AdminNav, when } from './controls.js'
+import { AdminNav, Checkbox, Checkboxes, TextArea, when } from './controls.js'
 
 const Text = (maxLength: number) => Type.Optional(Type.String({ maxLength }))
 // A checkbox group arrives as one string or, checked more than once, a list.
@@ -101,97 +101,6 @@ const DEFAULTS: Settings = {
   grant_types: ['authorization_code', 'refresh_token'],
   scopes: ['openid', 'profile', 'email', 'offline_access'],
   first_party: false,
-}
-
-const describedBy = (id: string, hint?: string, error?: string) =>
-  [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(' ') || undefined
-
-function HintAndError(props: { id: string; hint?: string; error?: string; before?: boolean }) {
-  return props.before ? (
-    props.hint ? (
-      <p id={`${props.id}-hint`} class="hint">
-        {props.hint}
-      </p>
-    ) : null
-  ) : props.error ? (
-    <p id={`${props.id}-error`} class="error">
-      {props.error}
-    </p>
-  ) : null
-}
-
-/** A multi-line field (one URI a line). */
-export function TextArea(props: {
-  name: string
-  label: string
-  value?: string
-  hint?: string
-  error?: string
-}) {
-  const id = props.name
-  return (
-    <div class="field">
-      <label for={id}>{props.label}</label>
-      <HintAndError id={id} hint={props.hint} before />
-      <textarea
-        id={id}
-        name={props.name}
-        rows={3}
-        maxLength={8192}
-        aria-invalid={props.error ? 'true' : undefined}
-        aria-describedby={describedBy(id, props.hint, props.error)}
-      >
-        {props.value}
-      </textarea>
-      <HintAndError id={id} error={props.error} />
-    </div>
-  )
-}
-
-/** A group of checkboxes sharing one name (a set of values). */
-export function Checkboxes(props: {
-  name: string
-  legend: string
-  options: readonly string[]
-  checked: readonly string[]
-  error?: string
-}) {
-  return (
-    <fieldset class="field" aria-describedby={props.error ? `${props.name}-error` : undefined}>
-      <legend>{props.legend}</legend>
-      {props.options.map((option) => (
-        <label key={option} class="check">
-          <input
-            type="checkbox"
-            name={props.name}
-            value={option}
-            checked={props.checked.includes(option)}
-          />{' '}
-          {option}
-        </label>
-      ))}
-      <HintAndError id={props.name} error={props.error} />
-    </fieldset>
-  )
-}
-
-/** One yes/no checkbox. */
-export function Checkbox(props: { name: string; label: string; checked: boolean; hint?: string }) {
-  return (
-    <div class="field">
-      <label class="check">
-        <input
-          type="checkbox"
-          name={props.name}
-          value="1"
-          checked={props.checked}
-          aria-describedby={props.hint ? `${props.name}-hint` : undefined}
-        />{' '}
-        {props.label}
-      </label>
-      <HintAndError id={props.name} hint={props.hint} before />
-    </div>
-  )
 }
 
 /** The settings fields shared by the new-client and edit forms. */
