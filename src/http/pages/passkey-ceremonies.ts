@@ -1,3 +1,4 @@
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { type Static, Type } from 'typebox'
 import { KeygateError } from '../../errors.js'
@@ -114,7 +115,7 @@ export const passkeyCeremonyRoutes: FastifyPluginAsync<RouteDeps> = async (app, 
         user,
         session.auth_time,
         handle,
-        body.response as never,
+        body.response as RegistrationResponseJSON,
         body.name,
         clientContext(request),
       )
@@ -148,7 +149,11 @@ export const passkeyCeremonyRoutes: FastifyPluginAsync<RouteDeps> = async (app, 
       const handle = request.cookies[handleName]
       dropHandle(reply)
       const ctx = clientContext(request)
-      const { user, amr } = await passkeys.authenticate(handle, body.response as never, ctx)
+      const { user, amr } = await passkeys.authenticate(
+        handle,
+        body.response as AuthenticationResponseJSON,
+        ctx,
+      )
       // As on the password form: the same person keeps the browser's session (and
       // its apps) under a new cookie; another person's is signed out first.
       const previous = await currentBrowserSession(request, deps)
