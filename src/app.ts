@@ -25,6 +25,7 @@ import { assetRoutes } from './http/pages/assets.js'
 import { hostedPages } from './http/pages/page-context.js'
 import { passwordResetPages } from './http/pages/password-reset.js'
 import { signinRoutes } from './http/pages/signin.js'
+import { secondStepPages } from './http/pages/signin-second-step.js'
 import { signoutPages } from './http/pages/signout.js'
 import { signupRoutes } from './http/pages/signup.js'
 import authPlugin from './http/plugins/bearer-guard.js'
@@ -191,7 +192,14 @@ export async function buildApp(
   await app.register(assetRoutes)
   await app.register(hostedPages, {
     ...routeDeps,
-    pages: [signinRoutes, signupRoutes, passwordResetPages, signoutPages, accountPages],
+    pages: [
+      signinRoutes,
+      secondStepPages,
+      signupRoutes,
+      passwordResetPages,
+      signoutPages,
+      accountPages,
+    ],
   })
   await app.register(wellKnownRoutes, routeDeps)
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })

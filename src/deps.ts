@@ -194,6 +194,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       account,
       sessions: repos.sessions,
       devices,
+      factors,
+      users: repos.users,
     }),
     /** the hosted pages' form tokens */
     csrf: createCsrfTokens(serverSecret.key('csrf')),
