@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { createDeps } from '../../src/deps.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { createUser, loginAs } from '../helpers/factories.js'
-import { pageClient } from '../helpers/pages.js'
+import { csrfOf, pageClient } from '../helpers/pages.js'
+import { throttled } from '../helpers/rate-limit.js'
 import { startSmtpServer } from '../helpers/smtp.js'
 import { enableTotp, totpAt } from '../helpers/totp.js'
 
@@ -115,6 +116,21 @@ describe('sign-in page: the second step', () => {
     expect(dead.body).toContain('This sign-in has expired or was stopped.')
     expect(client.jar.cookies.has('keygate_session')).toBe(false)
     expect(client.jar.cookies.has('keygate_signin_challenge')).toBe(false)
+  })
+
+  it('code attempts are throttled like the API (the 429 page)', async () => {
+    const { client, user } = await setup(throttled({ accountClientFailures: 3 }))
+    await password(client, user)
+    const token = csrfOf((await client.get(STEP)).body)
+    const statuses: number[] = []
+    for (let i = 0; i < 5; i++) {
+      statuses.push((await client.post(STEP, { code: '000000' }, { csrf: token })).statusCode)
+    }
+    expect(statuses).toContain(429)
+    const page = await client.post(STEP, { code: '000000' }, { csrf: token })
+    expect(page.statusCode).toBe(429)
+    expect(page.body).toContain('There have been too many attempts.')
+    expect(client.jar.cookies.has('keygate_session')).toBe(false)
   })
 
   it('the pending sign-in expires after 5 minutes', async () => {
