@@ -28,6 +28,7 @@ import { signinRoutes } from './http/pages/signin.js'
 import { secondStepPages } from './http/pages/signin-second-step.js'
 import { signoutPages } from './http/pages/signout.js'
 import { signupRoutes } from './http/pages/signup.js'
+import { verifyEmailPages } from './http/pages/verify-email.js'
 import authPlugin from './http/plugins/bearer-guard.js'
 import bodyParsingPlugin from './http/plugins/body-parsing.js'
 import errorsPlugin, { clientErrors, frameworkErrors } from './http/plugins/errors.js'
@@ -199,6 +200,7 @@ export async function buildApp(
       passwordResetPages,
       signoutPages,
       accountPages,
+      verifyEmailPages,
     ],
   })
   await app.register(wellKnownRoutes, routeDeps)
