@@ -147,6 +147,11 @@ export function createEmailVerificationService(deps: EmailVerificationDeps) {
       }, log)
     },
 
+    /** The new address a change waits on (its link not yet followed), if any. */
+    pendingChange(user: Pick<User, 'id'>): Promise<string | undefined> {
+      return emailTokens.findPendingChange(user.id, clock.now())
+    },
+
     /** Whether a change can go by mail (SMTP configured). */
     get mails(): boolean {
       return mailer !== undefined
