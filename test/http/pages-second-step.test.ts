@@ -189,6 +189,21 @@ describe('sign-in page: the second step', () => {
     expect(ok.statusCode).toBe(303)
   })
 
+  it('an account deactivated during the second step does not sign in', async () => {
+    const t = await setup()
+    const { client, user, clock, secret } = t
+    await password(client, user)
+    await t.database.db
+      .updateTable('users')
+      .set({ is_active: 0 })
+      .where('id', '=', user.id)
+      .execute()
+    const res = await client.post(STEP, { code: await totpAt(secret, clock) }, { from: '/signin' })
+    expect(res.statusCode).toBe(400)
+    expect(res.body).toContain('This sign-in has expired or was stopped.')
+    expect(client.jar.cookies.has('keygate_session')).toBe(false)
+  })
+
   it('refuses a post without its form token or from another origin', async () => {
     const { client, user, clock, secret } = await setup()
     await password(client, user)

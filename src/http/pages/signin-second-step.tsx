@@ -211,7 +211,8 @@ export const secondStepPages: FastifyPluginAsync<RouteDeps> = async (app, deps) 
           clientContext(request),
           previous?.session,
         ),
-        { INVALID_MFA: ['', ''] },
+        // Deactivated meanwhile: the pending sign-in is over (the check below says so).
+        { INVALID_MFA: ['', ''], INACTIVE_USER: ['', ''] },
       )
       if (ok) return finishSecondStep(request, reply, config.publicUrl, ok, returnTo)
       // A wrong code while the challenge lives; a dead one (5 wrong codes, 5 minutes) starts over.
