@@ -136,7 +136,6 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     config,
     clock,
     users: repos.users,
-    emailTokens: repos.emailTokens,
     transact,
     mailer,
     throttle,
@@ -146,6 +145,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     hasher,
     throttle,
     factors: repos.factors,
+    audit: repos.audit,
     transact,
     mailer,
     sealKey: serverSecret.key('totp-secret'),
@@ -196,6 +196,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       devices,
       factors,
       users: repos.users,
+      transact,
     }),
     /** the hosted pages' form tokens */
     csrf: createCsrfTokens(serverSecret.key('csrf')),

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely'
 import type { DB } from '../db/schema.js'
 import { createAuditEventsRepo } from './audit-events.js'
 import { createClientsRepo } from './clients.js'
-import { createEmailTokensRepo } from './email-tokens.js'
+import { createEmailTokensRepo, type EmailTokensRepo } from './email-tokens.js'
 import { createFactorsRepo } from './factors.js'
 import { createPasswordResetsRepo } from './password-resets.js'
 import { createRefreshTokensRepo } from './refresh-tokens.js'
@@ -18,7 +18,7 @@ export interface TxRepos {
   refreshTokens: ReturnType<typeof createRefreshTokensRepo>
   /** `audit.record(event, now)`: the event commits or rolls back with the change */
   audit: ReturnType<typeof createAuditEventsRepo>
-  emailTokens: ReturnType<typeof createEmailTokensRepo>
+  emailTokens: EmailTokensRepo
   factors: ReturnType<typeof createFactorsRepo>
 }
 

@@ -216,7 +216,7 @@ export function accountSecurityRoutes(
       const current = await page.signedIn(request, reply)
       if (!current) return reply
       // The same answer whatever the state: the mail goes in the background, spaced out per account.
-      services.emailVerification.request(current.user, request.log)
+      services.emailVerification.request(current.user, request.log, clientContext(request))
       return redirectAfterPost(request, reply, '/account?done=verify')
     },
   )

@@ -144,7 +144,8 @@ export const signinRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
     async (request, reply) => {
       const username = (request.body as { username?: string }).username?.trim() ?? ''
       // In the background, and per account spaced out: the answer says nothing.
-      if (username !== '') services.emailVerification.requestForLogin(username, request.log)
+      if (username !== '')
+        services.emailVerification.requestForLogin(username, request.log, clientContext(request))
       return sendPage(
         request,
         reply,

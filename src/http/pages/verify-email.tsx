@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { clientContext } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
 import { attempt } from './form-errors.js'
 import { Form, Link, Notice, pageEnvOf, sendPage } from './layout.js'
@@ -83,11 +84,14 @@ export const verifyEmailPages: FastifyPluginAsync<RouteDeps> = async (
     if (token === undefined) {
       return sendPage(request, reply, { title: TITLE, status: 400 }, <LinkDead />)
     }
-    const { ok: user } = await attempt(services.emailVerification.confirm(token), {
-      INVALID_EMAIL_TOKEN: ['', ''],
-      // A change link whose new address another account took meanwhile.
-      EMAIL_TAKEN: ['', ''],
-    })
+    const { ok: user } = await attempt(
+      services.emailVerification.confirm(token, clientContext(request)),
+      {
+        INVALID_EMAIL_TOKEN: ['', ''],
+        // A change link whose new address another account took meanwhile.
+        EMAIL_TAKEN: ['', ''],
+      },
+    )
     forget(request, reply)
     if (!user) return sendPage(request, reply, { title: TITLE, status: 400 }, <LinkDead />)
     return sendPage(
