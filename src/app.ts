@@ -21,6 +21,7 @@ import { tokenRoutes } from './http/api/tokens.js'
 import { usersRoutes } from './http/api/users.js'
 import { guardConnections } from './http/connection-guard.js'
 import { accountPages } from './http/pages/account.js'
+import { adminConsole } from './http/pages/admin/console.js'
 import { assetRoutes } from './http/pages/assets.js'
 import { hostedPages } from './http/pages/page-context.js'
 import { passwordResetPages } from './http/pages/password-reset.js'
@@ -201,6 +202,7 @@ export async function buildApp(
       signoutPages,
       accountPages,
       verifyEmailPages,
+      adminConsole,
     ],
   })
   await app.register(wellKnownRoutes, routeDeps)
