@@ -30,8 +30,10 @@ import { passkeyCeremonyRoutes } from './http/pages/passkey-ceremonies.js'
 import { passkeyPages } from './http/pages/passkey-pages.js'
 import { passwordResetPages } from './http/pages/password-reset.js'
 import { signinRoutes } from './http/pages/signin.js'
+import { secondStepPages } from './http/pages/signin-second-step.js'
 import { signoutPages } from './http/pages/signout.js'
 import { signupRoutes } from './http/pages/signup.js'
+import { verifyEmailPages } from './http/pages/verify-email.js'
 import authPlugin from './http/plugins/bearer-guard.js'
 import bodyParsingPlugin from './http/plugins/body-parsing.js'
 import errorsPlugin, { clientErrors, frameworkErrors } from './http/plugins/errors.js'
@@ -198,11 +200,13 @@ export async function buildApp(
     ...routeDeps,
     pages: [
       signinRoutes,
+      secondStepPages,
       signupRoutes,
       passwordResetPages,
       signoutPages,
       accountPages,
       passkeyPages,
+      verifyEmailPages,
       adminConsole,
     ],
   })
