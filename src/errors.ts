@@ -122,6 +122,8 @@ export const ERRORS = Object.freeze({
   // 401, as these come from the pages' JSON endpoints, where no bearer challenge applies.
   PASSKEY_REAUTH_REQUIRED: { status: 403, detail: 'Sign in again to add a passkey' },
   SIGN_IN_REQUIRED: { status: 403, detail: 'Sign in first' },
+  // The sign-in page's second step, by passkey, after its challenge died (5 minutes, 5 failures).
+  SIGN_IN_EXPIRED: { status: 400, detail: 'This sign-in has expired. Sign in again.' },
   RATE_LIMITED: { status: 429, detail: 'Too many requests' },
   // A hosted page's form post without its CSRF token or from another origin (rendered as a page).
   CSRF_REFUSED: { status: 403, detail: 'Form refused' },

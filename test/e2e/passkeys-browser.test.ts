@@ -3,7 +3,8 @@ import type { CDPSession, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { buildTestApp } from '../helpers/app.js'
 import { hasChromium, launchChromium } from '../helpers/browser.js'
-import { createUser } from '../helpers/factories.js'
+import { createUser, loginAs } from '../helpers/factories.js'
+import { enableTotp } from '../helpers/totp.js'
 
 /** A free TCP port: PUBLIC_URL must name it before the app is built. */
 const freePort = () =>
@@ -34,7 +35,7 @@ async function addAuthenticator(page: Page): Promise<{ cdp: CDPSession; id: stri
 }
 
 describe.skipIf(!hasChromium)('passkeys in Chromium with a virtual authenticator', () => {
-  it('registers, signs in without a password, renames and deletes (then refused)', async () => {
+  it('registers, signs in without a password and as second factor, renames, deletes (then refused)', async () => {
     const port = await freePort()
     // WebAuthn needs a secure context and a domain: http://localhost qualifies, 127.0.0.1 does not.
     const origin = `http://localhost:${port}`
@@ -83,6 +84,26 @@ describe.skipIf(!hasChromium)('passkeys in Chromium with a virtual authenticator
       .executeTakeFirstOrThrow()
     // A device-bound credential, verified user (RFC 8176).
     expect(session.amr).toBe('hwk user')
+
+    // With TOTP on, the passkey also serves as the second step after a password.
+    await enableTotp(t.app, t.clock, (await loginAs(t.app, user)).headers, user.password)
+    await page.click('form[action="/signout"] button')
+    await page.waitForURL(/signed-out/)
+    await page.goto(`${origin}/signin`)
+    await page.fill('input[name=username]', user.email)
+    await page.fill('input[name=password]', user.password)
+    await page.click('button[type=submit]')
+    await page.waitForURL(`${origin}/signin/second-step`)
+    await page.click('button[data-passkey=authenticate]')
+    await page.waitForURL(`${origin}/account`)
+    const second = await t.database.db
+      .selectFrom('sessions')
+      .select('amr')
+      .where('user_id', '=', user.id)
+      .where('revoked_at', 'is', null)
+      .where('cookie_hash', 'is not', null)
+      .executeTakeFirstOrThrow()
+    expect(second.amr).toBe('pwd hwk user mfa')
 
     // Rename and delete on the account page (plain forms).
     const item = page.locator('#passkeys ~ ul li').first()

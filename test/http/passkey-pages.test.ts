@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { buildTestApp } from '../helpers/app.js'
-import { createUser } from '../helpers/factories.js'
+import { createUser, loginAs } from '../helpers/factories.js'
 import { csrfOf, pageClient, signInPage } from '../helpers/pages.js'
 import { createSoftAuthenticator } from '../helpers/soft-authenticator.js'
+import { enableTotp } from '../helpers/totp.js'
 
 const ORIGIN = 'http://localhost:8000'
 
@@ -200,5 +201,84 @@ describe('passkey ceremonies behind the hosted pages', () => {
     expect(passkeyEvents.every((e) => e.request_id)).toBe(true)
     const signIns = events.filter((e) => e.type === 'sign_in_succeeded').map((e) => e.details)
     expect(signIns.at(-1)).toContain('hwk user')
+  })
+
+  it('is the second factor after a password when the account has TOTP: amr pwd+hwk+user+mfa', async () => {
+    const { client, register, json, device, app, clock, database } = await setup()
+    const user = await createUser(app)
+    await signInPage(client, user)
+    await register()
+    await enableTotp(app, clock, (await loginAs(app, user)).headers, user.password)
+    client.jar.cookies.delete('keygate_session')
+
+    const password = await client.post('/signin', { username: user.email, password: user.password })
+    expect(password.statusCode).toBe(303)
+    expect(password.headers.location).toBe('/signin/second-step')
+    expect(client.jar.cookies.has('keygate_session')).toBe(false)
+    const step = await client.get('/signin/second-step')
+    expect(step.body).toContain('data-options="/signin/second-step/passkey/options"')
+
+    const { options } = (await json('/signin/second-step/passkey/options')).json()
+    // Only this account's passkeys are asked for.
+    expect(options.allowCredentials.map((c: { id: string }) => c.id)).toEqual([
+      Buffer.from(device.credentials[0]?.id ?? []).toString('base64url'),
+    ])
+    clock.advance(1000)
+    const done = await json('/signin/second-step/passkey', {
+      response: device.authenticate(options),
+    })
+    expect(done.statusCode, done.body).toBe(200)
+    expect(done.json()).toEqual({ redirect: '/account' })
+    expect((await client.get('/account')).body).toContain(user.email)
+    const session = await database.db
+      .selectFrom('sessions')
+      .select('amr')
+      .where('user_id', '=', user.id)
+      .where('revoked_at', 'is', null)
+      .orderBy('auth_time', 'desc')
+      .executeTakeFirstOrThrow()
+    expect(session.amr).toBe('pwd hwk user mfa')
+    // The pending sign-in is spent: its step cannot be used again.
+    const again = await json('/signin/second-step/passkey/options')
+    expect(again.statusCode).toBe(400)
+    expect(again.json()).toEqual({ detail: 'This sign-in has expired. Sign in again.' })
+  })
+
+  it('refuses another account’s passkey at the second step, and without a pending sign-in', async () => {
+    const { client, register, json, app, clock, device } = await setup()
+    expect((await json('/signin/second-step/passkey/options')).statusCode).toBe(400)
+    // Mallory has a passkey of her own on her device…
+    const mallory = await createUser(app)
+    await signInPage(client, mallory)
+    await register()
+    const mine = device.credentials[0]
+    // …and the password of a victim whose account has TOTP and a passkey.
+    const victim = await createUser(app)
+    const victimClient = pageClient(app, ORIGIN)
+    await signInPage(victimClient, victim)
+    const csrf = csrfOf((await victimClient.get('/account')).body)
+    const post = async (url: string, payload: unknown) => {
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        headers: { origin: ORIGIN, 'x-csrf-token': csrf, cookie: victimClient.jar.header() },
+        payload: payload as Record<string, unknown>,
+      })
+      victimClient.jar.take(res.headers['set-cookie'])
+      return res
+    }
+    const victimDevice = createSoftAuthenticator({ origin: ORIGIN })
+    const { options: creation } = (await post('/passkeys/register/options', {})).json()
+    await post('/passkeys/register', { response: victimDevice.register(creation) })
+    await enableTotp(app, clock, (await loginAs(app, victim)).headers, victim.password)
+
+    client.jar.cookies.delete('keygate_session')
+    await client.post('/signin', { username: victim.email, password: victim.password })
+    const { options } = (await json('/signin/second-step/passkey/options')).json()
+    const forged = device.authenticate(options, { credential: mine })
+    const refused = await json('/signin/second-step/passkey', { response: forged })
+    expect(refused.statusCode).toBe(400)
+    expect(refused.json()).toEqual({ detail: 'Passkey not accepted' })
+    expect(client.jar.cookies.has('keygate_session')).toBe(false)
   })
 })

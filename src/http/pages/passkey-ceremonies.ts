@@ -7,7 +7,9 @@ import { clientContext } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
 import { PasskeyName, toPasskeyOut } from '../schemas/passkeys.js'
 import { currentBrowserSession, safeReturnTo, setBrowserSessionCookie } from './browser-session.js'
+import { attempt } from './form-errors.js'
 import { csrfCookie } from './page-context.js'
+import { pendingChallengeOf, SECOND_STEP_PATH, settleSecondStep } from './signin-second-step.js'
 
 // What the browser sends back from navigator.credentials (@simplewebauthn/browser's
 // JSON). Every field the verification reads is listed: unknown ones are dropped.
@@ -159,6 +161,54 @@ export const passkeyCeremonyRoutes: FastifyPluginAsync<RouteDeps> = async (app, 
       const previous = await currentBrowserSession(request, deps)
       const fresh = await services.browserSessions.signIn(user, { amr }, ctx, previous?.session)
       setBrowserSessionCookie(reply, config.publicUrl, fresh.cookie)
+      return { redirect: `${base}${safeReturnTo(query.return_to) ?? '/account'}` }
+    },
+  )
+
+  // The sign-in page's second step (a correct password on an account with a
+  // factor): under /signin, where the pending sign-in's challenge cookie goes.
+  app.post(`${SECOND_STEP_PATH}/passkey/options`, route, async (request, reply) => {
+    const user = await services.browserSessions.pendingSecondFactor(pendingChallengeOf(request))
+    if (!user) throw new KeygateError('SIGN_IN_EXPIRED')
+    const { options, handle } = await passkeys.authenticationOptions(user.id)
+    keepHandle(reply, handle)
+    return { options }
+  })
+
+  app.post(
+    `${SECOND_STEP_PATH}/passkey`,
+    {
+      config: { noStore: true, rateLimited: true },
+      schema: { hide: true, body: AuthenticateIn, querystring: ReturnToQuery },
+    },
+    async (request, reply) => {
+      const body = request.body as Static<typeof AuthenticateIn>
+      const query = request.query as Static<typeof ReturnToQuery>
+      const challenge = pendingChallengeOf(request)
+      const pending = await services.browserSessions.pendingSecondFactor(challenge)
+      if (!pending || challenge === undefined) throw new KeygateError('SIGN_IN_EXPIRED')
+      const handle = request.cookies[handleName]
+      dropHandle(reply)
+      const ctx = clientContext(request)
+      const proved = await passkeys.authenticate(
+        handle,
+        body.response as AuthenticationResponseJSON,
+        ctx,
+      )
+      const previous = await currentBrowserSession(request, deps)
+      // The pending sign-in ends only for the account the passkey proved (factors.ts).
+      const { ok } = await attempt(
+        services.browserSessions.completeSecondFactor(
+          challenge,
+          { passkeyUserId: proved.user.id },
+          ctx,
+          previous?.session,
+          ['pwd', ...proved.amr, 'mfa'],
+        ),
+        { INVALID_MFA: ['', ''] },
+      )
+      if (!ok) throw new KeygateError('PASSKEY_REJECTED')
+      settleSecondStep(request, reply, config.publicUrl, ok)
       return { redirect: `${base}${safeReturnTo(query.return_to) ?? '/account'}` }
     },
   )

@@ -7,6 +7,7 @@ import type { RouteDeps } from '../route-config.js'
 import { currentBrowserSession, safeReturnTo, setBrowserSessionCookie } from './browser-session.js'
 import { attempt } from './form-errors.js'
 import { Field, Form, Link, Notice, pageEnvOf, sendPage } from './layout.js'
+import { PasskeyButton, PasskeysScript } from './passkey-pages.js'
 import { afterSignIn, withReturnTo } from './redirects.js'
 
 const Text = Type.Optional(Type.String({ maxLength: 2048 }))
@@ -72,16 +73,47 @@ export function finishSecondStep(
   signedIn: BrowserSignIn & { device: string },
   returnTo: string | undefined,
 ) {
+  settleSecondStep(request, reply, publicUrl, signedIn)
+  return afterSignIn(request, reply, returnTo)
+}
+
+/**
+ * The cookies of a finished second step: the challenge goes, the session and
+ * the device marker come (the passkey route answers JSON, not a redirect).
+ */
+export function settleSecondStep(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  publicUrl: string,
+  signedIn: BrowserSignIn & { device: string },
+) {
   const secure = publicUrl.startsWith('https:')
   reply.clearCookie(CHALLENGE_COOKIE, challengeCookieOptions(request, secure))
   setBrowserSessionCookie(reply, publicUrl, signedIn.cookie)
   setDeviceCookie(reply, signedIn.device, secure)
-  return afterSignIn(request, reply, returnTo)
 }
 
-function CodeForm(props: { returnTo?: string; recovery: boolean; error?: string }) {
+function CodeForm(props: {
+  returnTo?: string
+  recovery: boolean
+  error?: string
+  /** the account has a passkey: offer it as the second factor */
+  passkey?: boolean
+}) {
   return (
     <>
+      {props.passkey && (
+        <>
+          <PasskeyButton
+            action="authenticate"
+            options={`${SECOND_STEP_PATH}/passkey/options`}
+            verify={withReturnTo(`${SECOND_STEP_PATH}/passkey`, props.returnTo)}
+            label="Use a passkey"
+            status="passkey-second-step-status"
+          />
+          <p id="passkey-second-step-status" role="status" />
+        </>
+      )}
       {props.recovery ? (
         <p>Enter one of the recovery codes you saved when you set up two-step verification.</p>
       ) : (
@@ -126,7 +158,6 @@ function CodeForm(props: { returnTo?: string; recovery: boolean; error?: string 
             Use a recovery code
           </Link>
         )}
-        {/* Passkeys as the second factor: "Use a passkey" goes here (branch `passkeys`). */}
         <br />
         <Link href={withReturnTo('/signin', props.returnTo)}>Start again</Link>
       </p>
@@ -152,6 +183,7 @@ const Expired = (props: { returnTo?: string }) => (
 export const secondStepPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   const { config, services } = deps
   const secure = config.publicUrl.startsWith('https:')
+  const hasPasskey = async (userId: string) => (await services.passkeys.list(userId)).length > 0
 
   app.get(
     SECOND_STEP_PATH,
@@ -167,8 +199,12 @@ export const secondStepPages: FastifyPluginAsync<RouteDeps> = async (app, deps) 
       return sendPage(
         request,
         reply,
-        { title: TITLE },
-        <CodeForm returnTo={returnTo} recovery={query.method === 'recovery'} />,
+        { title: TITLE, head: <PasskeysScript /> },
+        <CodeForm
+          returnTo={returnTo}
+          recovery={query.method === 'recovery'}
+          passkey={await hasPasskey(user.id)}
+        />,
       )
     },
   )
@@ -192,13 +228,22 @@ export const secondStepPages: FastifyPluginAsync<RouteDeps> = async (app, deps) 
         )
       }
       if (challenge === undefined) return expired()
-      const again = (error: string) =>
-        sendPage(
+      const again = async (error: string) => {
+        // A dead challenge (5 wrong codes, 5 minutes) starts over.
+        const user = await services.browserSessions.pendingSecondFactor(challenge)
+        if (!user) return expired()
+        return sendPage(
           request,
           reply,
-          { title: TITLE, status: 400 },
-          <CodeForm returnTo={returnTo} recovery={recovery} error={error} />,
+          { title: TITLE, status: 400, head: <PasskeysScript /> },
+          <CodeForm
+            returnTo={returnTo}
+            recovery={recovery}
+            error={error}
+            passkey={await hasPasskey(user.id)}
+          />,
         )
+      }
       const given = (recovery ? body.recovery_code : body.code)?.trim() ?? ''
       if (given === '') return again(recovery ? 'Enter a recovery code.' : 'Enter the code.')
       // A code that is not six digits is taken for a recovery code typed in the code field.
@@ -215,8 +260,6 @@ export const secondStepPages: FastifyPluginAsync<RouteDeps> = async (app, deps) 
         { INVALID_MFA: ['', ''], INACTIVE_USER: ['', ''] },
       )
       if (ok) return finishSecondStep(request, reply, config.publicUrl, ok, returnTo)
-      // A wrong code while the challenge lives; a dead one (5 wrong codes, 5 minutes) starts over.
-      if (!(await services.browserSessions.pendingSecondFactor(challenge))) return expired()
       return again(
         recovery
           ? 'This recovery code is incorrect or was already used.'

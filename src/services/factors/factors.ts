@@ -37,6 +37,12 @@ export interface FactorsServiceDeps {
 export interface SecondFactor {
   otp?: string
   recovery_code?: string
+  /**
+   * The account a passkey assertion was verified for (services/accounts/passkeys.ts,
+   * which also audits the use). Set only by server code after that
+   * verification, never from a request field.
+   */
+  passkeyUserId?: string
 }
 
 export const RECOVERY_CODE_COUNT = 10
@@ -123,11 +129,14 @@ export function createFactorsService(deps: FactorsServiceDeps) {
     repo: FactorsRepo,
     user: Pick<User, 'id'>,
     proof: SecondFactor,
-  ): Promise<'totp' | 'recovery_code' | undefined> {
+  ): Promise<'totp' | 'recovery_code' | 'passkey' | undefined> {
     if (proof.otp !== undefined) return (await totpWith(repo, user, proof.otp)) ? 'totp' : undefined
     if (proof.recovery_code !== undefined) {
       const spent = await repo.useRecoveryCode(user.id, hashRecovery(proof.recovery_code))
       return spent ? 'recovery_code' : undefined
+    }
+    if (proof.passkeyUserId !== undefined) {
+      return proof.passkeyUserId === user.id ? 'passkey' : undefined
     }
     return undefined
   }
@@ -310,6 +319,8 @@ export function createFactorsService(deps: FactorsServiceDeps) {
             // A token spent concurrently: roll back, so the code stays unspent.
             if (!(await r.factors.consumeChallenge(tokenHash)))
               throw new KeygateError('INVALID_MFA')
+            // A passkey's use was audited where it was verified (passkeys.ts).
+            if (factor === 'passkey') return factor
             const details: AuditDetails =
               factor === 'totp'
                 ? { factor }
