@@ -235,6 +235,8 @@ describe('passkey ceremonies behind the hosted pages', () => {
       .select('amr')
       .where('user_id', '=', user.id)
       .where('revoked_at', 'is', null)
+      // browser sessions only (the API's have no auth_time, and NULLs sort first on PostgreSQL)
+      .where('cookie_hash', 'is not', null)
       .orderBy('auth_time', 'desc')
       .executeTakeFirstOrThrow()
     expect(session.amr).toBe('pwd hwk user mfa')
