@@ -10,6 +10,7 @@ import { isValidEmail } from './domain/user.js'
 import { adminRoutes } from './http/api/admin-users.js'
 import { passwordResetRoutes } from './http/api/password-reset.js'
 import { postsRoutes } from './http/api/posts.js'
+import { revocationRoutes } from './http/api/revocations.js'
 import { sessionsRoutes } from './http/api/sessions.js'
 import { authRoutes } from './http/api/signup-login.js'
 import { tokenRoutes } from './http/api/tokens.js'
@@ -177,6 +178,7 @@ export async function buildApp(
   await app.register(wellKnownRoutes, routeDeps)
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(tokenRoutes, { prefix: '/api/v1/auth', ...routeDeps })
+  await app.register(revocationRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(passwordResetRoutes, { prefix: '/api/v1/auth/password-reset', ...routeDeps })
   // Static /me routes win over the admin routes' /:id (find-my-way prefers static segments).
   await app.register(usersRoutes, { prefix: '/api/v1/users', ...routeDeps })
@@ -188,6 +190,7 @@ export async function buildApp(
   // timer never keeps a process alive on its own.
   const pruner = setInterval(() => {
     deps.services.sessions.prune().catch((err) => app.log.error({ err }, 'pruning failed'))
+    deps.services.revocationFeed.prune().catch((err) => app.log.error({ err }, 'pruning failed'))
   }, PRUNE_INTERVAL_MS).unref()
   app.addHook('onClose', async () => clearInterval(pruner))
 

@@ -2,9 +2,11 @@ import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
 import { type Clock, systemClock } from './domain/time.js'
+import type { RepoEvents } from './repos/changes.js'
 import { createPasswordResetsRepo } from './repos/password-resets.js'
 import { createPostsRepo } from './repos/posts.js'
 import { createRefreshTokensRepo } from './repos/refresh-tokens.js'
+import { createRevocationsRepo } from './repos/revocations.js'
 import { createServerSecretsRepo } from './repos/server-secrets.js'
 import { createSessionsRepo } from './repos/sessions.js'
 import { createTransact } from './repos/transaction.js'
@@ -28,6 +30,9 @@ import { createDiscoveryService } from './services/oauth/discovery.js'
 import { createIntrospectionService } from './services/oauth/introspection.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
 import { createPostsService } from './services/posts.js'
+import { createChangeBus } from './services/revocations/change-bus.js'
+import { inProcessTransport } from './services/revocations/change-transports.js'
+import { createRevocationFeedService } from './services/revocations/feed.js'
 import { createAuthService } from './services/sessions/authentication.js'
 import { createKnownDevices } from './services/sessions/known-device.js'
 import { createSessionsService } from './services/sessions/sessions.js'
@@ -51,6 +56,14 @@ function createRateLimitStore(config: Config): RateLimitStore {
   return config.redisUrl && config.rateLimit.enabled
     ? createRedisStore(config.redisUrl, { prefix: `${config.redisKeyPrefix}rl:` })
     : createMemoryStore()
+}
+
+// Verifiers accept up to 30 s of clock skew past a token's exp; a minute of margin.
+const FEED_SKEW_SECONDS = 60
+
+/** Committed changes reach other instances in this process sharing the database handle. */
+function changeTransport(_config: Config, database: Database) {
+  return inProcessTransport(database.db)
 }
 
 /** Wires repositories and services. Knows nothing of HTTP, so the CLI shares it. */
@@ -81,9 +94,18 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     clock,
   })
 
+  // Committed revocations and user changes reach every instance's liveness
+  // cache and the feed's waiting followers through the bus.
+  const bus = createChangeBus(changeTransport(config, database))
+  const events: RepoEvents = {
+    // A feed entry outlives every access token it covers, plus the verifiers' 30 s of skew.
+    coverSeconds: config.accessTokenExpireMinutes * 60 + FEED_SKEW_SECONDS,
+    committed: (changes) => bus.publish(changes),
+  }
   const repos = {
-    users: createUsersRepo(database.db),
-    sessions: createSessionsRepo(database.db),
+    users: createUsersRepo(database.db, events),
+    sessions: createSessionsRepo(database.db, events),
+    revocations: createRevocationsRepo(database.db, events),
     refreshTokens: createRefreshTokensRepo(database.db),
     posts: createPostsRepo(database.db),
     passwordResets: createPasswordResetsRepo(database.db),
@@ -93,6 +115,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     createServerSecretsRepo(database.db),
     clock,
   ).catch(async (err) => {
+    await bus.close()
     if (ownsDatabase) await database.close()
     throw err
   })
@@ -104,7 +127,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     clock,
     secret: serverSecret.key('throttle-keys'),
   })
-  const transact = createTransact(database.db)
+  const transact = createTransact(database.db, events)
   const policy = createPasswordPolicy(config.passwordMinLength)
   const mailer = createMailer(config.smtpUrl, config.mailFrom)
   const passwordReset = createPasswordResetService({
@@ -149,6 +172,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       { name: 'redis' as const, ping: () => rateLimitStore.ping() },
     ]),
     importUsers: createImportUsersService({ transact, hasher, clock }),
+    revocationFeed: createRevocationFeedService({ clock, revocations: repos.revocations, bus }),
   }
 
   return {
@@ -170,6 +194,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     rateLimitStore,
     /** Prometheus series; undefined when neither METRICS_TOKEN nor METRICS_PORT is set */
     metrics,
+    /** committed liveness changes, between this process, its sibling workers and other instances */
+    bus,
     /** Closes only what createDeps opened; a database handed in belongs to the caller. */
     async close() {
       await hasher.close()
@@ -177,6 +203,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       await passwordReset.drain()
       mailer?.close()
       if (ownsStore) await rateLimitStore.close()
+      await bus.close()
       if (ownsDatabase) await database.close()
     },
   }

@@ -76,6 +76,18 @@ export interface ServerSecretsTable {
   created_at: Timestamp
 }
 
+export interface RevocationsTable {
+  /** the feed's monotonic cursor (PostgreSQL bigserial reads back as a string) */
+  cursor: ColumnType<number | string, never, never>
+  /** a revoked session, or */
+  sid: string | null
+  /** every token of a user issued up to `at` */
+  sub: string | null
+  /** when the last access token this entry covers expires; pruned after */
+  until: Timestamp
+  at: Timestamp
+}
+
 export interface DB {
   users: UsersTable
   sessions: SessionsTable
@@ -83,4 +95,5 @@ export interface DB {
   posts: PostsTable
   password_reset_tokens: PasswordResetTokensTable
   server_secrets: ServerSecretsTable
+  revocations: RevocationsTable
 }

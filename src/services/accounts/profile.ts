@@ -113,7 +113,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       await checkPassword(auth.user, password, ctx)
       await transact(async (r) => {
         await lockTargetKeepingASuperuser(r, auth.user.id, true)
-        await r.users.delete(auth.user.id)
+        await r.users.delete(auth.user.id, clock.now())
       })
     },
   }
