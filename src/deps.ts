@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
@@ -31,10 +32,17 @@ import { createIntrospectionService } from './services/oauth/introspection.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
 import { createPostsService } from './services/posts.js'
 import { createChangeBus } from './services/revocations/change-bus.js'
-import { inProcessTransport } from './services/revocations/change-transports.js'
+import {
+  alongside,
+  inProcessTransport,
+  ipcTransport,
+  postgresTransport,
+  redisTransport,
+} from './services/revocations/change-transports.js'
 import { createRevocationFeedService } from './services/revocations/feed.js'
 import { createAuthService } from './services/sessions/authentication.js'
 import { createKnownDevices } from './services/sessions/known-device.js'
+import { createLivenessCache } from './services/sessions/liveness.js'
 import { createSessionsService } from './services/sessions/sessions.js'
 import { createMemoryStore, type RateLimitStore } from './services/throttle/memory-store.js'
 import { createRedisStore } from './services/throttle/redis-store.js'
@@ -61,9 +69,21 @@ function createRateLimitStore(config: Config): RateLimitStore {
 // Verifiers accept up to 30 s of clock skew past a token's exp; a minute of margin.
 const FEED_SKEW_SECONDS = 60
 
-/** Committed changes reach other instances in this process sharing the database handle. */
-function changeTransport(_config: Config, database: Database) {
-  return inProcessTransport(database.db)
+/**
+ * How committed changes reach the other instances: Redis pub/sub when
+ * REDIS_URL is set, else PostgreSQL LISTEN/NOTIFY, else (SQLite) the cluster's
+ * IPC between WEB_CONCURRENCY workers; and always in-process between instances
+ * sharing the database handle. Separate processes on one SQLite file must be workers of
+ * one `keygate serve` (or use Redis) to see each other's revocations at once.
+ */
+function changeTransport(config: Config, database: Database) {
+  const local = inProcessTransport(database.db)
+  if (config.redisUrl) {
+    return alongside(local, redisTransport(config.redisUrl, `${config.redisKeyPrefix}changes`))
+  }
+  if (database.listen) return alongside(local, postgresTransport(database, 'keygate_changes'))
+  if (cluster.isWorker) return alongside(local, ipcTransport())
+  return local
 }
 
 /** Wires repositories and services. Knows nothing of HTTP, so the CLI shares it. */
@@ -128,6 +148,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     secret: serverSecret.key('throttle-keys'),
   })
   const transact = createTransact(database.db, events)
+  const liveness = createLivenessCache({ bus, load: (sid) => repos.sessions.findUnrevoked(sid) })
   const policy = createPasswordPolicy(config.passwordMinLength)
   const mailer = createMailer(config.smtpUrl, config.mailFrom)
   const passwordReset = createPasswordResetService({
@@ -143,7 +164,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
   })
   const devices = createKnownDevices(serverSecret.key('known-device'), clock)
   const auth = countSignIns(
-    createAuthService({ config, clock, hasher, tokens, throttle, devices, ...repos }),
+    createAuthService({ config, clock, hasher, tokens, throttle, devices, liveness, ...repos }),
     metrics,
   )
   const sessions = createSessionsService({
@@ -196,6 +217,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     metrics,
     /** committed liveness changes, between this process, its sibling workers and other instances */
     bus,
+    /** the bearer guard's cached session reads; `clear()` after changing the database by hand */
+    liveness,
     /** Closes only what createDeps opened; a database handed in belongs to the caller. */
     async close() {
       await hasher.close()

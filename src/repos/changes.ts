@@ -13,7 +13,8 @@ export type Change = { sid: string } | { sub: string }
 export interface RepoEvents {
   /** seconds a revocation must be published for: the access token lifetime plus clock skew */
   coverSeconds: number
-  committed(changes: Change[]): void
+  /** resolves once other instances have been sent the changes (bounded), so a revocation answers after */
+  committed(changes: Change[]): Promise<void> | void
 }
 
 /** For repos built without a listener (tools, tests): revocations cover a day, nobody is told. */

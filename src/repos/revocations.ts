@@ -77,7 +77,7 @@ export function createRevocationsRepo(db: Kysely<DB>, events: RepoEvents = silen
     async record(targets: Change | Change[], now: Date): Promise<void> {
       const list = Array.isArray(targets) ? targets : [targets]
       await atomically(db, (t) => writeRevocations(t, list, now, events.coverSeconds))
-      events.committed(list)
+      await events.committed(list)
     },
 
     /** Entries after `cursor`, oldest first. */

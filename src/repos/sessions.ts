@@ -60,7 +60,7 @@ export function createSessionsRepo(db: Kysely<DB>, events: RepoEvents = silentEv
       await writeRevocations(t, revoked, now, events.coverSeconds)
       return revoked
     })
-    if (ids.length > 0) events.committed(ids)
+    if (ids.length > 0) await events.committed(ids)
     return ids.length
   }
 
@@ -163,7 +163,7 @@ export function createSessionsRepo(db: Kysely<DB>, events: RepoEvents = silentEv
         .where('id', '=', id)
         .where('revoked_at', 'is', null)
         .execute()
-      events.committed([{ sid: id }])
+      await events.committed([{ sid: id }])
     },
 
     async revoke(id: string, now: Date): Promise<boolean> {

@@ -33,7 +33,9 @@ export function createTransact(db: Kysely<DB>, events: RepoEvents = silentEvents
     const changes: Change[] = []
     const collect: RepoEvents = {
       coverSeconds: events.coverSeconds,
-      committed: (c) => changes.push(...c),
+      committed: (c) => {
+        changes.push(...c)
+      },
     }
     const result = await db.transaction().execute((trx) =>
       work({
@@ -43,7 +45,7 @@ export function createTransact(db: Kysely<DB>, events: RepoEvents = silentEvents
         revocations: createRevocationsRepo(trx, collect),
       }),
     )
-    if (changes.length > 0) events.committed(changes)
+    if (changes.length > 0) await events.committed(changes)
     return result
   }
 }

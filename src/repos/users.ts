@@ -128,7 +128,7 @@ export function createUsersRepo(db: Kysely<DB>, events: RepoEvents = silentEvent
         .set({ ...columns(changes), updated_at: iso(now) })
         .where('id', '=', id)
         .execute()
-      events.committed([{ sub: id }])
+      await events.committed([{ sub: id }])
       return this.findById(id)
     },
 
@@ -140,7 +140,7 @@ export function createUsersRepo(db: Kysely<DB>, events: RepoEvents = silentEvent
         .where('id', '=', id)
         .where('hashed_password', '=', oldHash)
         .execute()
-      events.committed([{ sub: id }])
+      await events.committed([{ sub: id }])
     },
 
     async delete(id: string, now: Date): Promise<boolean> {
@@ -151,7 +151,7 @@ export function createUsersRepo(db: Kysely<DB>, events: RepoEvents = silentEvent
         await writeRevocations(t, [{ sub: id }], now, events.coverSeconds)
         return true
       })
-      if (deleted) events.committed([{ sub: id }])
+      if (deleted) await events.committed([{ sub: id }])
       return deleted
     },
 

@@ -12,7 +12,8 @@ export interface ChangeListener {
 export interface Transport {
   /** true while changes sent by every other instance are known to reach this one */
   readonly connected: boolean
-  send(message: string): void
+  /** resolves when the message has left (or failed to) */
+  send(message: string): Promise<void>
   close(): Promise<void>
 }
 
@@ -21,6 +22,9 @@ export interface TransportHandlers {
   /** the transport lost or regained its link: listeners must forget */
   doubt(): void
 }
+
+// A transport that hangs must not hold a logout for long; the cache's max age is the backstop.
+const SEND_WAIT_MS = 1000
 
 /**
  * Delivers every committed change to this process's listeners at once, and
@@ -50,13 +54,29 @@ export function createChangeBus(connect: (h: TransportHandlers) => Transport | u
   })
 
   return {
-    publish(changes: Change[]): void {
+    /**
+     * Applies the changes here at once, and resolves when they have been sent
+     * to the other instances (at most SEND_WAIT_MS): a logout answers only
+     * after its revocation is on its way to every instance, so the client's
+     * next request, wherever it lands, is refused.
+     */
+    async publish(changes: Change[]): Promise<void> {
       if (changes.length === 0) return
       deliver(changes)
+      if (!transport) return
+      const sends: Promise<void>[] = []
       // PostgreSQL's NOTIFY payload must stay under 8000 bytes: ~100 changes a message.
       for (let i = 0; i < changes.length; i += 100) {
-        transport?.send(JSON.stringify({ o: origin, c: changes.slice(i, i + 100) }))
+        sends.push(transport.send(JSON.stringify({ o: origin, c: changes.slice(i, i + 100) })))
       }
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.all(sends),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, SEND_WAIT_MS)
+        }),
+      ])
+      clearTimeout(timer)
     },
     subscribe(listener: ChangeListener): () => void {
       listeners.add(listener)

@@ -13,7 +13,7 @@ import { DAY_MS } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
 import type { RefreshTokensRepo } from '../../repos/refresh-tokens.js'
-import type { SessionsRepo } from '../../repos/sessions.js'
+import type { SessionLiveness, SessionsRepo } from '../../repos/sessions.js'
 import type { UsersRepo } from '../../repos/users.js'
 import type { TokenService } from '../crypto/access-tokens.js'
 import { createFailureFloor, type FailureFloor } from '../crypto/failure-floor.js'
@@ -40,12 +40,15 @@ export interface AuthServiceDeps {
   /** known-device markers (OWASP device cookies) */
   devices: KnownDevices
   failureFloor?: FailureFloor
+  /** the guard's session read, cached (liveness.ts); default: the database every time */
+  liveness?: { find(sessionId: string): Promise<SessionLiveness | undefined> }
 }
 
 export function createAuthService(deps: AuthServiceDeps) {
   const { config, clock, hasher, tokens, throttle, users, sessions, refreshTokens, devices } = deps
 
   const failureFloor = deps.failureFloor ?? createFailureFloor()
+  const liveness = deps.liveness ?? { find: (sid: string) => sessions.findUnrevoked(sid) }
 
   /**
    * The user whose password this is; INVALID_CREDENTIALS otherwise. An unknown
@@ -153,9 +156,16 @@ export function createAuthService(deps: AuthServiceDeps) {
      */
     async authenticate(accessToken: string): Promise<AuthContext> {
       const claims = await tokens.verifyAccess(accessToken)
-      const now = clock.now()
-      const user = await sessions.findLiveWithUser(claims.sid, claims.sub, now, claims.jti)
-      if (!user?.is_active) throw new KeygateError('INVALID_TOKEN')
+      const live = await liveness.find(claims.sid)
+      if (
+        !live?.user.is_active ||
+        live.user.id !== claims.sub ||
+        live.maxExpiresAt <= clock.now() ||
+        (live.pinnedJti !== null && live.pinnedJti !== claims.jti)
+      ) {
+        throw new KeygateError('INVALID_TOKEN')
+      }
+      const { user } = live
       return { user, sessionId: claims.sid, tokenId: claims.jti, tokenExpiresAt: claims.exp }
     },
   }
