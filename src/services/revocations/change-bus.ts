@@ -12,6 +12,11 @@ export interface ChangeListener {
 export interface Transport {
   /** true while changes sent by every other instance are known to reach this one */
   readonly connected: boolean
+  /**
+   * Whether this process receives its own messages back (Redis, PostgreSQL): the
+   * bus then waits for that echo, which arrives when the others' copies do.
+   */
+  readonly echoes?: boolean
   /** resolves when the message has left (or failed to) */
   send(message: string): Promise<void>
   close(): Promise<void>
@@ -37,15 +42,19 @@ export function createChangeBus(connect: (h: TransportHandlers) => Transport | u
   const deliver = (changes: Change[]) => {
     for (const l of listeners) l.changes(changes)
   }
+  // Messages of ours sent and not yet heard back, by number.
+  const echoes = new Map<number, () => void>()
+  let sent = 0
   const transport = connect({
     receive(message) {
-      let parsed: { o?: unknown; c?: unknown }
+      let parsed: { o?: unknown; n?: unknown; c?: unknown }
       try {
         parsed = JSON.parse(message)
       } catch {
         return
       }
-      if (parsed.o === origin || !Array.isArray(parsed.c)) return
+      if (parsed.o === origin) return echoes.get(parsed.n as number)?.()
+      if (!Array.isArray(parsed.c)) return
       deliver((parsed.c as unknown[]).filter(isChange))
     },
     doubt() {
@@ -55,28 +64,34 @@ export function createChangeBus(connect: (h: TransportHandlers) => Transport | u
 
   return {
     /**
-     * Applies the changes here at once, and resolves when they have been sent
-     * to the other instances (at most SEND_WAIT_MS): a logout answers only
-     * after its revocation is on its way to every instance, so the client's
-     * next request, wherever it lands, is refused.
+     * Applies the changes here at once, and resolves when the other instances
+     * have them (at most SEND_WAIT_MS): once this process hears its own message
+     * back from Redis or PostgreSQL, which deliver every subscriber's copy
+     * together, else once it is sent (IPC). A logout answers only then, so
+     * the client's next request, wherever it lands, is refused.
      */
     async publish(changes: Change[]): Promise<void> {
       if (changes.length === 0) return
       deliver(changes)
       if (!transport) return
-      const sends: Promise<void>[] = []
+      const arrivals: Promise<void>[] = []
       // PostgreSQL's NOTIFY payload must stay under 8000 bytes: ~100 changes a message.
       for (let i = 0; i < changes.length; i += 100) {
-        sends.push(transport.send(JSON.stringify({ o: origin, c: changes.slice(i, i + 100) })))
+        const n = ++sent
+        const echoed = new Promise<void>((resolve) => echoes.set(n, resolve))
+        const message = JSON.stringify({ o: origin, n, c: changes.slice(i, i + 100) })
+        const sending = transport.send(message)
+        arrivals.push(transport.echoes && transport.connected ? echoed : sending)
       }
       let timer: NodeJS.Timeout | undefined
       await Promise.race([
-        Promise.all(sends),
+        Promise.all(arrivals),
         new Promise((resolve) => {
           timer = setTimeout(resolve, SEND_WAIT_MS)
         }),
       ])
       clearTimeout(timer)
+      for (let n = sent - arrivals.length + 1; n <= sent; n++) echoes.delete(n)
     },
     subscribe(listener: ChangeListener): () => void {
       listeners.add(listener)

@@ -41,6 +41,7 @@ export function redisTransport(url: string, channel: string) {
       )
     })
     return {
+      echoes: true,
       get connected() {
         return connected
       },
@@ -89,6 +90,7 @@ export function postgresTransport(database: Database, channel: string) {
     }
     connect()
     return {
+      echoes: true,
       get connected() {
         return connected
       },
@@ -140,6 +142,7 @@ export function alongside(local: Connect, remote: Connect): Connect {
     const near = local(h)
     const far = remote(h)
     return {
+      echoes: far.echoes,
       get connected() {
         return far.connected
       },
