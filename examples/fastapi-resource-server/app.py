@@ -110,15 +110,16 @@ class KeygateJWKClient(jwt.PyJWKClient):
 class RevocationFeed:
     """Follows GET /api/v1/auth/revocations (long-poll) on a daemon thread.
 
-    Each entry names a revoked session (sid) or user (sub, covering tokens issued up to
-    ``at``) and is kept until ``until``, when every token it covers has expired. A 410
+    Each entry names a revoked session (sid; with ``keep_jti`` after a password change,
+    every token of it but that one) or user (sub, covering tokens issued up to ``at``)
+    and is kept until ``until``, when every token it covers has expired. A 410
     means Keygate cannot continue from our cursor: read every kept entry again.
     """
 
     def __init__(self, url: str, secret: str, fail_closed_after: float):
         self.url, self.secret, self.fail_closed_after = url, secret, fail_closed_after
         self.cursor: Optional[str] = None
-        self.sids: dict = {}  # sid -> until
+        self.sids: dict = {}  # sid -> (until, keep_jti or None: the one token a password change kept)
         self.subs: dict = {}  # sub -> (until, at)
         self.last_sync = float("-inf")
         self.lock = threading.Lock()
@@ -144,12 +145,17 @@ class RevocationFeed:
         with self.lock:
             for item in page["items"]:
                 if "sid" in item:
-                    self.sids[item["sid"]] = max(item["until"], self.sids.get(item["sid"], 0))
+                    old = self.sids.get(item["sid"])
+                    keep = item.get("keep_jti")
+                    # A token is spared only while every entry for the session spares the same one.
+                    if old is not None and old[1] != keep:
+                        keep = None
+                    self.sids[item["sid"]] = (max(item["until"], old[0] if old else 0), keep)
                 if "sub" in item:
                     old_until, old_at = self.subs.get(item["sub"], (0, 0))
                     self.subs[item["sub"]] = (max(item["until"], old_until), max(item["at"], old_at))
             self.cursor = page["cursor"]
-            self.sids = {k: u for k, u in self.sids.items() if u >= now}
+            self.sids = {k: v for k, v in self.sids.items() if v[0] >= now}
             self.subs = {k: v for k, v in self.subs.items() if v[0] >= now}
             self.last_sync = time.monotonic()
         return len(page["items"])
@@ -171,8 +177,9 @@ class RevocationFeed:
         if time.monotonic() - self.last_sync > self.fail_closed_after:
             raise unavailable()
         with self.lock:
+            session = self.sids.get(claims.get("sid"))
             sub = self.subs.get(claims["sub"])
-            if claims.get("sid") in self.sids or (sub and claims["iat"] <= sub[1]):
+            if (session and session[1] != claims.get("jti")) or (sub and claims["iat"] <= sub[1]):
                 raise invalid_token()
 
 

@@ -86,6 +86,8 @@ export interface RevocationsTable {
   /** when the last access token this entry covers expires; pruned after */
   until: Timestamp
   at: Timestamp
+  /** set on a `sid` entry: this one access token of the session is still accepted */
+  keep_jti: string | null
 }
 
 export interface DB {

@@ -11,6 +11,7 @@ export interface Revocation {
   /** when the last access token it covers has expired */
   until: Date
   at: Date
+  keepJti: string | null
 }
 
 /** The cursors still held: a follower behind `oldest - 1` or past `newest` must resync. */
@@ -25,6 +26,7 @@ const toRevocation = (row: Selectable<RevocationsTable>): Revocation => ({
   sub: row.sub,
   until: toDate(row.until),
   at: toDate(row.at),
+  keepJti: row.keep_jti,
 })
 
 // Any fixed 64-bit number; it names the lock below ("keygate" in ASCII).
@@ -45,9 +47,12 @@ export async function lockFeed(db: Kysely<DB>): Promise<void> {
 }
 
 /** Inserts feed entries on `db` (a transaction the caller commits); see `record`. */
+/** What an entry revokes: a session or a user, or a session but one access token of it. */
+export type RevocationTarget = Change | { sid: string; keepJti: string }
+
 export async function writeRevocations(
   db: Kysely<DB>,
-  list: Change[],
+  list: RevocationTarget[],
   now: Date,
   coverSeconds: number,
 ): Promise<void> {
@@ -62,6 +67,7 @@ export async function writeRevocations(
         sub: 'sub' in c ? c.sub : null,
         until,
         at: iso(now),
+        keep_jti: 'keepJti' in c ? c.keepJti : null,
       })),
     )
     .execute()

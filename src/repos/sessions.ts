@@ -149,20 +149,27 @@ export function createSessionsRepo(db: Kysely<DB>, events: RepoEvents = silentEv
       }
     },
 
-    async pinToToken(id: string, jti: string, until: Date): Promise<void> {
+    async pinToToken(id: string, jti: string, until: Date, now: Date): Promise<void> {
       const end = iso(until)
-      await db.deleteFrom('refresh_tokens').where('session_id', '=', id).execute()
-      await db
-        .updateTable('sessions')
-        .set({
-          pinned_jti: jti,
-          // The earlier of the two, portably (SQLite has no LEAST, PostgreSQL's MIN is an aggregate).
-          expires_at: sql<string>`case when expires_at > ${end} then ${end} else expires_at end`,
-          max_expires_at: sql<string>`case when max_expires_at > ${end} then ${end} else max_expires_at end`,
-        })
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null)
-        .execute()
+      await atomically(db, async (t) => {
+        await lockFeed(t)
+        await t.deleteFrom('refresh_tokens').where('session_id', '=', id).execute()
+        const pinned = await t
+          .updateTable('sessions')
+          .set({
+            pinned_jti: jti,
+            // The earlier of the two, portably (SQLite has no LEAST, PostgreSQL's MIN is an aggregate).
+            expires_at: sql<string>`case when expires_at > ${end} then ${end} else expires_at end`,
+            max_expires_at: sql<string>`case when max_expires_at > ${end} then ${end} else max_expires_at end`,
+          })
+          .where('id', '=', id)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst()
+        // Downstream too, every other access token of the session stops.
+        if (pinned.numUpdatedRows > 0n) {
+          await writeRevocations(t, [{ sid: id, keepJti: jti }], now, events.coverSeconds)
+        }
+      })
       await events.committed([{ sid: id }])
     },
 

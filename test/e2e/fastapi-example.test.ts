@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { importJWK, SignJWT } from 'jose'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { keyFilePath, readKeyFile } from '../../src/services/keys/key-files.js'
-import { createUser, loginAs } from '../helpers/factories.js'
+import { createUser, loginAs, strongPassword } from '../helpers/factories.js'
 import { listeningApp, tempDataDir } from '../helpers/server.js'
 
 const PYTHON = '/usr/bin/python3'
@@ -181,5 +181,29 @@ describe.skipIf(probe.status !== 0)(`FastAPI example against a real Keygate${mis
       })
       expect(performance.now() - started).toBeLessThan(1000)
     }
+
+    // A password change keeps the changing token, and only it, in its session.
+    const session = (await loginAs(k.app, user)).tokens
+    const refreshed = await fetch(`${k.base}/api/v1/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: session.refresh_token }),
+    }).then((r) => r.json() as Promise<{ access_token: string }>)
+    expect((await me(session.access_token)).status).toBe(200)
+    const changed = await fetch(`${k.base}/api/v1/users/me/password`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${refreshed.access_token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ current_password: user.password, new_password: strongPassword() }),
+    })
+    expect(changed.status).toBeLessThan(300)
+    const started = performance.now()
+    while ((await me(session.access_token)).status === 200 && performance.now() - started < 5000) {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    expect((await me(session.access_token)).status).toBe(401)
+    expect((await me(refreshed.access_token)).status).toBe(200)
   })
 })

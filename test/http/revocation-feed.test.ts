@@ -14,6 +14,7 @@ interface Entry {
   sub?: string
   until: number
   at: number
+  keep_jti?: string
 }
 
 async function feed(app: FastifyInstance, query = '', headers: Record<string, string> = AUTH) {
@@ -26,9 +27,10 @@ async function entries(app: FastifyInstance, after?: string): Promise<Entry[]> {
   return res.json().items
 }
 
+const claimsOf = (access: string): { sid: string; jti: string } =>
+  JSON.parse(Buffer.from(access.split('.')[1]!, 'base64url').toString())
 /** The session id inside an access token. */
-const sidOf = (access: string): string =>
-  JSON.parse(Buffer.from(access.split('.')[1]!, 'base64url').toString()).sid
+const sidOf = (access: string): string => claimsOf(access).sid
 
 const app = () => buildAdminApp({ introspectionSecret: SECRET })
 
@@ -113,7 +115,13 @@ describe('revocation feed: every revocation is an entry', () => {
       payload: { current_password: user.password, new_password: strongPassword() },
     })
     expect(res.statusCode, res.body).toBeLessThan(300)
-    expect((await entries(t.app)).map((e) => e.sid)).toEqual([sidOf(other.tokens.access_token)])
+    // Every other session, and in the changing one every token but the caller's.
+    const [first, second, ...rest] = await entries(t.app)
+    expect(rest).toEqual([])
+    expect(first?.sid).toBe(sidOf(other.tokens.access_token))
+    expect(first).not.toHaveProperty('keep_jti')
+    expect(second?.sid).toBe(sidOf(mine.tokens.access_token))
+    expect(second?.keep_jti).toBe(claimsOf(mine.tokens.access_token).jti)
   })
 
   it('password reset: every session', async () => {

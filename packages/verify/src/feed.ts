@@ -3,14 +3,15 @@ import { invalidToken, unavailable } from './errors.js'
 
 // The consumer side of SPEC §11's revocation feed, as Keygate serves it (docs/api.md):
 //   GET {feed}?after=CURSOR&wait=SECONDS   Authorization: Bearer INTROSPECTION_SECRET
-//   200 {"items": [{"cursor": "…", "sid": "…" | "sub": "…", "until": NumericDate, "at": NumericDate}],
-//        "cursor": "…"}
+//   200 {"items": [{"cursor": "…", "sid": "…" | "sub": "…", "until": NumericDate, "at": NumericDate,
+//                   "keep_jti"?: "…"}], "cursor": "…"}
 //   410 the feed cannot continue from CURSOR (pruned past it, or another database): start over
 //       without `after`, which returns every entry that still covers a live token.
 // `wait` asks the server to hold the request (long-poll, at most 30 s) until an entry arrives.
 // An entry is kept until `until`, when every token it covers has expired. A `sub` entry with
 // `at` covers only tokens issued at or before `at`, so a later sign-in passes; without `at`
-// it covers all of that user's tokens.
+// it covers all of that user's tokens. A `sid` entry with `keep_jti` (a password change) covers
+// every token of the session but that one.
 
 export interface FeedOptions {
   /**
@@ -41,6 +42,7 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms).unref())
 interface Entry {
   until: number
   at: number | undefined
+  keepJti?: string | undefined
 }
 
 export type RevocationFeed = ReturnType<typeof createRevocationFeed>
@@ -62,9 +64,12 @@ export function createRevocationFeed(o: FeedInternals) {
     const old = map.get(key)
     // Without `at` an entry covers every token; two entries: the one covering more wins.
     const unbounded = entry.at === undefined || (old !== undefined && old.at === undefined)
+    // A token is spared only while every entry for the key spares the same one.
+    const keepJti = old === undefined || old.keepJti === entry.keepJti ? entry.keepJti : undefined
     map.set(key, {
       until: Math.max(entry.until, old?.until ?? 0),
       at: unbounded ? undefined : Math.max(entry.at!, old?.at ?? 0),
+      keepJti,
     })
   }
 
@@ -74,7 +79,8 @@ export function createRevocationFeed(o: FeedInternals) {
     for (const item of items as Record<string, unknown>[]) {
       const until = numeric(item?.until)
       if (until === undefined || typeof item.cursor !== 'string') continue
-      const entry = { until, at: numeric(item.at) }
+      const keep = typeof item.keep_jti === 'string' ? item.keep_jti : undefined
+      const entry = { until, at: numeric(item.at), keepJti: keep }
       if (typeof item.sid === 'string') remember(bySid, item.sid, entry)
       if (typeof item.sub === 'string') remember(bySub, item.sub, entry)
       cursor = item.cursor
@@ -145,10 +151,17 @@ export function createRevocationFeed(o: FeedInternals) {
     },
 
     /** Throws for a revoked session or user, or when the feed has been silent too long. */
-    check(token: { sub: string; sid: string | undefined; iat: number | undefined }): void {
+    check(token: {
+      sub: string
+      sid: string | undefined
+      iat: number | undefined
+      jti?: string | undefined
+    }): void {
       if (now() - lastSync > failClosedMs) throw unavailable(new Error('revocation feed stale'))
       const covers = (e: Entry | undefined) =>
-        e !== undefined && (e.at === undefined || token.iat === undefined || token.iat <= e.at)
+        e !== undefined &&
+        (e.keepJti === undefined || e.keepJti !== token.jti) &&
+        (e.at === undefined || token.iat === undefined || token.iat <= e.at)
       if (
         (token.sid !== undefined && covers(bySid.get(token.sid))) ||
         covers(bySub.get(token.sub))

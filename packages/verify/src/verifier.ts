@@ -181,7 +181,7 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     if (typeof sub !== 'string' || (sid !== undefined && typeof sid !== 'string')) {
       throw invalidToken()
     }
-    feed?.check({ sub, sid, iat: claims.iat })
+    feed?.check({ sub, sid, iat: claims.iat, jti: claims.jti })
     const granted = typeof scope === 'string' ? scope : ''
     requireScope(granted, opts.scope)
     return {

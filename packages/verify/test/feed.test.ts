@@ -68,6 +68,43 @@ describe('revocation feed, followed from a real Keygate', () => {
     expect(await refusedAfter(verifier, access_token, started)).toBeLessThan(1000)
   })
 
+  it('after a password change: other sessions refused, and in the changing one all but its token', async () => {
+    const k = await startKeygate('EdDSA', { introspectionSecret: INTROSPECTION_SECRET })
+    const verifier = await verifierFor(k)
+    const other = await k.login()
+    const mine = await k.login()
+    // A second access token of the same session (a refresh): the one a thief would hold.
+    const refreshed = await fetch(`${k.base}/api/v1/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: mine.refresh_token }),
+    }).then((r) => r.json() as Promise<{ access_token: string }>)
+    for (const t of [other.access_token, mine.access_token, refreshed.access_token]) {
+      await verifier.verify(t)
+    }
+    const started = performance.now()
+    const res = await fetch(`${k.base}/api/v1/users/me/password`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${refreshed.access_token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        current_password: mine.user.password,
+        new_password: 'Another-Pass-9f3c-2026',
+      }),
+    })
+    expect(res.status).toBeLessThan(300)
+    expect(await refusedAfter(verifier, other.access_token, started)).toBeLessThan(1000)
+    expect(await refusedAfter(verifier, mine.access_token, started)).toBeLessThan(1000)
+    // The token that made the change stays valid until it expires, as on Keygate.
+    expect((await verifier.verify(refreshed.access_token)).sub).toBe(mine.user.id)
+    const keygate = await fetch(`${k.base}/api/v1/users/me`, {
+      headers: { authorization: `Bearer ${refreshed.access_token}` },
+    })
+    expect(keygate.status).toBe(200)
+  })
+
   it('fails closed (503) once the feed has been unreachable for failClosedAfterSeconds', async () => {
     const k = await startKeygate('EdDSA', { introspectionSecret: INTROSPECTION_SECRET })
     const verifier = await verifierFor(k, 2)

@@ -16,6 +16,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('sub', t.id)
     .addColumn('until', t.ts, (c) => c.notNull())
     .addColumn('at', t.ts, (c) => c.notNull())
+    // A password change keeps one access token of the changing session: every other is revoked.
+    .addColumn('keep_jti', 'varchar(64)')
     .addCheckConstraint('revocations_sid_or_sub', sql`(sid is null) <> (sub is null)`)
     .execute()
   await db.schema.createIndex('revocations_until_idx').on('revocations').column('until').execute()

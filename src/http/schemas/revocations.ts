@@ -27,6 +27,12 @@ export const RevocationOut = Type.Object({
   ),
   until: Type.Integer({ description: 'NumericDate after which every token it covers has expired' }),
   at: Type.Integer({ description: 'NumericDate of the revocation' }),
+  keep_jti: Type.Optional(
+    Type.String({
+      description:
+        'on a `sid` entry (a password change): the one access token of the session still accepted',
+    }),
+  ),
 })
 
 export const RevocationsPageOut = Type.Object({

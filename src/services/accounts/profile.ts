@@ -99,7 +99,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         await r.sessions.revokeAllForUser(auth.user.id, now, auth.sessionId)
         if (auth.tokenId !== undefined && auth.tokenExpiresAt !== undefined) {
           const until = new Date(auth.tokenExpiresAt * 1000)
-          await r.sessions.pinToToken(auth.sessionId, auth.tokenId, until)
+          await r.sessions.pinToToken(auth.sessionId, auth.tokenId, until, now)
         } else {
           await r.sessions.revoke(auth.sessionId, now)
         }

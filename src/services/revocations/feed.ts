@@ -17,6 +17,8 @@ export interface FeedEntry {
   until: number
   /** NumericDate of the revocation; a `sub` entry covers tokens issued up to it */
   at: number
+  /** on a `sid` entry: the one access token (jti) of the session still accepted */
+  keep_jti?: string
 }
 
 export interface FeedPage {
@@ -39,6 +41,7 @@ function toEntry(r: Revocation): FeedEntry {
     ...(r.sub !== null && { sub: r.sub }),
     until: Math.ceil(r.until.getTime() / 1000),
     at: seconds(r.at),
+    ...(r.keepJti !== null && { keep_jti: r.keepJti }),
   }
 }
 
