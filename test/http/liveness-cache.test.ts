@@ -6,7 +6,11 @@ import type { Config } from '../../src/config.js'
 import { createDatabase, type Database } from '../../src/db/database.js'
 import { createDeps, type Deps } from '../../src/deps.js'
 import type { SessionLiveness } from '../../src/repos/sessions.js'
-import { createChangeBus, type Transport } from '../../src/services/revocations/change-bus.js'
+import {
+  createChangeBus,
+  type Transport,
+  type TransportHandlers,
+} from '../../src/services/revocations/change-bus.js'
 import { createLivenessCache } from '../../src/services/sessions/liveness.js'
 import { buildTestApp } from '../helpers/app.js'
 import { TEST_POSTGRES_URL, testDialect } from '../helpers/db.js'
@@ -191,6 +195,42 @@ describe('liveness cache (the bearer guard off the database)', () => {
     doubt()
     await cache.find('s')
     expect(reads).toBe(4)
+  })
+
+  it('publish resolves once every peer has applied the change, not just sent it', async () => {
+    // A slow network between two buses: every message takes 50 ms, echoes included.
+    const ends: ((m: string) => void)[] = []
+    const link = (h: TransportHandlers): Transport => {
+      ends.push(h.receive)
+      return {
+        connected: true,
+        echoes: true,
+        send: async (m) => {
+          for (const receive of ends) setTimeout(() => receive(m), 50)
+        },
+        close: async () => {},
+      }
+    }
+    const a = createChangeBus(link)
+    const b = createChangeBus(link)
+    onTestFinished(async () => {
+      await a.close()
+      await b.close()
+    })
+    const heard: string[] = []
+    b.subscribe({
+      changes: (c) => heard.push(...c.map((x) => ('sid' in x ? x.sid : x.sub))),
+      doubt() {},
+    })
+    await new Promise((r) => setTimeout(r, 200)) // the hellos cross
+    await a.publish([{ sid: 's1' }])
+    expect(heard).toEqual(['s1'])
+    // A peer that said goodbye is not waited for.
+    await b.close()
+    await new Promise((r) => setTimeout(r, 100))
+    const started = performance.now()
+    await a.publish([{ sid: 's2' }])
+    expect(performance.now() - started).toBeLessThan(500)
   })
 
   it.skipIf(testDialect !== 'postgres')(

@@ -12,10 +12,7 @@ export interface ChangeListener {
 export interface Transport {
   /** true while changes sent by every other instance are known to reach this one */
   readonly connected: boolean
-  /**
-   * Whether this process receives its own messages back (Redis, PostgreSQL): the
-   * bus then waits for that echo, which arrives when the others' copies do.
-   */
+  /** Whether this process receives its own messages back (Redis, PostgreSQL). */
   readonly echoes?: boolean
   /** resolves when the message has left (or failed to) */
   send(message: string): Promise<void>
@@ -30,11 +27,30 @@ export interface TransportHandlers {
 
 // A transport that hangs must not hold a logout for long; the cache's max age is the backstop.
 const SEND_WAIT_MS = 1000
+// Instances announce themselves this often, and count as peers while heard from within PEER_TTL_MS.
+const HELLO_MS = 5000
+const PEER_TTL_MS = 3 * HELLO_MS
+
+/**
+ * On the wire: a change (`c`, numbered `n`), an acknowledgement (`a`, for `to`),
+ * a hello (`h`) or a goodbye (`bye`).
+ */
+interface Message {
+  o?: unknown
+  n?: unknown
+  c?: unknown
+  a?: unknown
+  to?: unknown
+  h?: unknown
+  bye?: unknown
+}
 
 /**
  * Delivers every committed change to this process's listeners at once, and
  * through the transport to every other instance's. Messages carry the
- * sender's id so an instance does not apply its own changes twice.
+ * sender's id (an instance ignores its own), and every instance acknowledges
+ * each change it applies, so a publisher knows when its peers (the instances
+ * that said hello recently) all have it.
  */
 export function createChangeBus(connect: (h: TransportHandlers) => Transport | undefined) {
   const listeners = new Set<ChangeListener>()
@@ -42,46 +58,92 @@ export function createChangeBus(connect: (h: TransportHandlers) => Transport | u
   const deliver = (changes: Change[]) => {
     for (const l of listeners) l.changes(changes)
   }
-  // Messages of ours sent and not yet heard back, by number.
-  const echoes = new Map<number, () => void>()
+  /** peer id → when last heard from (performance.now()) */
+  const peers = new Map<string, number>()
+  /** a change of ours in flight: its echo, and the peers that have yet to acknowledge it */
+  const pending = new Map<number, { waiting: Set<string>; echo: boolean; done: () => void }>()
   let sent = 0
-  const transport = connect({
+  let transport: Transport | undefined
+  const send = (m: Message) => transport?.send(JSON.stringify(m)) ?? Promise.resolve()
+  const settle = (n: number) => {
+    const p = pending.get(n)
+    if (p && p.waiting.size === 0 && p.echo) p.done()
+  }
+
+  transport = connect({
     receive(message) {
-      let parsed: { o?: unknown; n?: unknown; c?: unknown }
+      let m: Message
       try {
-        parsed = JSON.parse(message)
+        m = JSON.parse(message)
       } catch {
         return
       }
-      if (parsed.o === origin) return echoes.get(parsed.n as number)?.()
-      if (!Array.isArray(parsed.c)) return
-      deliver((parsed.c as unknown[]).filter(isChange))
+      if (typeof m.o !== 'string') return
+      if (m.o === origin) {
+        // Our own change back from Redis or PostgreSQL: it has gone out to everyone.
+        const p = pending.get(m.n as number)
+        if (p && m.c !== undefined) {
+          p.echo = true
+          settle(m.n as number)
+        }
+        return
+      }
+      if (m.bye !== undefined) {
+        peers.delete(m.o)
+        return
+      }
+      const known = peers.has(m.o)
+      peers.set(m.o, performance.now())
+      if (m.h !== undefined) {
+        // A newcomer learns of us at once, not at our next hello.
+        if (!known) void send({ o: origin, h: 1 })
+        return
+      }
+      if (m.a !== undefined) {
+        if (m.to !== origin) return
+        pending.get(m.a as number)?.waiting.delete(m.o)
+        settle(m.a as number)
+        return
+      }
+      if (!Array.isArray(m.c)) return
+      deliver((m.c as unknown[]).filter(isChange))
+      void send({ o: origin, a: m.n, to: m.o })
     },
     doubt() {
       for (const l of listeners) l.doubt()
     },
   })
+  const hello = setInterval(() => void send({ o: origin, h: 1 }), HELLO_MS).unref()
+  void send({ o: origin, h: 1 })
 
   return {
     /**
      * Applies the changes here at once, and resolves when the other instances
-     * have them (at most SEND_WAIT_MS): once this process hears its own message
-     * back from Redis or PostgreSQL, which deliver every subscriber's copy
-     * together, else once it is sent (IPC). A logout answers only then, so
-     * the client's next request, wherever it lands, is refused.
+     * have them (at most SEND_WAIT_MS): when every peer has acknowledged them
+     * and, on Redis or PostgreSQL, our own copy has come back. A logout
+     * answers only then, so the client's next request, wherever it lands, is
+     * refused.
      */
     async publish(changes: Change[]): Promise<void> {
       if (changes.length === 0) return
       deliver(changes)
       if (!transport) return
+      const now = performance.now()
+      const live = [...peers].filter(([, seen]) => now - seen < PEER_TTL_MS).map(([id]) => id)
       const arrivals: Promise<void>[] = []
+      const numbers: number[] = []
       // PostgreSQL's NOTIFY payload must stay under 8000 bytes: ~100 changes a message.
       for (let i = 0; i < changes.length; i += 100) {
         const n = ++sent
-        const echoed = new Promise<void>((resolve) => echoes.set(n, resolve))
-        const message = JSON.stringify({ o: origin, n, c: changes.slice(i, i + 100) })
-        const sending = transport.send(message)
-        arrivals.push(transport.echoes && transport.connected ? echoed : sending)
+        numbers.push(n)
+        const echo = !(transport.echoes && transport.connected)
+        const arrived = new Promise<void>((done) => {
+          pending.set(n, { waiting: new Set(live), echo, done })
+        })
+        const sending = send({ o: origin, n, c: changes.slice(i, i + 100) })
+        // Without echo or peers to wait for, having sent it is all we can know.
+        arrivals.push(echo && live.length === 0 ? sending : arrived)
+        settle(n)
       }
       let timer: NodeJS.Timeout | undefined
       await Promise.race([
@@ -91,7 +153,7 @@ export function createChangeBus(connect: (h: TransportHandlers) => Transport | u
         }),
       ])
       clearTimeout(timer)
-      for (let n = sent - arrivals.length + 1; n <= sent; n++) echoes.delete(n)
+      for (const n of numbers) pending.delete(n)
     },
     subscribe(listener: ChangeListener): () => void {
       listeners.add(listener)
@@ -101,7 +163,12 @@ export function createChangeBus(connect: (h: TransportHandlers) => Transport | u
     get trusted(): boolean {
       return transport === undefined || transport.connected
     },
-    close: async () => transport?.close(),
+    close: async () => {
+      clearInterval(hello)
+      // Peers stop waiting for our acknowledgements at once.
+      await send({ o: origin, bye: 1 })
+      await transport?.close()
+    },
   }
 }
 
