@@ -111,6 +111,8 @@ export function createChangeBus(connect: (h: TransportHandlers) => Transport | u
     },
     doubt() {
       for (const l of listeners) l.doubt()
+      // (Re)connected, perhaps: the others learn of us now, not at the next hello.
+      void send({ o: origin, h: 1 })
     },
   })
   const hello = setInterval(() => void send({ o: origin, h: 1 }), HELLO_MS).unref()
@@ -158,6 +160,11 @@ export function createChangeBus(connect: (h: TransportHandlers) => Transport | u
     subscribe(listener: ChangeListener): () => void {
       listeners.add(listener)
       return () => listeners.delete(listener)
+    },
+    /** Instances heard from recently, whose acknowledgements a publish waits for. */
+    get peerCount(): number {
+      const now = performance.now()
+      return [...peers.values()].filter((seen) => now - seen < PEER_TTL_MS).length
     },
     /** Whether remembered liveness can be trusted: always in one process, else while linked. */
     get trusted(): boolean {
