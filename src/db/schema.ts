@@ -157,6 +157,20 @@ export interface MfaChallengesTable {
   expires_at: Timestamp
 }
 
+export interface RevocationsTable {
+  /** the feed's monotonic cursor (PostgreSQL bigserial reads back as a string) */
+  cursor: ColumnType<number | string, never, never>
+  /** a revoked session, or */
+  sid: string | null
+  /** every token of a user issued up to `at` */
+  sub: string | null
+  /** when the last access token this entry covers expires; pruned after */
+  until: Timestamp
+  at: Timestamp
+  /** set on a `sid` entry: this one access token of the session is still accepted */
+  keep_jti: string | null
+}
+
 export interface PasskeysTable {
   id: string
   user_id: string
@@ -200,6 +214,7 @@ export interface DB {
   totp_factors: TotpFactorsTable
   recovery_codes: RecoveryCodesTable
   mfa_challenges: MfaChallengesTable
+  revocations: RevocationsTable
   passkeys: PasskeysTable
   webauthn_challenges: WebauthnChallengesTable
 }

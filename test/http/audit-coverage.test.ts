@@ -9,6 +9,7 @@ import type { TestClock } from '../helpers/clock.js'
 import { randomEmail, strongPassword } from '../helpers/factories.js'
 import { must } from '../helpers/must.js'
 import { resetTokenIn, startSmtpServer, verifyTokenIn } from '../helpers/smtp.js'
+import { createSoftAuthenticator } from '../helpers/soft-authenticator.js'
 import { totpAt } from '../helpers/totp.js'
 
 type Services = Deps['services']
@@ -61,7 +62,22 @@ async function kitFor(s: Services, clock: TestClock, smtp: Smtp) {
       type: 'confidential',
       redirect_uris: ['https://app.example/cb'],
     })
-  return { user, signedIn, withTotp, mfaToken, linkTo, client }
+  /** A signed-in account with a passkey on a software authenticator. */
+  const withPasskey = async () => {
+    const { user: u, caller } = await signedIn()
+    const device = createSoftAuthenticator({ origin: s.passkeys.origin })
+    const { options, handle } = await s.passkeys.registrationOptions(caller.user, clock.now())
+    const passkey = await s.passkeys.register(
+      caller.user,
+      clock.now(),
+      handle,
+      device.register(options),
+      undefined,
+      ctx,
+    )
+    return { user: u, caller, device, passkey }
+  }
+  return { user, signedIn, withTotp, withPasskey, mfaToken, linkTo, client }
 }
 
 /**
@@ -260,6 +276,22 @@ const AUDITED: Record<string, [AuditEventType, Scenario]> = {
     },
   ],
   'factors.confirmTotp': ['factor_enrolled', (_s, k) => k.withTotp()],
+  'passkeys.register': ['factor_enrolled', (_s, k) => k.withPasskey()],
+  'passkeys.authenticate': [
+    'factor_used',
+    async (s, k) => {
+      const { device } = await k.withPasskey()
+      const { options, handle } = await s.passkeys.authenticationOptions()
+      await s.passkeys.authenticate(handle, device.authenticate(options), ctx)
+    },
+  ],
+  'passkeys.remove': [
+    'factor_removed',
+    async (s, k) => {
+      const { caller, passkey } = await k.withPasskey()
+      await s.passkeys.remove(caller.user.id, passkey.id, ctx)
+    },
+  ],
   'factors.disableTotp': [
     'factor_removed',
     async (s, k) => {
@@ -363,6 +395,9 @@ const NOT_AUDITED: Record<string, string> = {
   'auth.pairWith': 'a step of login and refresh, which record the event',
   'sessions.list': 'reads',
   'sessions.prune': 'maintenance: deletes only sessions already dead',
+  'revocationFeed.page':
+    'reads the feed (the revocations themselves are audited where they happen)',
+  'revocationFeed.prune': 'maintenance: deletes only entries whose tokens have all expired',
   'introspection.authorizeCaller': 'reads',
   'introspection.introspect': 'reads',
   'users.get': 'reads',
@@ -396,6 +431,11 @@ const NOT_AUDITED: Record<string, string> = {
   'factors.useRecoveryCode': 'a bare check; the action it guards records the event',
   'factors.proveSecondFactor': 'a check; the action it guards records the event',
   'factors.hasFactor': 'reads',
+  'passkeys.canRegister': 'reads',
+  'passkeys.list': 'reads',
+  'passkeys.registrationOptions': 'a pending challenge; register records the enrolment',
+  'passkeys.authenticationOptions': 'a pending challenge; authenticate records the use',
+  'passkeys.rename': 'a label the owner reads; no factor or access changes',
   'factors.status': 'reads',
   'factors.beginTotp': 'a pending secret, no factor until confirmTotp (factor_enrolled)',
   'factors.startChallenge': 'a step of auth.login; the second step records its outcome',
