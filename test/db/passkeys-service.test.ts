@@ -3,6 +3,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { migrateToLatest } from '../../src/db/migrate.js'
 import type { User } from '../../src/domain/user.js'
 import type { ErrorName } from '../../src/errors.js'
+import { createAuditEventsRepo } from '../../src/repos/audit-events.js'
 import { createPasskeysRepo } from '../../src/repos/passkeys.js'
 import { createTransact } from '../../src/repos/transaction.js'
 import { createUsersRepo } from '../../src/repos/users.js'
@@ -26,6 +27,7 @@ async function setup() {
     users,
     passkeys: createPasskeysRepo(database.db),
     transact: createTransact(database.db),
+    audit: createAuditEventsRepo(database.db),
   })
   const newUser = async (): Promise<User> =>
     users.insert({

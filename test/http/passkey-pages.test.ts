@@ -247,7 +247,7 @@ describe('passkey ceremonies behind the hosted pages', () => {
   })
 
   it('refuses another account’s passkey at the second step, and without a pending sign-in', async () => {
-    const { client, register, json, app, clock, device } = await setup()
+    const { client, register, json, app, clock, device, database } = await setup()
     expect((await json('/signin/second-step/passkey/options')).statusCode).toBe(400)
     // Mallory has a passkey of her own on her device…
     const mallory = await createUser(app)
@@ -282,5 +282,13 @@ describe('passkey ceremonies behind the hosted pages', () => {
     expect(refused.statusCode).toBe(400)
     expect(refused.json()).toEqual({ detail: 'Passkey not accepted' })
     expect(client.jar.cookies.has('keygate_session')).toBe(false)
+    // SPEC §10: a failed second step is audited against the account it was for.
+    const failed = await database.db
+      .selectFrom('audit_events')
+      .select('details')
+      .where('user_id', '=', victim.id)
+      .where('type', '=', 'sign_in_failed')
+      .execute()
+    expect(failed.map((e) => JSON.parse(e.details).reason)).toEqual(['second_factor_failed'])
   })
 })

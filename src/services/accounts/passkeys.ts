@@ -6,8 +6,6 @@ import {
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
 } from '@simplewebauthn/server'
 import type { Config } from '../../config.js'
 import { isUniqueViolation } from '../../db/unique-violation.js'
@@ -16,10 +14,13 @@ import type { ClientContext } from '../../domain/session.js'
 import type { Clock } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { fieldIssue, KeygateError, ValidationError } from '../../errors.js'
+import type { AuditEventsRepo } from '../../repos/audit-events.js'
 import type { PasskeysRepo } from '../../repos/passkeys.js'
 import type { Transact } from '../../repos/transaction.js'
 import type { UsersRepo } from '../../repos/users.js'
+import { signInFailure } from '../audit/sign-in-failure.js'
 import { CHALLENGE_TTL_MS, createChallengeStore } from './webauthn-challenges.js'
+import { checkAssertion, checkAttestation, rejected } from './webauthn-checks.js'
 
 export interface PasskeysServiceDeps {
   config: Pick<Config, 'publicUrl'>
@@ -28,6 +29,8 @@ export interface PasskeysServiceDeps {
   users: Pick<UsersRepo, 'findById'>
   /** a change and its audit event commit together (SPEC §10) */
   transact: Transact
+  /** failed second steps, folded as the factors service folds them */
+  audit: AuditEventsRepo
 }
 
 /** A ceremony's options for the browser, and the handle the browser must hold (a cookie). */
@@ -50,19 +53,18 @@ const MAX_PASSKEYS_PER_USER = 20
 const RP_NAME = 'Keygate'
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-const rejected = () => new KeygateError('PASSKEY_REJECTED')
-
 /**
  * WebAuthn registration and sign-in (SPEC §9) with @simplewebauthn/server.
  * The RP ID is PUBLIC_URL's host and the only accepted origin is PUBLIC_URL's
  * origin; user verification is required in both ceremonies.
  */
 export function createPasskeysService(deps: PasskeysServiceDeps) {
-  const { clock, passkeys, users, transact } = deps
+  const { clock, passkeys, users, transact, audit } = deps
   const factor = { factor: 'passkey' }
   const url = new URL(deps.config.publicUrl)
   const rpID = url.hostname
   const origin = url.origin
+  const rp = { rpID, origin }
 
   const challenges = createChallengeStore(clock, passkeys)
 
@@ -71,6 +73,14 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
     authTime !== null && clock.now().getTime() - authTime.getTime() <= FRESH_SIGN_IN_MS
   const requireFresh = (authTime: Date | null) => {
     if (!canRegister(authTime)) throw new KeygateError('PASSKEY_REAUTH_REQUIRED')
+  }
+
+  /** A refused passkey at a sign-in's second step: sign_in_failed, second_factor_failed. */
+  async function secondFactorFailed(userId: string, source: ClientContext) {
+    const user = await users.findById(userId)
+    const refusal = new KeygateError('INVALID_MFA')
+    // signInFailure records, then rethrows; the caller throws its own answer.
+    await signInFailure(audit, user, source, clock.now(), refusal).catch(() => undefined)
   }
 
   const owned = async (userId: string, id: string): Promise<Passkey> => {
@@ -128,20 +138,7 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
       requireFresh(authTime)
       const c = await challenges.spend(handle, 'register')
       if (c.user_id !== user.id) throw rejected()
-      let info: Awaited<ReturnType<typeof verifyRegistrationResponse>>['registrationInfo']
-      try {
-        const result = await verifyRegistrationResponse({
-          response,
-          expectedChallenge: c.challenge,
-          expectedOrigin: origin,
-          expectedRPID: rpID,
-          requireUserVerification: true,
-        })
-        info = result.registrationInfo
-      } catch {
-        throw rejected()
-      }
-      if (!info) throw rejected()
+      const info = await checkAttestation(rp, c.challenge, response)
       const count = await passkeys.countForUser(user.id)
       if (count >= MAX_PASSKEYS_PER_USER) throw new KeygateError('TOO_MANY_PASSKEYS')
       const passkey = {
@@ -210,34 +207,12 @@ export function createPasskeysService(deps: PasskeysServiceDeps) {
     ): Promise<PasskeySignIn> {
       const c = await challenges.spend(handle, 'authenticate')
       const passkey = await passkeys.findByCredentialId(response.id)
+      const info = await checkAssertion(rp, c, passkey, response).catch(async (err: unknown) => {
+        // SPEC §10: a failed second step is audited against the account it was for.
+        if (c.user_id !== null) await secondFactorFailed(c.user_id, source)
+        throw err
+      })
       if (!passkey) throw rejected()
-      if (c.user_id !== null && c.user_id !== passkey.user_id) throw rejected()
-      // WebAuthn §7.2 step 6: with no user identified first, the user handle must name the owner.
-      const userHandle = response.response.userHandle
-      if (c.user_id === null && !userHandle) throw rejected()
-      if (userHandle && Buffer.from(userHandle, 'base64url').toString() !== passkey.user_id) {
-        throw rejected()
-      }
-      let info: Awaited<ReturnType<typeof verifyAuthenticationResponse>>['authenticationInfo']
-      try {
-        const result = await verifyAuthenticationResponse({
-          response,
-          expectedChallenge: c.challenge,
-          expectedOrigin: origin,
-          expectedRPID: rpID,
-          credential: {
-            id: passkey.credential_id,
-            publicKey: passkey.public_key,
-            counter: passkey.counter,
-            transports: passkey.transports,
-          },
-          requireUserVerification: true,
-        })
-        if (!result.verified) throw rejected()
-        info = result.authenticationInfo
-      } catch {
-        throw rejected()
-      }
       const use = { counter: info.newCounter, backed_up: info.credentialBackedUp, at: clock.now() }
       const user = await users.findById(passkey.user_id)
       if (!user) throw rejected()
