@@ -86,11 +86,12 @@ async function ensureFirstSuperuser(app: FastifyInstance, deps: Deps): Promise<v
   }
 }
 
-const keysOf = new WeakMap<FastifyInstance, Deps['keys']>()
+const keysOf = new WeakMap<FastifyInstance, Deps['keys'][]>()
 
-/** Re-reads the app's key file now (what a SIGHUP handler in cli/serve.ts calls). */
-export const reloadSigningKeys = (app: FastifyInstance): Promise<void> =>
-  keysOf.get(app)?.reload() ?? Promise.resolve()
+/** Re-reads the app's key files now (what a SIGHUP handler in cli/serve.ts calls). */
+export const reloadSigningKeys = async (app: FastifyInstance): Promise<void> => {
+  for (const keys of keysOf.get(app) ?? []) await keys.reload()
+}
 
 /** The composition root: config in, a ready Fastify app out. Never listens or exits. */
 export async function buildApp(
@@ -151,7 +152,7 @@ export async function buildApp(
       'SECRET_KEY: unset, so the secret keying throttle names, device cookies and refresh seals is kept in the database; set SECRET_KEY (at least 32 bytes) to keep it out',
     )
   }
-  keysOf.set(app, deps.keys)
+  keysOf.set(app, [...new Set([deps.keys, deps.idTokenKeys])])
   await ensureFirstSuperuser(app, deps)
 
   await app.register(errorsPlugin)

@@ -19,6 +19,7 @@ import { createPasswordHasher } from './services/crypto/passwords.js'
 import { loadServerSecret } from './services/crypto/server-secret.js'
 import { createReadinessService } from './services/health/readiness.js'
 import { createImportUsersService } from './services/import/import-users.js'
+import { loadIdTokenKeys } from './services/keys/id-token-keys.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
 import { createMailer } from './services/mail/mailer.js'
 import { countSignIns, countThrottleDecisions } from './services/metrics/instrument.js'
@@ -40,6 +41,8 @@ export interface DepsOverrides {
   database?: Database
   clock?: Clock
   keys?: SigningKeys
+  /** the keys ID tokens are signed with (else the access-token keys, or the RS256 set) */
+  idTokenKeys?: SigningKeys
   /** throttling counters (tests pass one with their own Redis key prefix) */
   rateLimitStore?: RateLimitStore
   /** a metrics registry (else one is made when METRICS_TOKEN or METRICS_PORT is set) */
@@ -57,6 +60,7 @@ function createRateLimitStore(config: Config): RateLimitStore {
 export async function createDeps(config: Config, overrides: DepsOverrides = {}) {
   // Keys first: a missing production key file should stop start-up before the database is touched.
   const keys = overrides.keys ?? (await loadSigningKeys(config))
+  const idTokenKeys = overrides.idTokenKeys ?? (await loadIdTokenKeys(config, keys))
   const ownsDatabase = overrides.database === undefined
   const database =
     overrides.database ?? createDatabase(config.databaseUrl, { poolSize: config.dbPoolSize })
@@ -142,7 +146,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     passwordReset,
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
-    discovery: createDiscoveryService({ config, keys }),
+    discovery: createDiscoveryService({ config, keys, idTokenKeys }),
     // Without Redis the throttled endpoints answer 503, so the instance is not ready.
     readiness: createReadinessService([
       { name: 'database' as const, ping: () => database.ping() },
@@ -158,6 +162,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     migrated,
     clock,
     keys,
+    idTokenKeys,
     /** SECRET_KEY-derived keys for Keygate's MACs and seals (device cookies, throttle keys) */
     serverSecret,
     hasher,
