@@ -76,6 +76,26 @@ export interface ServerSecretsTable {
   created_at: Timestamp
 }
 
+/** OAuth authorization codes (RFC 6749 §4.1.2), stored as hashes, single use. */
+export interface AuthorizationCodesTable {
+  code_hash: string
+  client_id: string
+  redirect_uri: string
+  code_challenge: string
+  /** space-separated granted scopes */
+  scope: string
+  nonce: string | null
+  user_id: string
+  browser_session_id: string
+  auth_time: Timestamp
+  /** space-separated RFC 8176 methods */
+  amr: string
+  created_at: Timestamp
+  expires_at: Timestamp
+  used_at: Timestamp | null
+  issued_session_id: string | null
+}
+
 export interface DB {
   users: UsersTable
   sessions: SessionsTable
@@ -83,4 +103,5 @@ export interface DB {
   posts: PostsTable
   password_reset_tokens: PasswordResetTokensTable
   server_secrets: ServerSecretsTable
+  authorization_codes: AuthorizationCodesTable
 }
