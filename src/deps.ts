@@ -26,6 +26,7 @@ import { countSignIns, countThrottleDecisions } from './services/metrics/instrum
 import { loadMetrics } from './services/metrics/load.js'
 import type { Metrics } from './services/metrics/metrics.js'
 import { createDiscoveryService } from './services/oauth/discovery.js'
+import { createIdTokenService } from './services/oauth/id-tokens.js'
 import { createIntrospectionService } from './services/oauth/introspection.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
 import { createPostsService } from './services/posts.js'
@@ -147,6 +148,13 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
     discovery: createDiscoveryService({ config, keys, idTokenKeys }),
+    idTokens: createIdTokenService({
+      keys: idTokenKeys,
+      issuer: config.jwtIssuer,
+      // An ID token lives as long as the access token issued beside it.
+      ttlSeconds: config.accessTokenExpireMinutes * 60,
+      clock,
+    }),
     // Without Redis the throttled endpoints answer 503, so the instance is not ready.
     readiness: createReadinessService([
       { name: 'database' as const, ping: () => database.ping() },
