@@ -26,7 +26,7 @@ const client: Client = {
   created_at: new Date(0),
   updated_at: new Date(0),
 }
-const exact = (registered: string, presented: string) => registered === presented
+const exact = (registered: string[], presented: string) => registered.includes(presented)
 const check = (params: Record<string, string | string[]>, c: Client | null = client) =>
   checkAuthorizationRequest(
     Object.fromEntries(

@@ -31,7 +31,7 @@ export interface AuthorizeRules {
   /** the registered client of that id, if any */
   client: Client | undefined
   /** exact match, loopback any port (RFC 8252 §7.3): the clients' rule */
-  redirectUriMatches: (registered: string, presented: string) => boolean
+  redirectUriMatches: (registered: string[], presented: string) => boolean
 }
 
 // RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E.
@@ -73,7 +73,7 @@ export function checkAuthorizationRequest(
   if (
     redirects.length !== 1 ||
     redirectUri === undefined ||
-    !client.redirect_uris.some((r) => rules.redirectUriMatches(r, redirectUri))
+    !rules.redirectUriMatches(client.redirect_uris, redirectUri)
   ) {
     return { kind: 'page', error: 'AUTHORIZE_BAD_REDIRECT_URI' }
   }
