@@ -23,6 +23,7 @@ import metricsPlugin from './http/plugins/metrics.js'
 import notFoundPlugin from './http/plugins/not-found.js'
 import openapiPlugin from './http/plugins/openapi.js'
 import responseHeadersPlugin from './http/plugins/response-headers.js'
+import scopeCheckPlugin from './http/plugins/scope-check.js'
 import rateLimitPlugin from './http/plugins/throttle-hooks.js'
 import { healthRoutes } from './http/root/health.js'
 import { metricsRoutes } from './http/root/metrics.js'
@@ -164,6 +165,7 @@ export async function buildApp(
   await app.register(bodyParsingPlugin)
   await app.register(openapiPlugin)
   await app.register(authPlugin)
+  await app.register(scopeCheckPlugin)
   await app.register(rateLimitPlugin, { throttle: deps.services.throttle })
   await app.register(metricsPlugin, { metrics: deps.metrics })
   const { metrics } = deps

@@ -55,7 +55,7 @@ export const ERRORS = Object.freeze({
   },
   INVALID_SCOPE: {
     status: 400,
-    detail: 'Scopes are not supported',
+    detail: 'The requested scope is invalid, unknown, or exceeds the scope granted',
     oauthError: 'invalid_scope',
   },
   INVALID_REQUEST: { status: 400, detail: 'Invalid request', oauthError: 'invalid_request' },
@@ -65,6 +65,13 @@ export const ERRORS = Object.freeze({
   INACTIVE_USER_GRANT: { status: 403, detail: INACTIVE_USER, oauthError: 'invalid_grant' },
   FORBIDDEN: { status: 403, detail: 'Not enough permissions' },
   NOT_YOUR_POST: { status: 403, detail: 'Not enough permissions' },
+  // RFC 6750 §3.1: a valid token without the route's scope. Thrown through
+  // insufficientScope(), which adds the challenge naming the scope needed.
+  INSUFFICIENT_SCOPE: {
+    status: 403,
+    detail: 'Not enough permissions',
+    headers: { 'WWW-Authenticate': `${BEARER_CHALLENGE}, error="insufficient_scope"` },
+  },
   EMAIL_TAKEN: { status: 409, detail: 'Email already registered' },
   USERNAME_TAKEN: { status: 409, detail: 'Username already taken' },
   LAST_SUPERUSER: { status: 409, detail: 'Cannot remove the last active superuser' },
@@ -123,6 +130,14 @@ export class KeygateError extends Error {
     this.headers = { ...spec.headers, ...options.headers }
   }
 }
+
+/** 403 insufficient_scope whose challenge names the scope the route needs (RFC 6750 §3.1). */
+export const insufficientScope = (needed: string): KeygateError =>
+  new KeygateError('INSUFFICIENT_SCOPE', {
+    headers: {
+      'WWW-Authenticate': `${BEARER_CHALLENGE}, error="insufficient_scope", scope="${needed}"`,
+    },
+  })
 
 const BAD_REQUEST = 'Bad Request'
 /**

@@ -35,6 +35,8 @@ export interface SessionsTable {
   ip: string | null
   /** set by a password change: the one access token (jti) of this session still accepted */
   pinned_jti: string | null
+  /** the scope granted to this refresh family, space-separated; NULL: from before scopes (all the user may hold) */
+  scope: string | null
 }
 
 export interface RefreshTokensTable {

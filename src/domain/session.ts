@@ -1,3 +1,4 @@
+import type { Scope } from './scopes.js'
 import { DAY_MS } from './time.js'
 import type { User } from './user.js'
 
@@ -13,6 +14,8 @@ export interface Session {
   revoked_at: Date | null
   user_agent: string | null
   ip: string | null
+  /** the scope granted to this refresh family (space-separated); null: from before scopes */
+  scope: string | null
 }
 
 export type NewSession = Omit<Session, 'revoked_at'>
@@ -35,6 +38,8 @@ export interface TokenPair {
   token_type: 'bearer'
   expires_in: number
   refresh_token: string
+  /** RFC 6749 §5.1: the access token's scope, space-separated */
+  scope: string
 }
 
 /** A password sign-in's answer: the pair, and the known-device marker for the client to keep. */
@@ -47,6 +52,8 @@ export interface AuthContext {
   /** the access token's `jti` and `exp` (seconds), when the caller came with one */
   tokenId?: string
   tokenExpiresAt?: number
+  /** the scopes the caller's token carries (a token from before scopes: all its user may hold) */
+  scope: readonly Scope[]
 }
 
 /** Not revoked, not idle past REFRESH_TOKEN_EXPIRE_DAYS, not past SESSION_MAX_DAYS. */

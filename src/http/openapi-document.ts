@@ -30,7 +30,7 @@ const DESCRIPTIONS: Record<string, string> = {
   204: 'No content',
   400: 'Refused: the detail (and, on OAuth endpoints, the error code) says why',
   401: 'Not authenticated, or the token is invalid, expired or revoked (see WWW-Authenticate)',
-  403: 'Authenticated, but not allowed: not a superuser, not the owner, or an inactive user',
+  403: "Authenticated, but not allowed: the token lacks the operation's scope (insufficient_scope), not a superuser, not the owner, or an inactive user",
   404: 'No such resource',
   409: 'Conflicts with existing data: email or username taken, or the last active superuser',
   413: 'The request body is larger than 64 KiB',
@@ -61,17 +61,29 @@ export function documentRoute({
 }: {
   schema: RouteSchema | undefined
   url: string
-  route: { config?: { rateLimited?: boolean } }
+  route: { config?: { rateLimited?: boolean; scope?: string } }
 }) {
   if (!schema || schema.hide) return { schema, url }
+  const scope = route.config?.scope
+  // The route's scope is its OAuth2 requirement, so Swagger UI's Authorize dialog asks for it.
+  const security = scope === undefined ? schema.security : withScope(schema.security, scope)
   const extra: Record<string, unknown> = {}
   if (schema.body) Object.assign(extra, { 413: ErrorOut, 415: ErrorOut, 422: ValidationErrorOut })
   if (schema.querystring || schema.params) extra[422] = ValidationErrorOut
-  if (schema.security?.length) extra[401] = ErrorOut
+  if (security?.length) extra[401] = ErrorOut
+  if (scope !== undefined) extra[403] = ErrorOut
   if (route.config?.rateLimited) extra[429] = ErrorOut
   if (url.startsWith('/api/')) extra[503] = ErrorOut
   const response = { ...extra, ...schema.response }
-  return { schema: { ...schema, querystring: optionalDefaults(schema.querystring), response }, url }
+  const documented = { ...schema, security, querystring: optionalDefaults(schema.querystring) }
+  return { schema: { ...documented, response }, url }
+}
+
+/** Each OAuth2 requirement of `security` narrowed to the one scope the route needs. */
+function withScope(security: unknown[] | undefined, scope: string): unknown[] | undefined {
+  return security?.map((requirement) =>
+    Object.fromEntries(Object.keys(requirement as object).map((name) => [name, [scope]] as const)),
+  )
 }
 
 /** A query parameter with a default need not be sent: not `required` in the document. */

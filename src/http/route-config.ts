@@ -1,5 +1,6 @@
 import type { Config } from '../config.js'
 import type { Services } from '../deps.js'
+import type { Scope } from '../domain/scopes.js'
 
 // Per-route flags read by the plugins, and how the plugins attach per-route work.
 declare module 'fastify' {
@@ -12,6 +13,8 @@ declare module 'fastify' {
     noStore?: boolean
     /** a write counted against the caller's per-account rate (plugins/throttle-hooks.ts) */
     accountWrites?: boolean
+    /** the scope the caller's token must carry (plugins/scope-check.ts; SPEC §6) */
+    scope?: Scope
   }
 }
 

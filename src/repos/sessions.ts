@@ -18,6 +18,7 @@ export function toSession(row: Selectable<SessionsTable>): Session {
     revoked_at: row.revoked_at === null ? null : toDate(row.revoked_at),
     user_agent: row.user_agent,
     ip: row.ip,
+    scope: row.scope,
   }
 }
 

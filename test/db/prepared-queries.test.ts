@@ -40,6 +40,7 @@ async function setup() {
       max_expires_at: new Date(NOW.getTime() + maxDays * DAY),
       user_agent: null,
       ip: null,
+      scope: 'openid',
     })
     return { id, sid }
   }

@@ -80,7 +80,12 @@ describe.skipIf(probe.status !== 0)(`FastAPI example against a real Keygate${mis
     const { access_token } = (await loginAs(k.app, user)).tokens
     const ok = await me(`Bearer ${access_token}`)
     expect(ok.status).toBe(200)
-    expect(ok.body).toMatchObject({ sub: user.id, client_id: 'keygate', scope: '' })
+    expect(ok.body).toMatchObject({
+      sub: user.id,
+      client_id: 'keygate',
+      // A user's password-grant token: every scope but admin (SPEC §6).
+      scope: 'openid profile email offline_access posts:write account',
+    })
     expect(ok.body.sid).toMatch(/^[0-9a-f-]{36}$/)
 
     // Tokens signed with Keygate's own key but wrong in one way each.
@@ -129,7 +134,8 @@ describe.skipIf(probe.status !== 0)(`FastAPI example against a real Keygate${mis
 
     const post = (token: string) =>
       fetch(`${base}/posts`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
-    expect(await answer(await post(access_token))).toEqual({
+    expect((await post(access_token)).status).toBe(200)
+    expect(await answer(await post(await sign({ scope: 'openid email' })))).toEqual({
       status: 403,
       body: { detail: 'Not enough permissions' },
       wwwAuthenticate: 'Bearer realm="keygate", error="insufficient_scope", scope="posts:write"',

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
+import { SCOPES } from '../../src/domain/scopes.js'
 import { buildTestApp } from '../helpers/app.js'
 import { CHROMIUM, hasChromium, launchChromium } from '../helpers/browser.js'
 import { createUser } from '../helpers/factories.js'
@@ -37,8 +38,12 @@ describe.skipIf(!hasChromium)('Swagger UI in a real browser', () => {
       void d.dismiss()
     })
     const tokenResponses: number[] = []
+    const tokenForms: string[] = []
     page.on('response', (r) => {
       if (r.url().endsWith('/api/v1/auth/token')) tokenResponses.push(r.status())
+    })
+    page.on('request', (r) => {
+      if (r.url().endsWith('/api/v1/auth/token')) tokenForms.push(r.postData() ?? '')
     })
 
     const requested: string[] = []
@@ -58,6 +63,14 @@ describe.skipIf(!hasChromium)('Swagger UI in a real browser', () => {
       Buffer.from((await logo.getAttribute('src'))!.split(',')[1]!, 'base64').toString(),
     ).toContain('Keygate')
     const modal = page.locator('.modal-ux')
+    // SPEC §6: the dialog lists every scope, in plain words, to tick.
+    const scopes = modal.locator('.scopes .checkbox')
+    await expect.poll(async () => scopes.locator('p.name').allTextContents()).toEqual([...SCOPES])
+    for (const text of await scopes.locator('p.description').allTextContents()) {
+      expect(text.length).toBeGreaterThan(5)
+    }
+    // Ticking openid asks for it alone; GET /users/me needs no scope, so it still works.
+    await scopes.filter({ hasText: 'openid' }).locator('label').click()
     await modal.locator('#oauth_username').fill(user.email)
     await modal.locator('#oauth_password').fill(user.password)
     await modal.locator('.auth-btn-wrapper button.authorize').click()
@@ -65,6 +78,7 @@ describe.skipIf(!hasChromium)('Swagger UI in a real browser', () => {
       .poll(async () => modal.locator('button:has-text("Logout")').count(), { timeout: 15_000 })
       .toBeGreaterThan(0)
     expect(tokenResponses, problems.join('\n')).toEqual([200])
+    expect(new URLSearchParams(tokenForms[0]).get('scope')).toBe('openid')
     await modal.locator('button.btn-done').click()
 
     const op = page.locator('.opblock-get', { has: page.locator('[data-path="/api/v1/users/me"]') })

@@ -14,6 +14,7 @@ export interface Tokens {
   refresh_token: string
   token_type: string
   expires_in: number
+  scope: string
 }
 
 export const randomEmail = () => `user-${randomBytes(5).toString('hex')}@example.com`

@@ -107,7 +107,8 @@ describe('introspect (RFC 7662)', () => {
       client_id: 'keygate',
       iss: config.jwtIssuer,
       aud: 'keygate',
-      scope: '',
+      // A user's token from the password grant: every scope but admin (SPEC §6).
+      scope: 'openid profile email offline_access posts:write account',
       token_type: 'access_token',
       username: 'introspected',
     })

@@ -34,8 +34,9 @@ describe('POST /api/v1/auth/token', () => {
       expect(res.statusCode, res.body).toBe(200)
       const body = res.json()
       expect(Object.keys(body).sort()).toEqual(
-        ['access_token', 'expires_in', 'refresh_token', 'token_type'].sort(),
+        ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type'].sort(),
       )
+      expect(body.scope).toBe('openid profile email offline_access posts:write account')
       expect(body.token_type).toBe('bearer')
       expect(body.expires_in).toBe(1800)
       expect(typeof body.refresh_token).toBe('string')

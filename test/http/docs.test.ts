@@ -1,5 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { createDatabase } from '../../src/db/database.js'
+import { SCOPES } from '../../src/domain/scopes.js'
 import { createRedisStore } from '../../src/services/throttle/redis-store.js'
 import { buildTestApp } from '../helpers/app.js'
 import { must } from '../helpers/must.js'
@@ -24,7 +25,11 @@ describe('OpenAPI document', () => {
     }[]
     const oauth = schemes.find((s) => s.type === 'oauth2')
     expect(oauth?.flows.password.tokenUrl).toBe('/api/v1/auth/token')
-    expect(oauth?.flows.password.scopes).toEqual({})
+    // Every scope, in plain words, so the Authorize dialog can offer them (SPEC §6).
+    expect(Object.keys(oauth?.flows.password.scopes ?? {})).toEqual([...SCOPES])
+    for (const text of Object.values(oauth?.flows.password.scopes ?? {})) {
+      expect(text).toMatch(/^[A-Z][a-z]/)
+    }
     // An absolute server URL turns a visit through another host name into a CORS failure.
     for (const server of doc.servers ?? []) expect(server.url).not.toMatch(/^[a-z]+:\/\//i)
   })
@@ -33,11 +38,14 @@ describe('OpenAPI document', () => {
     const { app } = await buildTestApp()
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json()
     const ops = (path: string) => doc.paths[path] as Record<string, Operation>
-    const protectedOps: [string, string][] = [
-      ['/api/v1/users/me', 'get'],
-      ['/api/v1/posts', 'post'],
-      ['/api/v1/posts/{id}', 'patch'],
-      ['/api/v1/posts/{id}', 'delete'],
+    // Each with the scope it needs as its OAuth2 requirement (none for GET /users/me).
+    const protectedOps: [string, string, string[]][] = [
+      ['/api/v1/users/me', 'get', []],
+      ['/api/v1/users/me', 'patch', ['account']],
+      ['/api/v1/users', 'get', ['admin']],
+      ['/api/v1/posts', 'post', ['posts:write']],
+      ['/api/v1/posts/{id}', 'patch', ['posts:write']],
+      ['/api/v1/posts/{id}', 'delete', ['posts:write']],
     ]
     const publicOps: [string, string][] = [
       ['/api/v1/auth/signup', 'post'],
@@ -46,10 +54,10 @@ describe('OpenAPI document', () => {
       ['/healthz', 'get'],
       ['/readyz', 'get'],
     ]
-    for (const [path, method] of protectedOps) {
+    for (const [path, method, scopes] of protectedOps) {
       const op = ops(path)?.[method]
       expect(op, `${method} ${path}`).toBeDefined()
-      expect(op?.security, `${method} ${path}`).toEqual([{ OAuth2PasswordBearer: [] }])
+      expect(op?.security, `${method} ${path}`).toEqual([{ OAuth2PasswordBearer: scopes }])
     }
     for (const [path, method] of publicOps) {
       const op = ops(path)?.[method]

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { routeScopes } from '../../src/http/plugins/scope-check.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createPost, createUser, loginAs } from '../helpers/factories.js'
 
@@ -100,5 +101,28 @@ describe('the OpenAPI contract that clients are generated from', () => {
       payload: { title: 'with a slash' },
     })
     expect(created.statusCode).toBe(201)
+  })
+
+  it("states each route's scope as its OAuth2 security requirement (SPEC §6)", async () => {
+    const { app, doc, operations } = await openapi()
+    const scheme = doc.components.securitySchemes.OAuth2PasswordBearer
+    expect(Object.keys(scheme.flows.password.scopes)).toContain('posts:write')
+    const documented = new Set(operations.map(([m, p]) => `${m} ${p}`))
+    let scoped = 0
+    for (const route of routeScopes(app)) {
+      const path = route.url.replace(/:([a-z_]+)/g, '{$1}')
+      const key = `${route.method.toLowerCase()} ${path}`
+      if (!documented.has(key)) continue
+      const op = operations.find(([m, p]) => `${m} ${p}` === key)?.[2]
+      const requirements = (op?.security ?? []) as Record<string, string[]>[]
+      const named = requirements.flatMap((r) => r.OAuth2PasswordBearer ?? [])
+      if (route.scope === undefined) expect(named, key).toEqual([])
+      else {
+        scoped++
+        expect(requirements, key).toEqual([{ OAuth2PasswordBearer: [route.scope] }])
+        expect(Object.keys(op?.responses ?? {}), key).toContain('403')
+      }
+    }
+    expect(scoped).toBeGreaterThan(10)
   })
 })

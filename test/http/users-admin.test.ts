@@ -151,7 +151,13 @@ describe('admin routes for a superuser', () => {
       payload: { is_superuser: true },
     })
     expect(res.json().is_superuser).toBe(true)
-    expect((await app.inject({ method: 'GET', url: USERS, headers })).statusCode).toBe(200)
+    // Scopes are fixed when a token is issued: the old token has no `admin`,
+    // a sign-in after the promotion does (SPEC §6).
+    expect((await app.inject({ method: 'GET', url: USERS, headers })).statusCode).toBe(403)
+    const fresh = await loginAs(app, user)
+    expect(fresh.tokens.scope.split(' ')).toContain('admin')
+    const list = await app.inject({ method: 'GET', url: USERS, headers: fresh.headers })
+    expect(list.statusCode).toBe(200)
   })
 
   it('deletes a user with their posts', async () => {

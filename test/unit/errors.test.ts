@@ -32,7 +32,10 @@ describe('the error table', () => {
     for (const [name, spec] of entries) {
       const challenge = spec.headers?.['WWW-Authenticate']
       if (spec.status === 401) expect(challenge, name).toMatch(/^Bearer realm="keygate"/)
-      else expect(challenge, name).toBeUndefined()
+      // RFC 6750 §3.1: a 403 for a missing scope also says why in its challenge.
+      else if (name === 'INSUFFICIENT_SCOPE') {
+        expect(challenge).toBe('Bearer realm="keygate", error="insufficient_scope"')
+      } else expect(challenge, name).toBeUndefined()
       expect(String(challenge ?? ''), name).not.toMatch(/basic/i)
     }
   })

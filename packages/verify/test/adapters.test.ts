@@ -34,7 +34,10 @@ async function checkAdapter(k: Keygate, open: string, scoped: string) {
     expect(res.headers.get('content-type')).toMatch(/^application\/json/)
     expect(await answerOf(res)).toEqual(await keygateAnswer(k, header))
   }
-  const denied = await answerOf(await get(scoped, `Bearer ${access_token}`))
+  // A password-grant token holds every scope a user may (SPEC §6), posts:write included.
+  expect((await get(scoped, `Bearer ${access_token}`)).status).toBe(200)
+  const reader = await k.sign({ sub: user.id, scope: 'openid email' })
+  const denied = await answerOf(await get(scoped, `Bearer ${reader}`))
   expect(denied).toEqual({
     status: 403,
     body: { detail: 'Not enough permissions' },

@@ -29,7 +29,11 @@ describe('HS256 deployments: verification through introspection (RFC 7662)', () 
     })
     const { user, access_token, refresh_token } = await k.login()
     const token = await verifier.verify(access_token)
-    expect(token).toMatchObject({ sub: user.id, client_id: 'keygate', scope: '' })
+    expect(token).toMatchObject({
+      sub: user.id,
+      client_id: 'keygate',
+      scope: 'openid profile email offline_access posts:write account',
+    })
     expect(token.sid).toMatch(/^[0-9a-f-]{36}$/)
     // A refresh token is not a bearer credential for an API, even while live.
     expect(await refusal(verifier.verify(refresh_token))).toMatchObject(INVALID)

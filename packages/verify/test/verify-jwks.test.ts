@@ -36,7 +36,8 @@ describe('createVerifier + verify against a real Keygate (JWKS)', () => {
       expect(token.sub).toBe(user.id)
       expect(token.sid).toMatch(/^[0-9a-f-]{36}$/)
       expect(token.client_id).toBe('keygate')
-      expect(token.scope).toBe('')
+      // The password grant gives a user every scope but admin (SPEC §6).
+      expect(token.scope).toBe('openid profile email offline_access posts:write account')
       expect(token.claims.iss).toBe(k.base)
       await verifier.close()
     },
@@ -147,11 +148,14 @@ describe('createVerifier + verify against a real Keygate (JWKS)', () => {
     expect(both.wwwAuthenticate).toBe(
       'Bearer realm="keygate", error="insufficient_scope", scope="account admin"',
     )
-    // Today's password-grant tokens carry no scope claim: they hold none.
+    // A user's password-grant token carries posts:write, never admin.
     const { access_token } = await k.login()
-    expect((await refusal(verifier.verify(access_token, { scope: 'posts:write' }))).status).toBe(
-      403,
+    expect((await verifier.verify(access_token, { scope: 'posts:write' })).scope).toContain(
+      'posts:write',
     )
+    expect((await refusal(verifier.verify(access_token, { scope: 'admin' }))).status).toBe(403)
+    // A token without a scope claim holds nothing here: the verifier cannot know the user.
+    expect((await refusal(verifier.verify(await k.sign(), { scope: 'openid' }))).status).toBe(403)
     // A bad token is a 401 even where a scope is required: validity comes first.
     expect((await refusal(verifier.verify('x', { scope: 'admin' }))).status).toBe(401)
   })

@@ -5,6 +5,7 @@ import * as m0003 from './0003_posts.js'
 import * as m0004 from './0004_refresh_token_expiry.js'
 import * as m0005 from './0005_password_reset_tokens.js'
 import * as m0006 from './0006_session_hardening.js'
+import * as m0008 from './0008_session_scope.js'
 import * as m0010 from './0010_authorization_codes.js'
 
 /** Every migration, in order. Listed, not scanned, so tsx, dist/ and bundles agree. */
@@ -15,5 +16,6 @@ export const migrations: Record<string, Migration> = {
   '0004_refresh_token_expiry': m0004,
   '0005_password_reset_tokens': m0005,
   '0006_session_hardening': m0006,
+  '0008_session_scope': m0008,
   '0010_authorization_codes': m0010,
 }

@@ -16,7 +16,7 @@ const denied = { 401: ErrorOut, 403: ErrorOut }
 export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { services }) => {
   const { admin } = services
   const { requireSuperuser } = createGuards(services.auth)
-  const base = { onRequest: requireSuperuser }
+  const base = { onRequest: requireSuperuser, config: { scope: 'admin' as const } }
 
   app.get(
     '/',

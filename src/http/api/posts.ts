@@ -59,7 +59,7 @@ export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
     '/',
     {
       onRequest: requireUser,
-      config: { accountWrites: true },
+      config: { accountWrites: true, scope: 'posts:write' },
       schema: {
         tags,
         operationId: 'posts_create',
@@ -82,6 +82,7 @@ export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
     '/:id',
     {
       onRequest: requireUser,
+      config: { scope: 'posts:write' },
       schema: {
         tags,
         operationId: 'posts_update',
@@ -106,6 +107,7 @@ export const postsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
     '/:id',
     {
       onRequest: requireUser,
+      config: { scope: 'posts:write' },
       schema: {
         tags,
         operationId: 'posts_delete',

@@ -17,6 +17,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     '/',
     {
       onRequest: requireUser,
+      config: { scope: 'account' },
       schema: {
         tags,
         operationId: 'users_me_sessions_list',
@@ -32,6 +33,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     '/:id',
     {
       onRequest: requireUser,
+      config: { scope: 'account' },
       schema: {
         tags,
         operationId: 'users_me_sessions_delete',

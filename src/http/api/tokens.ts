@@ -79,8 +79,10 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
   app.post(
     '/introspect',
     {
-      onRequest: async (request) => introspection.authorizeCaller(bearerToken(request)),
-      config: { rateLimited: true, noStore: true },
+      onRequest: async (request) => {
+        request.auth = await introspection.authorizeCaller(bearerToken(request))
+      },
+      config: { rateLimited: true, noStore: true, scope: 'admin' },
       schema: {
         tags,
         operationId: 'auth_introspect',

@@ -40,6 +40,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
     '/me',
     {
       onRequest: requireUser,
+      config: { scope: 'account' },
       schema: {
         tags,
         operationId: 'users_me_update',
@@ -66,6 +67,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
     '/me/password',
     {
       onRequest: requireUser,
+      config: { scope: 'account' },
       schema: {
         tags,
         operationId: 'users_me_password_change',
@@ -99,6 +101,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
     '/me',
     {
       onRequest: requireUser,
+      config: { scope: 'account' },
       schema: {
         tags,
         operationId: 'users_me_delete',

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { SCOPE_DESCRIPTIONS } from '../../domain/scopes.js'
 import { documentObject, documentRoute } from '../openapi-document.js'
 
 export const SECURITY = [{ OAuth2PasswordBearer: [] }]
@@ -35,8 +36,10 @@ export default fp(async function openapiPlugin(app: FastifyInstance) {
         securitySchemes: {
           OAuth2PasswordBearer: {
             type: 'oauth2',
-            // Relative, and with scopes declared (empty): what Swagger UI 5 needs.
-            flows: { password: { tokenUrl: '/api/v1/auth/token', scopes: {} } },
+            // Relative, and with the scopes in plain words: Swagger UI 5 lists them to tick.
+            flows: {
+              password: { tokenUrl: '/api/v1/auth/token', scopes: { ...SCOPE_DESCRIPTIONS } },
+            },
           },
         },
       },

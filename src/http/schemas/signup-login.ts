@@ -34,4 +34,5 @@ export const TokenOut = Type.Object({
   token_type: Type.Literal('bearer'),
   expires_in: Type.Integer(),
   refresh_token: Type.String(),
+  scope: Type.String({ description: "the access token's scopes, space-separated (RFC 6749 §5.1)" }),
 })

@@ -17,6 +17,8 @@ export interface AccessClaims {
   sid: string
   jti: string
   client_id: string
+  /** the `scope` claim; undefined for a token issued before scopes existed */
+  scope: string | undefined
   iat: number
   exp: number
 }
@@ -96,7 +98,13 @@ export function createTokenService(opts: TokenServiceOptions) {
     accessTtlSeconds,
 
     /** Signs an RFC 9068 access token (`typ: at+jwt`). */
-    async issueAccess(claims: { sub: string; sid: string; clientId: string }): Promise<string> {
+    async issueAccess(claims: {
+      sub: string
+      sid: string
+      clientId: string
+      /** space-separated (RFC 9068 §2.2.3) */
+      scope: string
+    }): Promise<string> {
       const iat = Math.floor(clock.now().getTime() / 1000)
       await keys.sync()
       const current = keys.current
@@ -106,6 +114,7 @@ export function createTokenService(opts: TokenServiceOptions) {
       const payload: JWTPayload = {
         sid: claims.sid,
         client_id: claims.clientId,
+        scope: claims.scope,
         sub: claims.sub,
         iss: issuer,
         aud: audience,
@@ -129,7 +138,7 @@ export function createTokenService(opts: TokenServiceOptions) {
       const fast = fastVerify(token)
       if (fast === 'invalid') throw new KeygateError('INVALID_TOKEN')
       const payload = fast === 'defer' ? await verifyWithJose(token) : fast.payload
-      const { sub, sid, jti, client_id, iat, exp } = payload
+      const { sub, sid, jti, client_id, scope, iat, exp } = payload
       if (
         typeof sub !== 'string' ||
         !UUID.test(sub) ||
@@ -143,6 +152,8 @@ export function createTokenService(opts: TokenServiceOptions) {
         sid,
         jti: String(jti),
         client_id: typeof client_id === 'string' ? client_id : 'keygate',
+        // Absent: a token from before scopes. Present but not a string: no scope at all.
+        scope: scope === undefined ? undefined : typeof scope === 'string' ? scope : '',
         iat: iat as number,
         exp: exp as number,
       }

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Config } from '../../config.js'
-import { isLive } from '../../domain/session.js'
+import { formatScope, tokenScope } from '../../domain/scopes.js'
+import { type AuthContext, isLive } from '../../domain/session.js'
 import type { Clock } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
@@ -55,14 +56,13 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
 
   function answer(
     user: User,
-    fields: Omit<Introspection & { active: true }, 'active' | 'iss' | 'aud' | 'scope'>,
+    fields: Omit<Introspection & { active: true }, 'active' | 'iss' | 'aud'>,
   ): Introspection {
     return {
       active: true,
       ...fields,
       iss: config.jwtIssuer,
       aud: config.jwtAudience,
-      scope: '',
       ...(user.username !== null && { username: user.username }),
     }
   }
@@ -73,7 +73,8 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
     const user = await sessions.findLiveWithUser(claims.sid, claims.sub, clock.now(), claims.jti)
     if (!user?.is_active) return inactive
     const { sub, sid, client_id, exp, iat, jti } = claims
-    return answer(user, { sub, sid, client_id, exp, iat, jti, token_type: 'access_token' })
+    const scope = formatScope(tokenScope(claims.scope, user))
+    return answer(user, { sub, sid, client_id, exp, iat, jti, scope, token_type: 'access_token' })
   }
 
   async function introspectRefresh(token: string): Promise<Introspection> {
@@ -91,6 +92,8 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
       client_id: session.client_id,
       exp: seconds(stored.expires_at),
       iat: seconds(stored.created_at),
+      // What a refresh with this token could be granted: the family's scope.
+      scope: formatScope(tokenScope(session.scope, user)),
       token_type: 'refresh_token',
     })
   }
@@ -111,13 +114,15 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
     /**
      * RFC 7662 §2.1: the caller must be authorised. INTROSPECTION_SECRET is
      * compared in constant time (over SHA-256 digests, so lengths leak nothing);
-     * otherwise the bearer must be a live superuser's access token.
+     * otherwise the bearer must be a live superuser's access token (returned,
+     * so the route's `admin` scope is checked as on every superuser route).
      */
-    async authorizeCaller(bearer: string): Promise<void> {
+    async authorizeCaller(bearer: string): Promise<AuthContext | null> {
       const secret = config.introspectionSecret
-      if (secret !== undefined && timingSafeEqual(digest(bearer), digest(secret))) return
+      if (secret !== undefined && timingSafeEqual(digest(bearer), digest(secret))) return null
       const caller = await auth.authenticate(bearer)
       if (!caller.user.is_superuser) throw new KeygateError('FORBIDDEN')
+      return caller
     },
 
     /** RFC 7662: `{active: false}` for anything revoked, expired, spent, unknown or malformed. */

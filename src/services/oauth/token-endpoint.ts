@@ -1,3 +1,4 @@
+import { parseRequestedScope } from '../../domain/scopes.js'
 import type { ClientContext, SignIn } from '../../domain/session.js'
 import { type ErrorName, fieldIssue, KeygateError, ValidationError } from '../../errors.js'
 import type { AuthService } from '../sessions/authentication.js'
@@ -45,12 +46,12 @@ export function createOAuthService(deps: { auth: AuthService; sessions: Sessions
     const { username, password, refresh_token: refreshToken } = form
     if (grantType === 'refresh_token') {
       if (refreshToken === undefined) throw missing(['refresh_token'])
-      return () => sessions.refresh(refreshToken)
+      return () => sessions.refresh(refreshToken, form.scope)
     }
     if (username === undefined || password === undefined) {
       throw missing([username === undefined && 'username', password === undefined && 'password'])
     }
-    return () => auth.login(username, password, ctx)
+    return () => auth.login(username, password, ctx, { requested: form.scope })
   }
 
   return {
@@ -60,9 +61,8 @@ export function createOAuthService(deps: { auth: AuthService; sessions: Sessions
         throw new KeygateError('UNSUPPORTED_GRANT_TYPE')
       }
       const exchange = exchangeFor(grantType, form, ctx)
-      // No scopes are defined yet; asking for one is invalid_scope (RFC 6749 §5.2).
-      if (form.scope !== undefined && form.scope.trim() !== '')
-        throw new KeygateError('INVALID_SCOPE')
+      // An unknown scope is refused before any password is checked (RFC 6749 §5.2).
+      parseRequestedScope(form.scope)
       try {
         return await exchange()
       } catch (err) {

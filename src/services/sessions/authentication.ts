@@ -1,6 +1,14 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Config } from '../../config.js'
 import {
+  formatScope,
+  type GrantScopeInput,
+  grantScope,
+  type Scope,
+  scopesUserMayHold,
+  tokenScope,
+} from '../../domain/scopes.js'
+import {
   type AuthContext,
   type ClientContext,
   DEFAULT_CLIENT_ID,
@@ -72,13 +80,21 @@ export function createAuthService(deps: AuthServiceDeps) {
     sessionId: string,
     clientId: string,
     refresh: string,
+    scope: readonly Scope[],
   ): Promise<TokenPair> {
-    const access = await tokens.issueAccess({ sub: user.id, sid: sessionId, clientId })
+    const granted = formatScope(scope)
+    const access = await tokens.issueAccess({
+      sub: user.id,
+      sid: sessionId,
+      clientId,
+      scope: granted,
+    })
     return {
       access_token: access,
       token_type: 'bearer',
       expires_in: tokens.accessTtlSeconds,
       refresh_token: refresh,
+      scope: granted,
     }
   }
 
@@ -88,6 +104,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     sessionId: string,
     clientId: string,
     sessionMax: Date,
+    scope: readonly Scope[],
   ): Promise<TokenPair> {
     const now = clock.now()
     const refresh = newRefreshToken()
@@ -97,7 +114,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       created_at: now,
       expires_at: idleExpiry(now, config.refreshTokenExpireDays, sessionMax),
     })
-    return pairWith(user, sessionId, clientId, refresh)
+    return pairWith(user, sessionId, clientId, refresh, scope)
   }
 
   return {
@@ -109,9 +126,15 @@ export function createAuthService(deps: AuthServiceDeps) {
      * take the same time: an unknown account still pays for one verification,
      * and both are throttled alike (SPEC §4): per account, whichever of its
      * email or username in whatever case was typed, and per normalized login
-     * when there is no such account.
+     * when there is no such account. The scope is grantScope's (domain/scopes.ts):
+     * nothing asked is everything the user may hold, as in Part I.
      */
-    async login(login: string, password: string, ctx: ClientContext): Promise<SignIn> {
+    async login(
+      login: string,
+      password: string,
+      ctx: ClientContext,
+      grant: Omit<GrantScopeInput, 'userMay'> = { requested: undefined },
+    ): Promise<SignIn> {
       const found = await users.findByLogin(login)
       const device = found && devices.verify(ctx.device, found.id)
       const { user, needsRehash } = await throttle.login(
@@ -125,6 +148,8 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (needsRehash) {
         await users.replaceHash(user.id, user.hashed_password, await hasher.hash(password))
       }
+
+      const scope = grantScope({ ...grant, userMay: scopesUserMayHold(user) })
 
       const now = clock.now()
       const max = new Date(now.getTime() + config.sessionMaxDays * DAY_MS)
@@ -140,9 +165,10 @@ export function createAuthService(deps: AuthServiceDeps) {
         max_expires_at: max,
         user_agent: ctx.userAgent?.slice(0, 512) ?? null,
         ip: ctx.ip ?? null,
+        scope: formatScope(scope),
       })
       return {
-        ...(await issuePair(user, sessionId, clientId, max)),
+        ...(await issuePair(user, sessionId, clientId, max, scope)),
         device: devices.issue(user.id),
       }
     },
@@ -156,7 +182,13 @@ export function createAuthService(deps: AuthServiceDeps) {
       const now = clock.now()
       const user = await sessions.findLiveWithUser(claims.sid, claims.sub, now, claims.jti)
       if (!user?.is_active) throw new KeygateError('INVALID_TOKEN')
-      return { user, sessionId: claims.sid, tokenId: claims.jti, tokenExpiresAt: claims.exp }
+      return {
+        user,
+        sessionId: claims.sid,
+        tokenId: claims.jti,
+        tokenExpiresAt: claims.exp,
+        scope: tokenScope(claims.scope, user),
+      }
     },
   }
 }

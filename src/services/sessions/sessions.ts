@@ -1,4 +1,5 @@
 import type { Config } from '../../config.js'
+import { narrowScope, tokenScope } from '../../domain/scopes.js'
 import {
   type AuthContext,
   idleExpiry,
@@ -7,7 +8,7 @@ import {
   type TokenPair,
 } from '../../domain/session.js'
 import type { Clock } from '../../domain/time.js'
-import { KeygateError } from '../../errors.js'
+import { insufficientScope, KeygateError } from '../../errors.js'
 import type { RefreshToken, RefreshTokensRepo } from '../../repos/refresh-tokens.js'
 import type { SessionsRepo } from '../../repos/sessions.js'
 import type { UsersRepo } from '../../repos/users.js'
@@ -63,8 +64,11 @@ export function createSessionsService(deps: SessionsServiceDeps) {
      * chains that reuse detection could not see. Presented after the window,
      * it is treated as stolen: the whole session is revoked, which also stops
      * its access tokens on their next request.
+     *
+     * `scope` may narrow the new access token (RFC 6749 §6), never widen it:
+     * the family keeps its grant, so a later refresh may ask for all of it again.
      */
-    async refresh(presented: string): Promise<TokenPair> {
+    async refresh(presented: string, scope?: string): Promise<TokenPair> {
       const now = clock.now()
       const hash = hashRefreshToken(presented)
       let token = await refreshTokens.findByHash(hash)
@@ -73,6 +77,8 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       if (!session || !isLive(session, now)) throw invalid()
       const user = await users.findById(session.user_id)
       if (!user?.is_active) throw invalid()
+      // Checked before the token is spent: a refused narrowing leaves the client its token.
+      const granted = narrowScope(scope, tokenScope(session.scope, user))
       const idle = idleExpiry(now, config.refreshTokenExpireDays, session.max_expires_at)
 
       let refresh: string | undefined
@@ -102,11 +108,13 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       }
 
       if (!(await sessions.touch(session.id, now, idle))) throw invalid()
-      return auth.pairWith(user, session.id, session.client_id, refresh)
+      return auth.pairWith(user, session.id, session.client_id, refresh, granted)
     },
 
     /** Ends the caller's session, or with `all` every session of the user. */
     async logout(caller: AuthContext, all = false): Promise<void> {
+      // Ending one's own session needs no scope; ending every session is account management.
+      if (all && !caller.scope.includes('account')) throw insufficientScope('account')
       if (all) await sessions.revokeAllForUser(caller.user.id, clock.now())
       else await sessions.revoke(caller.sessionId, clock.now())
     },
