@@ -15,6 +15,7 @@ import { authRoutes } from './http/api/signup-login.js'
 import { tokenRoutes } from './http/api/tokens.js'
 import { usersRoutes } from './http/api/users.js'
 import { guardConnections } from './http/connection-guard.js'
+import { userinfoRoutes } from './http/oauth/userinfo.js'
 import { resetPageRoutes } from './http/pages/reset-password.js'
 import authPlugin from './http/plugins/bearer-guard.js'
 import bodyParsingPlugin from './http/plugins/body-parsing.js'
@@ -178,6 +179,7 @@ export async function buildApp(
   await app.register(healthRoutes, routeDeps)
   await app.register(resetPageRoutes)
   await app.register(wellKnownRoutes, routeDeps)
+  await app.register(userinfoRoutes, routeDeps)
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(tokenRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(passwordResetRoutes, { prefix: '/api/v1/auth/password-reset', ...routeDeps })

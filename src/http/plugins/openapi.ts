@@ -31,6 +31,7 @@ export default fp(async function openapiPlugin(app: FastifyInstance) {
         { name: 'users', description: 'The current user and, for superusers, everyone' },
         { name: 'posts', description: 'Blog posts: the protected resource' },
         { name: 'health', description: 'Liveness, readiness, discovery' },
+        { name: 'oidc', description: 'OpenID Connect: UserInfo' },
       ],
       components: {
         securitySchemes: {

@@ -7,12 +7,19 @@ import type { User } from '../../domain/user.js'
 export const emailVerified = (user: User): boolean =>
   (user as User & { email_verified?: boolean }).email_verified === true
 
+/** OIDC Core §5.1 standard claims Keygate releases. */
+export interface ScopeClaims {
+  preferred_username?: string
+  email?: string
+  email_verified?: boolean
+}
+
 /**
  * The claims a scope releases (OIDC Core §5.4): `profile` → preferred_username,
  * `email` → email and email_verified. A claim without a value is left out (§5.3.2).
  */
-export function claimsFor(user: User, scopes: readonly string[]): Record<string, unknown> {
-  const claims: Record<string, unknown> = {}
+export function claimsFor(user: User, scopes: readonly string[]): ScopeClaims {
+  const claims: ScopeClaims = {}
   if (scopes.includes('profile') && user.username !== null) {
     claims.preferred_username = user.username
   }
@@ -22,3 +29,9 @@ export function claimsFor(user: User, scopes: readonly string[]): Record<string,
   }
   return claims
 }
+
+/** The UserInfo response (OIDC Core §5.3.2): `sub` and what the token's scopes release. */
+export const userInfo = (user: User, scopes: readonly string[]): ScopeClaims & { sub: string } => ({
+  sub: user.id,
+  ...claimsFor(user, scopes),
+})
