@@ -21,7 +21,6 @@ export const CLAIMS_SUPPORTED = [
   'nonce',
   'sid',
   'amr',
-  'at_hash',
   'preferred_username',
   'email',
   'email_verified',
