@@ -50,6 +50,7 @@ describe('discovery: /.well-known/openid-configuration and oauth-authorization-s
         'refresh_token',
         'client_credentials',
         'password',
+        'urn:keygate:params:oauth:grant-type:mfa',
       ],
       code_challenge_methods_supported: ['S256'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],

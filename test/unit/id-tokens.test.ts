@@ -17,6 +17,7 @@ const user: User = {
   hashed_password: 'x',
   is_active: true,
   is_superuser: false,
+  email_verified: false,
   created_at: new Date(0),
   updated_at: new Date(0),
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js'
 import { SCOPES } from '../../domain/scopes.js'
 import type { SigningKeys } from '../keys/signing-keys.js'
+import { MFA_GRANT } from './token-endpoint.js'
 
 /** Where the provider's browser endpoints live (outside /api/v1: they answer pages and redirects). */
 export const OIDC_PATHS = {
@@ -61,6 +62,7 @@ export function createDiscoveryService(deps: {
       'refresh_token',
       'client_credentials',
       'password',
+      MFA_GRANT,
     ],
     // RFC 9700 §2.1.1: PKCE for every client, and `plain` is not offered.
     code_challenge_methods_supported: ['S256'],

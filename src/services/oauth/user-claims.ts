@@ -1,12 +1,5 @@
 import type { User } from '../../domain/user.js'
 
-/**
- * Whether the user's email is verified. Read in this one place so the column
- * (SPEC §9) is picked up wherever claims are made once it exists.
- */
-export const emailVerified = (user: User): boolean =>
-  (user as User & { email_verified?: boolean }).email_verified === true
-
 /** OIDC Core §5.1 standard claims Keygate releases. */
 export interface ScopeClaims {
   preferred_username?: string
@@ -25,7 +18,7 @@ export function claimsFor(user: User, scopes: readonly string[]): ScopeClaims {
   }
   if (scopes.includes('email')) {
     claims.email = user.email
-    claims.email_verified = emailVerified(user)
+    claims.email_verified = user.email_verified
   }
   return claims
 }

@@ -1,0 +1,238 @@
+import { describe, expect, it } from 'vitest'
+import { createDeps, type Deps } from '../../src/deps.js'
+import type { AuditEventType } from '../../src/domain/audit.js'
+import { buildTestApp } from '../helpers/app.js'
+import { auditRows } from '../helpers/audit.js'
+import { randomEmail, strongPassword } from '../helpers/factories.js'
+import { resetTokenIn, startSmtpServer } from '../helpers/smtp.js'
+
+type Services = Deps['services']
+type Scenario = (s: Services, kit: Kit) => Promise<unknown>
+type Kit = Awaited<ReturnType<typeof kitFor>>
+
+const ctx = { ip: '192.0.2.50', userAgent: 'coverage', requestId: 'cov-1' }
+
+/** Fresh accounts and signed-in callers, made through the services themselves. */
+async function kitFor(s: Services) {
+  const user = async () => {
+    const input = { email: randomEmail(), password: strongPassword() }
+    return { ...(await s.users.signup(input)), password: input.password }
+  }
+  const signedIn = async () => {
+    const u = await user()
+    const pair = await s.auth.login(u.email, u.password, ctx)
+    return { user: u, pair, caller: await s.auth.authenticate(pair.access_token) }
+  }
+  return { user, signedIn }
+}
+
+/**
+ * The state-changing methods, each with a scenario that calls it and the
+ * event it must record (in its own transaction: the scenario's call is the
+ * only writer, so a new row of that type can only come from it).
+ */
+const AUDITED: Record<string, [AuditEventType, Scenario]> = {
+  'auth.login': [
+    'sign_in_succeeded',
+    async (s, k) => {
+      const u = await k.user()
+      await s.auth.login(u.email, u.password, ctx)
+    },
+  ],
+  'oauth.grant': [
+    'sign_in_succeeded',
+    async (s, k) => {
+      const u = await k.user()
+      await s.oauth.grant({ username: u.email, password: u.password }, ctx, {})
+    },
+  ],
+  'oauth.login': [
+    'sign_in_succeeded',
+    async (s, k) => {
+      const u = await k.user()
+      await s.oauth.login({ email: u.email, password: u.password }, ctx)
+    },
+  ],
+  'sessions.refresh': [
+    'token_refreshed',
+    async (s, k) => {
+      const { pair } = await k.signedIn()
+      await s.sessions.refresh(pair.refresh_token, undefined, ctx)
+    },
+  ],
+  'sessions.logout': [
+    'logged_out',
+    async (s, k) => {
+      await s.sessions.logout((await k.signedIn()).caller, false, ctx)
+    },
+  ],
+  'sessions.revoke': [
+    'session_revoked',
+    async (s, k) => {
+      const { caller } = await k.signedIn()
+      await s.sessions.revoke(caller, caller.sessionId, ctx)
+    },
+  ],
+  'introspection.revoke': [
+    'session_revoked',
+    async (s, k) => {
+      await s.introspection.revoke((await k.signedIn()).pair.refresh_token, 'refresh_token', ctx)
+    },
+  ],
+  'users.signup': ['user_created', (_s, k) => k.user()],
+  'users.ensureFirstSuperuser': [
+    'user_created',
+    (s) => s.users.ensureFirstSuperuser(randomEmail(), strongPassword()),
+  ],
+  'account.updateProfile': [
+    'profile_updated',
+    async (s, k) => {
+      await s.account.updateProfile((await k.signedIn()).caller, { username: 'renamed' }, ctx)
+    },
+  ],
+  'account.changePassword': [
+    'password_changed',
+    async (s, k) => {
+      const { caller, user } = await k.signedIn()
+      await s.account.changePassword(caller, user.password, strongPassword(), ctx)
+    },
+  ],
+  'account.deleteSelf': [
+    'user_deleted',
+    async (s, k) => {
+      const { caller, user } = await k.signedIn()
+      await s.account.deleteSelf(caller, user.password, ctx)
+    },
+  ],
+  'admin.update': [
+    'user_deactivated',
+    async (s, k) => {
+      await s.admin.update((await k.user()).id, { is_active: false }, { actorId: 'admin' })
+    },
+  ],
+  'admin.remove': [
+    'user_deleted',
+    async (s, k) => {
+      await s.admin.remove((await k.user()).id, { actorId: 'admin' })
+    },
+  ],
+  'admin.revokeSessions': [
+    'sessions_revoked_by_admin',
+    async (s, k) => {
+      await s.admin.revokeSessions((await k.signedIn()).user.id, { actorId: 'admin' })
+    },
+  ],
+  'passwordReset.issueLink': [
+    'password_reset_requested',
+    async (s, k) => {
+      await s.passwordReset.issueLink((await k.user()).email)
+    },
+  ],
+  'passwordReset.request': [
+    'password_reset_requested',
+    async (s, k) => {
+      const log = { error: () => {} }
+      s.passwordReset.request((await k.user()).email, log, ctx)
+      await s.passwordReset.drain()
+    },
+  ],
+  'passwordReset.confirm': [
+    'password_reset_completed',
+    async (s, k) => {
+      const link = await s.passwordReset.issueLink((await k.user()).email)
+      const token = new URL(link ?? '').searchParams.get('token') ?? ''
+      await s.passwordReset.confirm(token, strongPassword(), ctx)
+    },
+  ],
+  'importUsers.run': [
+    'users_imported',
+    (s) =>
+      s.importUsers.run(
+        (async function* () {
+          yield {
+            line: 1,
+            fields: { email: randomEmail(), hashed_password: `$2b$04$${'a'.repeat(53)}` },
+          }
+        })(),
+      ),
+  ],
+}
+
+/** Methods that change no account, session or credential, each with why. */
+const NOT_AUDITED: Record<string, string> = {
+  'auth.authenticate': 'reads: the bearer guard',
+  'auth.issuePair': 'a step of login and refresh, which record the event',
+  'auth.pairWith': 'a step of login and refresh, which record the event',
+  'sessions.list': 'reads',
+  'sessions.prune': 'maintenance: deletes only sessions already dead',
+  'introspection.authorizeCaller': 'reads',
+  'introspection.introspect': 'reads',
+  'users.get': 'reads',
+  'admin.list': 'reads',
+  'admin.get': 'reads',
+  'passwordReset.drain': 'waits for mail already audited at request',
+  'throttle.request': 'throttle counters, not account state',
+  'throttle.login': 'throttle counters; the sign-in records the outcome',
+  'throttle.signup': 'throttle counters, not account state',
+  'throttle.resetMail': 'throttle counters, not account state',
+  'throttle.write': 'throttle counters, not account state',
+  'posts.list': 'reads',
+  'posts.get': 'reads',
+  'posts.create': 'content, not security: SPEC §10 audits accounts, sessions and credentials',
+  'posts.update': 'content, not security',
+  'posts.remove': 'content, not security',
+  'discovery.metadata': 'reads',
+  'discovery.jwks': 'reads',
+  'readiness.check': 'reads',
+  'audit.list': 'reads',
+  'audit.listForUser': 'reads',
+  'audit.prune': 'retention (AUDIT_RETENTION_DAYS)',
+}
+
+/** Every `service.method` the app is built with. */
+const methodsOf = (services: Services) =>
+  Object.entries(services).flatMap(([name, service]) =>
+    Object.entries(service as object)
+      .filter(([, v]) => typeof v === 'function')
+      .map(([method]) => `${name}.${method}`),
+  )
+
+describe('audit coverage', () => {
+  /*
+   * How a new method is caught: the first assertion lists every function of
+   * every service createDeps builds. A method (or a whole service) added
+   * without being placed in AUDITED, with a scenario and the event it must
+   * write, or in NOT_AUDITED, with the reason it changes nothing worth
+   * auditing, fails here with its name. The loop then runs each scenario and
+   * fails for any audited method that no longer writes its event.
+   */
+  it('every state-changing service method records an event', async () => {
+    const smtp = await startSmtpServer()
+    const { database, clock, config } = await buildTestApp({ smtpUrl: smtp.url })
+    const deps = await createDeps(config, { database, clock })
+    try {
+      const unclassified = methodsOf(deps.services).filter(
+        (m) => !(m in AUDITED) && !(m in NOT_AUDITED),
+      )
+      expect(unclassified, 'classify these in AUDITED or NOT_AUDITED').toEqual([])
+      const stale = [...Object.keys(AUDITED), ...Object.keys(NOT_AUDITED)].filter(
+        (m) => !methodsOf(deps.services).includes(m),
+      )
+      expect(stale, 'no longer exist').toEqual([])
+
+      const kit = await kitFor(deps.services)
+      const silent: string[] = []
+      for (const [method, [type, scenario]] of Object.entries(AUDITED)) {
+        const count = async () => (await auditRows(database)).filter((r) => r.type === type).length
+        const before = await count()
+        await scenario(deps.services, kit)
+        if ((await count()) <= before) silent.push(`${method} (expected ${type})`)
+      }
+      expect(silent, 'these recorded nothing').toEqual([])
+      // The mailed request really sent its link (so its event is not a fluke).
+      expect(resetTokenIn((await smtp.nextMail()).raw)).toBeTruthy()
+    } finally {
+      await deps.close()
+    }
+  }, 60_000)
+})
