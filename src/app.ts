@@ -20,6 +20,8 @@ import { authRoutes } from './http/api/signup-login.js'
 import { tokenRoutes } from './http/api/tokens.js'
 import { usersRoutes } from './http/api/users.js'
 import { guardConnections } from './http/connection-guard.js'
+import { authorizeRoutes } from './http/oauth/authorize.js'
+import { logoutPages, rpLogoutRoutes } from './http/oauth/logout.js'
 import { userinfoRoutes } from './http/oauth/userinfo.js'
 import { accountPages } from './http/pages/account.js'
 import { assetRoutes } from './http/pages/assets.js'
@@ -193,9 +195,12 @@ export async function buildApp(
   await app.register(assetRoutes)
   await app.register(hostedPages, {
     ...routeDeps,
-    pages: [signinRoutes, signupRoutes, passwordResetPages, signoutPages, accountPages],
+    pages: [signinRoutes, signupRoutes, passwordResetPages, signoutPages, accountPages, logoutPages],
   })
   await app.register(wellKnownRoutes, routeDeps)
+  // The OpenID provider's browser endpoints that other sites may post to (outside the pages' CSRF check).
+  await app.register(authorizeRoutes, routeDeps)
+  await app.register(rpLogoutRoutes, routeDeps)
   await app.register(userinfoRoutes, routeDeps)
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(tokenRoutes, { prefix: '/api/v1/auth', ...routeDeps })
@@ -214,7 +219,8 @@ export async function buildApp(
   // AUDIT_RETENTION_DAYS are deleted hourly; unref() so the timer never keeps
   // a process alive on its own.
   const pruner = setInterval(() => {
-    for (const prune of [deps.services.sessions.prune, deps.services.audit.prune])
+    const { sessions, audit, authorizationCodes } = deps.services
+    for (const prune of [sessions.prune, audit.prune, authorizationCodes.prune])
       prune().catch((err) => app.log.error({ err }, 'pruning failed'))
   }, PRUNE_INTERVAL_MS).unref()
   app.addHook('onClose', async () => clearInterval(pruner))

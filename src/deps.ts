@@ -3,6 +3,7 @@ import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
 import { type Clock, systemClock } from './domain/time.js'
 import { createAuditEventsRepo } from './repos/audit-events.js'
+import { createAuthorizationCodesRepo } from './repos/authorization-codes.js'
 import { createClientsRepo } from './repos/clients.js'
 import { createEmailTokensRepo } from './repos/email-tokens.js'
 import { createFactorsRepo } from './repos/factors.js'
@@ -33,10 +34,15 @@ import { createMailer } from './services/mail/mailer.js'
 import { countSignIns, countThrottleDecisions } from './services/metrics/instrument.js'
 import { loadMetrics } from './services/metrics/load.js'
 import type { Metrics } from './services/metrics/metrics.js'
+import { createAuthorizationCodesService } from './services/oauth/authorization-codes.js'
+import { createAuthorizeService } from './services/oauth/authorize.js'
 import { createClientsService } from './services/oauth/clients.js'
+import { createConsentService } from './services/oauth/consent.js'
 import { createDiscoveryService } from './services/oauth/discovery.js'
 import { createIdTokenService } from './services/oauth/id-tokens.js'
 import { createIntrospectionService } from './services/oauth/introspection.js'
+import { redirectUriMatches } from './services/oauth/redirect-uris.js'
+import { createRpLogoutService } from './services/oauth/rp-logout.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
 import { createPostsService } from './services/posts.js'
 import { createAuthService } from './services/sessions/authentication.js'
@@ -103,6 +109,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     posts: createPostsRepo(database.db),
     passwordResets: createPasswordResetsRepo(database.db),
     clients: createClientsRepo(database.db),
+    authorizationCodes: createAuthorizationCodesRepo(database.db),
     audit: createAuditEventsRepo(database.db),
     emailTokens: createEmailTokensRepo(database.db),
     factors: createFactorsRepo(database.db),
@@ -181,6 +188,24 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     sealKey: serverSecret.key('refresh-successor'),
   })
   const clients = createClientsService({ clock, clients: repos.clients, transact })
+  const idTokens = createIdTokenService({
+    keys: idTokenKeys,
+    issuer: config.jwtIssuer,
+    // An ID token lives as long as the access token issued beside it.
+    ttlSeconds: config.accessTokenExpireMinutes * 60,
+    clock,
+  })
+  const authorizationCodes = createAuthorizationCodesService({
+    config,
+    clock,
+    codes: repos.authorizationCodes,
+    sessions: repos.sessions,
+    users: repos.users,
+    transact,
+    auth,
+    tokens,
+    idTokens,
+  })
   const account = createAccountService({
     clock,
     hasher,
@@ -204,7 +229,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     csrf: createCsrfTokens(serverSecret.key('csrf')),
     introspection: createIntrospectionService({ config, clock, auth, tokens, transact, ...repos }),
     clients,
-    oauth: createOAuthService({ auth, sessions, clients, tokens }),
+    oauth: createOAuthService({ auth, sessions, clients, tokens, codes: authorizationCodes }),
     users: createUsersService({
       clock,
       hasher,
@@ -222,12 +247,23 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
     discovery: createDiscoveryService({ config, keys, idTokenKeys }),
-    idTokens: createIdTokenService({
-      keys: idTokenKeys,
-      issuer: config.jwtIssuer,
-      // An ID token lives as long as the access token issued beside it.
-      ttlSeconds: config.accessTokenExpireMinutes * 60,
+    idTokens,
+    authorizationCodes,
+    authorize: createAuthorizeService({
+      config,
       clock,
+      clients,
+      redirectUriMatches,
+      codes: authorizationCodes,
+      consent: createConsentService(),
+    }),
+    rpLogout: createRpLogoutService({
+      clients,
+      idTokens,
+      // The browser-session service is built in this same object.
+      browserSessions: {
+        signOut: (id: string): Promise<void> => services.browserSessions.signOut(id),
+      },
     }),
     // Without Redis the throttled endpoints answer 503, so the instance is not ready.
     readiness: createReadinessService([

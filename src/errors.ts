@@ -63,6 +63,13 @@ export const ERRORS = Object.freeze({
     oauthError: 'invalid_scope',
   },
   INVALID_REQUEST: { status: 400, detail: 'Invalid request', oauthError: 'invalid_request' },
+  // RFC 6749 §5.2: one answer for every way a code can fail (unknown, spent,
+  // expired, another client's, another redirect URI, a wrong PKCE verifier).
+  INVALID_AUTHORIZATION_CODE: {
+    status: 400,
+    detail: 'Invalid authorization code',
+    oauthError: 'invalid_grant',
+  },
   // RFC 6749 §5.2: an unregistered client_id, or a confidential client's wrong or
   // missing secret. The service adds `WWW-Authenticate: Basic` when Basic was used.
   INVALID_CLIENT: {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../db/schema.js'
 import { createAuditEventsRepo } from './audit-events.js'
+import { createAuthorizationCodesRepo } from './authorization-codes.js'
 import { createClientsRepo } from './clients.js'
 import { createEmailTokensRepo } from './email-tokens.js'
 import { createFactorsRepo } from './factors.js'
@@ -14,6 +15,7 @@ export interface TxRepos {
   users: ReturnType<typeof createUsersRepo>
   sessions: ReturnType<typeof createSessionsRepo>
   passwordResets: ReturnType<typeof createPasswordResetsRepo>
+  authorizationCodes: ReturnType<typeof createAuthorizationCodesRepo>
   clients: ReturnType<typeof createClientsRepo>
   refreshTokens: ReturnType<typeof createRefreshTokensRepo>
   /** `audit.record(event, now)`: the event commits or rolls back with the change */
@@ -36,6 +38,7 @@ export function createTransact(db: Kysely<DB>): Transact {
         users: createUsersRepo(trx),
         sessions: createSessionsRepo(trx),
         passwordResets: createPasswordResetsRepo(trx),
+        authorizationCodes: createAuthorizationCodesRepo(trx),
         clients: createClientsRepo(trx),
         refreshTokens: createRefreshTokensRepo(trx),
         audit: createAuditEventsRepo(trx),
