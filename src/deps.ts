@@ -148,7 +148,6 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     config,
     clock,
     users: repos.users,
-    emailTokens: repos.emailTokens,
     transact,
     mailer,
     throttle,
@@ -158,6 +157,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     hasher,
     throttle,
     factors: repos.factors,
+    audit: repos.audit,
     transact,
     mailer,
     sealKey: serverSecret.key('totp-secret'),
@@ -224,6 +224,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       account,
       sessions: repos.sessions,
       devices,
+      transact,
     }),
     /** the hosted pages' form tokens */
     csrf: createCsrfTokens(serverSecret.key('csrf')),

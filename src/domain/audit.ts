@@ -23,12 +23,29 @@ export const AUDIT_EVENT_TYPES = [
   'user_promoted',
   'user_demoted',
   'sessions_revoked_by_admin',
+  'client_created',
+  'client_updated',
+  'client_deleted',
+  'client_secret_rotated',
+  'email_verification_requested',
+  'email_verified',
+  'email_change_requested',
+  'factor_enrolled',
+  'factor_removed',
+  'factor_used',
+  'recovery_code_used',
+  'recovery_codes_regenerated',
 ] as const
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]
 
 /** Why a sign-in failed (`details.reason` of `sign_in_failed`). */
-export type SignInFailure = 'unknown_account' | 'wrong_password' | 'inactive' | 'throttled'
+export type SignInFailure =
+  | 'unknown_account'
+  | 'wrong_password'
+  | 'inactive'
+  | 'throttled'
+  | 'second_factor_failed'
 
 /** Small, flat, never a password, token, code, secret or hash. */
 export type AuditDetails = Record<string, string | number | boolean | null>

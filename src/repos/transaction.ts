@@ -3,7 +3,7 @@ import type { DB } from '../db/schema.js'
 import { createAuditEventsRepo } from './audit-events.js'
 import { createAuthorizationCodesRepo } from './authorization-codes.js'
 import { createClientsRepo } from './clients.js'
-import { createEmailTokensRepo } from './email-tokens.js'
+import { createEmailTokensRepo, type EmailTokensRepo } from './email-tokens.js'
 import { createFactorsRepo } from './factors.js'
 import { createPasswordResetsRepo } from './password-resets.js'
 import { createRefreshTokensRepo } from './refresh-tokens.js'
@@ -20,7 +20,7 @@ export interface TxRepos {
   refreshTokens: ReturnType<typeof createRefreshTokensRepo>
   /** `audit.record(event, now)`: the event commits or rolls back with the change */
   audit: ReturnType<typeof createAuditEventsRepo>
-  emailTokens: ReturnType<typeof createEmailTokensRepo>
+  emailTokens: EmailTokensRepo
   factors: ReturnType<typeof createFactorsRepo>
 }
 

@@ -1,19 +1,25 @@
 import { describe, expect, it } from 'vitest'
 import { createDeps, type Deps } from '../../src/deps.js'
 import type { AuditEventType } from '../../src/domain/audit.js'
+import { DEFAULT_CLIENT_ID } from '../../src/domain/session.js'
+import { KeygateError } from '../../src/errors.js'
 import { buildTestApp } from '../helpers/app.js'
 import { auditRows } from '../helpers/audit.js'
+import type { TestClock } from '../helpers/clock.js'
 import { randomEmail, strongPassword } from '../helpers/factories.js'
-import { resetTokenIn, startSmtpServer } from '../helpers/smtp.js'
+import { must } from '../helpers/must.js'
+import { resetTokenIn, startSmtpServer, verifyTokenIn } from '../helpers/smtp.js'
+import { totpAt } from '../helpers/totp.js'
 
 type Services = Deps['services']
 type Scenario = (s: Services, kit: Kit) => Promise<unknown>
 type Kit = Awaited<ReturnType<typeof kitFor>>
+type Smtp = Awaited<ReturnType<typeof startSmtpServer>>
 
 const ctx = { ip: '192.0.2.50', userAgent: 'coverage', requestId: 'cov-1' }
 
 /** Fresh accounts and signed-in callers, made through the services themselves. */
-async function kitFor(s: Services) {
+async function kitFor(s: Services, clock: TestClock, smtp: Smtp) {
   const user = async () => {
     const input = { email: randomEmail(), password: strongPassword() }
     return { ...(await s.users.signup(input)), password: input.password }
@@ -23,7 +29,39 @@ async function kitFor(s: Services) {
     const pair = await s.auth.login(u.email, u.password, ctx)
     return { user: u, pair, caller: await s.auth.authenticate(pair.access_token) }
   }
-  return { user, signedIn }
+  /** A signed-in account with TOTP on; the clock is past the step its confirmation spent. */
+  const withTotp = async () => {
+    const { user: u, caller } = await signedIn()
+    const { secret } = await s.factors.beginTotp(caller.user, u.password, ctx)
+    const { recovery_codes } = await s.factors.confirmTotp(
+      caller.user,
+      await totpAt(secret, clock),
+      ctx,
+    )
+    clock.advanceSeconds(30)
+    const code = () => totpAt(secret, clock)
+    return { user: u, caller, secret, recovery_codes, code }
+  }
+  /** The mfa_token of a correct password on an account with a factor. */
+  const mfaToken = async (u: { email: string; password: string }) => {
+    const err = await s.auth.login(u.email, u.password, ctx).catch((e: unknown) => e)
+    if (!(err instanceof KeygateError) || err.code !== 'MFA_REQUIRED') throw err
+    return must(err.extra.mfa_token)
+  }
+  /** The verify-email token of the last mail to `address`. */
+  const linkTo = async (address: string) => {
+    await s.emailVerification.drain()
+    const mail = must(smtp.inbox.filter((m) => m.to.includes(address)).at(-1))
+    return verifyTokenIn(mail.raw)
+  }
+  /** A registered confidential client. */
+  const client = () =>
+    s.clients.create({
+      name: 'Coverage',
+      type: 'confidential',
+      redirect_uris: ['https://app.example/cb'],
+    })
+  return { user, signedIn, withTotp, mfaToken, linkTo, client }
 }
 
 /**
@@ -32,6 +70,40 @@ async function kitFor(s: Services) {
  * only writer, so a new row of that type can only come from it).
  */
 const AUDITED: Record<string, [AuditEventType, Scenario]> = {
+  'browserSessions.signIn': [
+    'sign_in_succeeded',
+    async (s, k) => {
+      const { caller } = await k.signedIn()
+      await s.browserSessions.signIn(caller.user, { amr: ['pwd'] }, ctx)
+    },
+  ],
+  'browserSessions.signInWithPassword': [
+    'sign_in_succeeded',
+    async (s, k) => {
+      const u = await k.user()
+      await s.browserSessions.signInWithPassword(u.email, u.password, ctx)
+    },
+  ],
+  'browserSessions.signOut': [
+    'logged_out',
+    async (s, k) => {
+      const u = await k.user()
+      const { session } = await s.browserSessions.signInWithPassword(u.email, u.password, ctx)
+      await s.browserSessions.signOut(session.id, ctx)
+    },
+  ],
+  'browserSessions.changePassword': [
+    'password_changed',
+    async (s, k) => {
+      const u = await k.user()
+      const signedIn = await s.browserSessions.signInWithPassword(u.email, u.password, ctx)
+      const current = {
+        session: signedIn.session,
+        user: await s.users.get(signedIn.session.user_id),
+      }
+      await s.browserSessions.changePassword(current, u.password, strongPassword(), ctx)
+    },
+  ],
   'auth.login': [
     'sign_in_succeeded',
     async (s, k) => {
@@ -144,6 +216,105 @@ const AUDITED: Record<string, [AuditEventType, Scenario]> = {
       await s.passwordReset.confirm(token, strongPassword(), ctx)
     },
   ],
+  'auth.completeMfa': [
+    'sign_in_succeeded',
+    async (s, k) => {
+      const t = await k.withTotp()
+      await s.auth.completeMfa(await k.mfaToken(t.user), { otp: await t.code() }, ctx)
+    },
+  ],
+  'oauth.loginMfa': [
+    'recovery_code_used',
+    async (s, k) => {
+      const t = await k.withTotp()
+      const recovery_code = must(t.recovery_codes[0])
+      await s.oauth.loginMfa({ mfa_token: await k.mfaToken(t.user), recovery_code }, ctx)
+    },
+  ],
+  'factors.completeChallenge': [
+    'factor_used',
+    async (s, k) => {
+      const t = await k.withTotp()
+      const token = await k.mfaToken(t.user)
+      const find = async () => t.caller.user
+      await s.factors.completeChallenge(
+        token,
+        { otp: await t.code() },
+        DEFAULT_CLIENT_ID,
+        ctx,
+        find,
+      )
+    },
+  ],
+  'factors.confirmTotp': ['factor_enrolled', (_s, k) => k.withTotp()],
+  'factors.disableTotp': [
+    'factor_removed',
+    async (s, k) => {
+      const t = await k.withTotp()
+      await s.factors.disableTotp(t.caller.user, t.user.password, await t.code(), ctx)
+    },
+  ],
+  'factors.regenerateRecoveryCodes': [
+    'recovery_codes_regenerated',
+    async (s, k) => {
+      const t = await k.withTotp()
+      await s.factors.regenerateRecoveryCodes(t.caller.user, t.user.password, await t.code(), ctx)
+    },
+  ],
+  'factors.reset': [
+    'factor_removed',
+    async (s, k) => {
+      await s.factors.reset((await k.withTotp()).caller.user, undefined, { actorId: 'admin' })
+    },
+  ],
+  'emailVerification.start': [
+    'email_verification_requested',
+    async (s, k) => {
+      s.emailVerification.start(await k.user(), undefined, ctx)
+      await s.emailVerification.drain()
+    },
+  ],
+  'emailVerification.request': [
+    'email_verification_requested',
+    async (s, k) => {
+      s.emailVerification.request(await k.user(), undefined, ctx)
+      await s.emailVerification.drain()
+    },
+  ],
+  'emailVerification.requestChange': [
+    'email_change_requested',
+    async (s, k) => {
+      await s.emailVerification.requestChange(await k.user(), randomEmail(), undefined, ctx)
+    },
+  ],
+  'emailVerification.confirm': [
+    'email_verified',
+    async (s, k) => {
+      const u = await k.user()
+      s.emailVerification.request(u, undefined, ctx)
+      await s.emailVerification.confirm(await k.linkTo(u.email), ctx)
+    },
+  ],
+  'clients.create': ['client_created', (_s, k) => k.client()],
+  'clients.update': [
+    'client_updated',
+    async (s, k) => {
+      const { client } = await k.client()
+      await s.clients.update(client.client_id, { name: 'Renamed' }, { actorId: 'admin' })
+    },
+  ],
+  'clients.delete': [
+    'client_deleted',
+    async (s, k) => {
+      await s.clients.delete((await k.client()).client.client_id, { actorId: 'admin' })
+    },
+  ],
+  'clients.rotateSecret': [
+    'client_secret_rotated',
+    async (s, k) => {
+      await s.clients.rotateSecret((await k.client()).client.client_id, { actorId: 'admin' })
+    },
+  ],
   'importUsers.run': [
     'users_imported',
     (s) =>
@@ -160,6 +331,13 @@ const AUDITED: Record<string, [AuditEventType, Scenario]> = {
 
 /** Methods that change no account, session or credential, each with why. */
 const NOT_AUDITED: Record<string, string> = {
+  'auth.verifyLogin':
+    'the password step of every sign-in: it records failures; the sign-in that follows records success',
+  'browserSessions.current': 'reads (and moves the idle expiry, as a refresh would)',
+  'csrf.newSecret': 'form tokens: computed, nothing stored',
+  'csrf.isSecret': 'form tokens: computed, nothing stored',
+  'csrf.tokenFor': 'form tokens: computed, nothing stored',
+  'csrf.verify': 'form tokens: computed, nothing stored',
   'auth.authenticate': 'reads: the bearer guard',
   'auth.issuePair': 'a step of login and refresh, which record the event',
   'auth.pairWith': 'a step of login and refresh, which record the event',
@@ -187,6 +365,20 @@ const NOT_AUDITED: Record<string, string> = {
   'audit.list': 'reads',
   'audit.listForUser': 'reads',
   'audit.prune': 'retention (AUDIT_RETENTION_DAYS)',
+  'clients.get': 'reads',
+  'clients.find': 'reads',
+  'clients.list': 'reads',
+  'clients.authenticate': 'a check at the token endpoint; the grant records the sign-in',
+  'oauth.authenticateClient': 'a check at the token endpoint; the grant records the sign-in',
+  'emailVerification.drain': 'waits for mail already audited at request',
+  'factors.verifyTotp': 'a bare check; the action it guards records the event',
+  'factors.useRecoveryCode': 'a bare check; the action it guards records the event',
+  'factors.proveSecondFactor': 'a check; the action it guards records the event',
+  'factors.hasFactor': 'reads',
+  'factors.status': 'reads',
+  'factors.beginTotp': 'a pending secret, no factor until confirmTotp (factor_enrolled)',
+  'factors.startChallenge': 'a step of auth.login; the second step records its outcome',
+  'factors.drain': 'waits for the reset notice, audited at reset',
 }
 
 /** Every `service.method` the app is built with. */
@@ -220,7 +412,7 @@ describe('audit coverage', () => {
       )
       expect(stale, 'no longer exist').toEqual([])
 
-      const kit = await kitFor(deps.services)
+      const kit = await kitFor(deps.services, clock, smtp)
       const silent: string[] = []
       for (const [method, [type, scenario]] of Object.entries(AUDITED)) {
         const count = async () => (await auditRows(database)).filter((r) => r.type === type).length
@@ -230,7 +422,9 @@ describe('audit coverage', () => {
       }
       expect(silent, 'these recorded nothing').toEqual([])
       // The mailed request really sent its link (so its event is not a fluke).
-      expect(resetTokenIn((await smtp.nextMail()).raw)).toBeTruthy()
+      await deps.services.passwordReset.drain()
+      const resets = smtp.inbox.filter((m) => m.raw.includes('/reset-password?token='))
+      expect(resetTokenIn(must(resets[0]).raw)).toBeTruthy()
     } finally {
       await deps.close()
     }

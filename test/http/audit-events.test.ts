@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import { createDeps } from '../../src/deps.js'
 import type { AuditEvent } from '../../src/domain/audit.js'
+import { SCOPES } from '../../src/domain/scopes.js'
 import { toAuditEvent } from '../../src/repos/audit-events.js'
 import { ADMIN, buildAdminApp, issueResetLink, tokenOf } from '../helpers/accounts.js'
 import { auditRows, auditTail } from '../helpers/audit.js'
+import { registerClient } from '../helpers/clients.js'
 import { form, randomEmail, strongPassword, type Tokens } from '../helpers/factories.js'
 import { must } from '../helpers/must.js'
+import { startSmtpServer, verifyTokenIn } from '../helpers/smtp.js'
+import { totpAt } from '../helpers/totp.js'
+
+const MFA_GRANT = 'urn:keygate:params:oauth:grant-type:mfa'
 
 const IP = '198.51.100.7'
 const UA = 'audit-test/1.0'
@@ -25,8 +31,20 @@ const event = (fields: Partial<AuditEvent> & { type: string }, requestId: string
   ...fields,
 })
 
-async function setup() {
-  const t = await buildAdminApp()
+/** A first-party client that may use the password grant, as the tests' sign-ins do. */
+const PASSWORD_APP = {
+  name: 'Audit app',
+  type: 'public',
+  first_party: true,
+  grant_types: ['password', 'refresh_token'],
+  redirect_uris: ['https://app.example/cb'],
+  // What the built-in client holds, but admin: the tests' users change their own accounts.
+  scopes: SCOPES.filter((s) => s !== 'admin'),
+}
+
+async function setup(overrides: Parameters<typeof buildAdminApp>[0] = {}) {
+  const t = await buildAdminApp(overrides)
+  const appId = (await registerClient(t.app, t.admin.headers, PASSWORD_APP)).client_id
   const tail = auditTail(t.database)
   await tail.skip()
   let n = 0
@@ -62,7 +80,7 @@ async function setup() {
     expect(res.statusCode, res.body).toBe(201)
     return { ...user, id: res.json().id as string, requestId }
   }
-  const signIn = async (user: { email: string; password: string }, clientId = 'audit-app') => {
+  const signIn = async (user: { email: string; password: string }, clientId = appId) => {
     const { res, requestId } = await call('POST', '/api/v1/auth/token', {
       form: { username: user.email, password: user.password, client_id: clientId },
     })
@@ -70,12 +88,12 @@ async function setup() {
     const tokens = res.json() as Tokens
     return { tokens, headers: { authorization: `Bearer ${tokens.access_token}` }, requestId }
   }
-  return { ...t, tail, call, signUp, signIn }
+  return { ...t, appId, tail, call, signUp, signIn }
 }
 
 describe('audit events', () => {
   it('records signup, sign-in, refresh, reuse, logout and revocations field by field', async () => {
-    const { call, signUp, signIn, tail, clock } = await setup()
+    const { call, signUp, signIn, tail, clock, appId } = await setup()
     const user = await signUp()
     expect(await tail.next()).toEqual([
       event(
@@ -87,19 +105,24 @@ describe('audit events', () => {
     const a = await signIn(user)
     const sessionA = must(JSON.parse(atob(a.tokens.access_token.split('.')[1] ?? '')).sid)
     expect(await tail.next()).toEqual([
-      event({ type: 'sign_in_succeeded', user_id: user.id, client_id: 'audit-app' }, a.requestId),
+      event(
+        { type: 'sign_in_succeeded', user_id: user.id, client_id: appId, details: { amr: 'pwd' } },
+        a.requestId,
+      ),
     ])
 
-    const refreshed = await call('POST', '/api/v1/auth/refresh', {
-      payload: { refresh_token: a.tokens.refresh_token },
+    // A registered client's session refreshes at the token endpoint, as that client.
+    const refresh = { grant_type: 'refresh_token', refresh_token: a.tokens.refresh_token }
+    const refreshed = await call('POST', '/api/v1/auth/token', {
+      form: { ...refresh, client_id: appId },
     })
-    expect(refreshed.res.statusCode).toBe(200)
+    expect(refreshed.res.statusCode, refreshed.res.body).toBe(200)
     expect(await tail.next()).toEqual([
       event(
         {
           type: 'token_refreshed',
           user_id: user.id,
-          client_id: 'audit-app',
+          client_id: appId,
           details: { session_id: sessionA },
         },
         refreshed.requestId,
@@ -108,16 +131,16 @@ describe('audit events', () => {
 
     // The spent token again, past the grace window: theft, the session dies.
     clock.advanceSeconds(60)
-    const reused = await call('POST', '/api/v1/auth/refresh', {
-      payload: { refresh_token: a.tokens.refresh_token },
+    const reused = await call('POST', '/api/v1/auth/token', {
+      form: { ...refresh, client_id: appId },
     })
-    expect(reused.res.statusCode).toBe(401)
+    expect(reused.res.json().error).toBe('invalid_grant')
     expect(await tail.next()).toEqual([
       event(
         {
           type: 'refresh_reuse_detected',
           user_id: user.id,
-          client_id: 'audit-app',
+          client_id: appId,
           details: { session_id: sessionA },
         },
         reused.requestId,
@@ -263,7 +286,7 @@ describe('audit events', () => {
   })
 
   it('records every admin action with the acting admin as actor', async () => {
-    const { call, signUp, signIn, tail, admin } = await setup()
+    const { call, signUp, signIn, tail, admin, appId } = await setup()
     const user = await signUp()
     await tail.skip()
     const by = { user_id: user.id, actor_id: admin.id }
@@ -278,7 +301,7 @@ describe('audit events', () => {
 
     // The right password of a deactivated account.
     const inactive = await call('POST', '/api/v1/auth/token', {
-      form: { username: user.email, password: user.password, client_id: 'audit-app' },
+      form: { username: user.email, password: user.password, client_id: appId },
     })
     expect(inactive.res.statusCode).toBe(403)
     expect(await tail.next()).toEqual([
@@ -286,7 +309,7 @@ describe('audit events', () => {
         {
           type: 'sign_in_failed',
           user_id: user.id,
-          client_id: 'audit-app',
+          client_id: appId,
           details: { reason: 'inactive' },
         },
         inactive.requestId,
@@ -397,5 +420,208 @@ describe('audit events', () => {
       const [signedIn] = await tail.next()
       expect(signedIn?.ip).toBe(trustProxy ? '203.0.113.9' : '127.0.0.1')
     }
+  })
+
+  it('records client registration, changes, rotation and deletion with the admin as actor', async () => {
+    const { call, tail, admin } = await setup()
+    const send = async (method: 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) => {
+      const r = await call(method, url, { headers: admin.headers, payload })
+      expect(r.res.statusCode, r.res.body).toBeLessThan(300)
+      return r
+    }
+    const created = await send('POST', '/api/v1/clients', {
+      name: 'Audited',
+      type: 'confidential',
+      redirect_uris: ['https://app.example/cb'],
+    })
+    const id = created.res.json().client_id as string
+    const by = { actor_id: admin.id, client_id: id }
+    expect(await tail.next()).toEqual([
+      event(
+        { type: 'client_created', ...by, details: { type: 'confidential', first_party: false } },
+        created.requestId,
+      ),
+    ])
+    const patched = await send('PATCH', `/api/v1/clients/${id}`, {
+      name: 'Renamed',
+      scopes: ['openid'],
+    })
+    expect(await tail.next()).toEqual([
+      event(
+        { type: 'client_updated', ...by, details: { fields: 'name scopes' } },
+        patched.requestId,
+      ),
+    ])
+    const rotated = await send('POST', `/api/v1/clients/${id}/secret`)
+    expect(await tail.next()).toEqual([
+      event({ type: 'client_secret_rotated', ...by }, rotated.requestId),
+    ])
+    const deleted = await send('DELETE', `/api/v1/clients/${id}`)
+    expect(await tail.next()).toEqual([
+      event({ type: 'client_deleted', ...by, details: { sessions_revoked: 0 } }, deleted.requestId),
+    ])
+  })
+
+  it('records factor enrolment, use, failed second steps, removal and the admin reset', async () => {
+    const { call, signUp, signIn, tail, clock, admin, appId, database } = await setup()
+    const user = await signUp()
+    const { headers } = await signIn(user)
+    const ok = <R extends { res: { statusCode: number; body: string } }>(r: R) => {
+      expect(r.res.statusCode, r.res.body).toBeLessThan(300)
+      return r
+    }
+    const enrol = async () => {
+      const begun = ok(
+        await call('POST', '/api/v1/users/me/mfa/totp', {
+          headers,
+          payload: { password: user.password },
+        }),
+      )
+      const secret = begun.res.json().secret as string
+      const confirmed = ok(
+        await call('POST', '/api/v1/users/me/mfa/totp/confirm', {
+          headers,
+          payload: { code: await totpAt(secret, clock) },
+        }),
+      )
+      clock.advanceSeconds(30)
+      return { secret, confirmed, codes: confirmed.res.json().recovery_codes as string[] }
+    }
+    await tail.skip()
+    const { secret, confirmed, codes } = await enrol()
+    const mine = { user_id: user.id }
+    // Starting enrolment is no event: the factor exists once confirmed.
+    expect(await tail.next()).toEqual([
+      event({ type: 'factor_enrolled', ...mine, details: { factor: 'totp' } }, confirmed.requestId),
+    ])
+
+    // The right password is no failure: mfa_required writes nothing.
+    const password = { username: user.email, password: user.password, client_id: appId }
+    const first = await call('POST', '/api/v1/auth/token', { form: password })
+    expect(first.res.statusCode).toBe(403)
+    expect(await tail.next()).toEqual([])
+    const mfaToken = first.res.json().mfa_token as string
+
+    // Wrong codes: one sign_in_failed, folded like wrong passwords.
+    const good = await totpAt(secret, clock)
+    const bad = String((Number(good) + 500_000) % 1_000_000).padStart(6, '0')
+    const second = { grant_type: MFA_GRANT, mfa_token: mfaToken, client_id: appId }
+    const wrong = await call('POST', '/api/v1/auth/token', { form: { ...second, otp: bad } })
+    expect(wrong.res.statusCode).toBe(400)
+    const failed = { type: 'sign_in_failed', ...mine, client_id: appId }
+    const reason = { reason: 'second_factor_failed' }
+    expect(await tail.next()).toEqual([event({ ...failed, details: reason }, wrong.requestId)])
+    await call('POST', '/api/v1/auth/token', { form: { ...second, otp: bad } })
+    const folded = (await auditRows(database)).filter((r) => r.type === 'sign_in_failed')
+    expect(folded.map((r) => Number(r.count))).toEqual([2])
+
+    const right = await call('POST', '/api/v1/auth/token', { form: { ...second, otp: good } })
+    expect(right.res.statusCode, right.res.body).toBe(200)
+    const pwdOtp = { amr: 'pwd otp mfa' }
+    expect(await tail.next()).toEqual([
+      event(
+        { type: 'factor_used', ...mine, client_id: appId, details: { factor: 'totp' } },
+        right.requestId,
+      ),
+      event(
+        { type: 'sign_in_succeeded', ...mine, client_id: appId, details: pwdOtp },
+        right.requestId,
+      ),
+    ])
+
+    // A recovery code, by the JSON second step (the built-in client).
+    const again = await call('POST', '/api/v1/auth/login', {
+      payload: { email: user.email, password: user.password },
+    })
+    const recovered = await call('POST', '/api/v1/auth/login/mfa', {
+      payload: { mfa_token: again.res.json().mfa_token, recovery_code: codes[0] },
+    })
+    expect(recovered.res.statusCode, recovered.res.body).toBe(200)
+    const builtin = { ...mine, client_id: 'keygate' }
+    expect(await tail.next()).toEqual([
+      event(
+        { type: 'recovery_code_used', ...builtin, details: { codes_left: 9 } },
+        recovered.requestId,
+      ),
+      event({ type: 'sign_in_succeeded', ...builtin, details: pwdOtp }, recovered.requestId),
+    ])
+
+    clock.advanceSeconds(30)
+    const regenerated = ok(
+      await call('POST', '/api/v1/users/me/mfa/recovery-codes', {
+        headers,
+        payload: { password: user.password, code: await totpAt(secret, clock) },
+      }),
+    )
+    expect(await tail.next()).toEqual([
+      event({ type: 'recovery_codes_regenerated', ...mine }, regenerated.requestId),
+    ])
+    clock.advanceSeconds(30)
+    const disabled = ok(
+      await call('DELETE', '/api/v1/users/me/mfa/totp', {
+        headers,
+        payload: { password: user.password, code: await totpAt(secret, clock) },
+      }),
+    )
+    expect(await tail.next()).toEqual([
+      event({ type: 'factor_removed', ...mine, details: { factor: 'totp' } }, disabled.requestId),
+    ])
+
+    await enrol()
+    await tail.skip()
+    const reset = ok(
+      await call('POST', `/api/v1/users/${user.id}/mfa/reset`, { headers: admin.headers }),
+    )
+    expect(await tail.next()).toEqual([
+      event(
+        { type: 'factor_removed', ...mine, actor_id: admin.id, details: { factor: 'all' } },
+        reset.requestId,
+      ),
+    ])
+  })
+
+  it('records verification mails, verification and an email change by link', async () => {
+    const smtp = await startSmtpServer()
+    const { call, signUp, signIn, tail, database } = await setup({ smtpUrl: smtp.url })
+    const user = await signUp()
+    const mail = await smtp.nextMail()
+    // The event commits before the mail goes: by now it is there.
+    const mine = { user_id: user.id }
+    expect((await tail.next()).filter((e) => e.type !== 'user_created')).toEqual([
+      event({ type: 'email_verification_requested', ...mine }, user.requestId),
+    ])
+    const verified = await call('POST', '/api/v1/auth/verify-email/confirm', {
+      payload: { token: verifyTokenIn(mail.raw) },
+    })
+    expect(verified.res.statusCode, verified.res.body).toBe(200)
+    expect(await tail.next()).toEqual([
+      event({ type: 'email_verified', ...mine }, verified.requestId),
+    ])
+
+    const { headers } = await signIn(user)
+    await tail.skip()
+    const to = randomEmail()
+    const asked = await call('PATCH', '/api/v1/users/me', {
+      headers,
+      payload: { email: to, current_password: user.password },
+    })
+    expect(asked.res.statusCode, asked.res.body).toBe(200)
+    // The account's own action: the signed-in user is the actor, as for email_changed without SMTP.
+    expect(await tail.next()).toEqual([
+      event({ type: 'email_change_requested', ...mine, actor_id: user.id }, asked.requestId),
+    ])
+    const link = (await smtp.nextMail()).raw
+    await smtp.nextMail()
+    const changed = await call('POST', '/api/v1/auth/verify-email/confirm', {
+      payload: { token: verifyTokenIn(link) },
+    })
+    expect(changed.res.statusCode, changed.res.body).toBe(200)
+    expect(await tail.next()).toEqual([
+      event({ type: 'email_changed', ...mine, details: { by: 'link' } }, changed.requestId),
+    ])
+    // Neither address is in any event.
+    const text = JSON.stringify(await auditRows(database))
+    expect(text).not.toContain(to)
+    expect(text).not.toContain(user.email)
   })
 })

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { ADMIN } from '../helpers/accounts.js'
+import { createDeps } from '../../src/deps.js'
 import { buildTestApp } from '../helpers/app.js'
-import { registerClient } from '../helpers/clients.js'
 import { createUser, form, loginAs, randomEmail, strongPassword } from '../helpers/factories.js'
 import { must } from '../helpers/must.js'
 import { isVerificationMail, resetTokenIn, startSmtpServer } from '../helpers/smtp.js'
@@ -107,23 +106,22 @@ describe('sign-in with a second factor over the API (SPEC §9)', () => {
   })
 
   it('the mfa_token is bound to the client, lives 5 minutes, and dies after 5 wrong codes', async () => {
-    const { app, clock, user, secret } = await userWithTotp({
-      firstSuperuserEmail: ADMIN.email,
-      firstSuperuserPassword: ADMIN.password,
-    })
-    // Two first-party clients that may use the password grant (and so its second step).
-    const admin = (await loginAs(app, ADMIN)).headers
-    const registered = async (name: string) =>
+    const { app, clock, user, secret, config, database } = await userWithTotp()
+    // Two registered first-party clients that may use the password grant.
+    const deps = await createDeps(config, { database, clock })
+    const register = async (name: string) =>
       (
-        await registerClient(app, admin, {
+        await deps.services.clients.create({
           name,
           type: 'public',
           first_party: true,
           grant_types: ['password', 'refresh_token'],
-          redirect_uris: ['https://app.example/callback'],
+          redirect_uris: ['https://app.example/cb'],
         })
-      ).client_id
-    const [clientA, clientB] = [await registered('A'), await registered('B')]
+      ).client.client_id
+    const clientA = await register('A')
+    const clientB = await register('B')
+    await deps.close()
     const start = async (client_id?: string) =>
       (
         await token(app, {

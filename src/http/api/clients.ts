@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { actorContext } from '../client-context.js'
 import { createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
 import type { RouteDeps } from '../route-config.js'
@@ -45,7 +46,7 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       },
     },
     async (request, reply) => {
-      const { client, client_secret } = await clients.create(request.body)
+      const { client, client_secret } = await clients.create(request.body, actorContext(request))
       reply.code(201).header('Location', `/api/v1/clients/${client.client_id}`)
       return { ...toClientOut(client), client_secret }
     },
@@ -106,7 +107,10 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
         },
       },
     },
-    async (request) => toClientOut(await clients.update(request.params.client_id, request.body)),
+    async (request) =>
+      toClientOut(
+        await clients.update(request.params.client_id, request.body, actorContext(request)),
+      ),
   )
 
   app.delete(
@@ -123,7 +127,7 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       },
     },
     async (request, reply) => {
-      await clients.delete(request.params.client_id)
+      await clients.delete(request.params.client_id, actorContext(request))
       return reply.code(204).send(null)
     },
   )
@@ -151,7 +155,10 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       },
     },
     async (request) => {
-      const { client, client_secret } = await clients.rotateSecret(request.params.client_id)
+      const { client, client_secret } = await clients.rotateSecret(
+        request.params.client_id,
+        actorContext(request),
+      )
       return { ...toClientOut(client), client_secret }
     },
   )

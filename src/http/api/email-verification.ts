@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { NOTICES } from '../../errors.js'
+import { clientContext } from '../client-context.js'
 import { caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
 import type { RouteDeps } from '../route-config.js'
@@ -35,7 +36,7 @@ export const emailVerificationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = asy
       },
     },
     async (request, reply) => {
-      emailVerification.request(caller(request).user, request.log)
+      emailVerification.request(caller(request).user, request.log, clientContext(request))
       return reply.code(202).send({ detail: NOTICES.VERIFICATION_REQUESTED })
     },
   )
@@ -54,6 +55,7 @@ export const emailVerificationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = asy
         response: { 200: UserOut, 400: ErrorOut, 409: ErrorOut, 422: ValidationErrorOut },
       },
     },
-    async (request) => toUserOut(await emailVerification.confirm(request.body.token)),
+    async (request) =>
+      toUserOut(await emailVerification.confirm(request.body.token, clientContext(request))),
   )
 }

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { clientContext } from '../client-context.js'
+import { actorContext, clientContext } from '../client-context.js'
 import { caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
 import type { RouteDeps } from '../route-config.js'
@@ -145,7 +145,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { ser
       },
     },
     async (request, reply) => {
-      await factors.reset(await admin.get(request.params.id), request.log)
+      await factors.reset(await admin.get(request.params.id), request.log, actorContext(request))
       return reply.code(204).send(null)
     },
   )

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
+import { clientContext } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
 import { clearBrowserSessionCookie, currentBrowserSession } from './browser-session.js'
 import { Link, Notice, sendPage } from './layout.js'
@@ -10,7 +11,7 @@ export const signoutPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
 
   app.post('/signout', { schema: { hide: true } }, async (request, reply) => {
     const current = await currentBrowserSession(request, deps)
-    if (current) await services.browserSessions.signOut(current.session.id)
+    if (current) await services.browserSessions.signOut(current.session.id, clientContext(request))
     clearBrowserSessionCookie(reply, config.publicUrl)
     return redirectAfterPost(request, reply, '/signed-out')
   })

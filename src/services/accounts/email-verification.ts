@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Config } from '../../config.js'
+import type { AuditSource } from '../../domain/audit.js'
 import type { Clock } from '../../domain/time.js'
 import { DAY_MS } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
-import type { EmailTokensRepo } from '../../repos/email-tokens.js'
-import type { Transact } from '../../repos/transaction.js'
+import type { Transact, TxRepos } from '../../repos/transaction.js'
 import type { UsersRepo } from '../../repos/users.js'
 import type { Mailer } from '../mail/mailer.js'
 import { composeMail } from '../mail/messages.js'
@@ -17,7 +17,6 @@ export interface EmailVerificationDeps {
   config: Pick<Config, 'publicUrl'>
   clock: Clock
   users: UsersRepo
-  emailTokens: EmailTokensRepo
   transact: Transact
   mailer: Mailer | undefined
   /** spaces out verification mails per account (the reset-mail budget, under its own key) */
@@ -40,7 +39,7 @@ const quiet: ErrorLogger = { error() {} }
  * `confirm`, so one page and one endpoint serve both.
  */
 export function createEmailVerificationService(deps: EmailVerificationDeps) {
-  const { config, clock, users, emailTokens, transact, mailer, throttle } = deps
+  const { config, clock, users, transact, mailer, throttle } = deps
   const pending = new Set<Promise<void>>()
 
   /** Mail work runs after the answer, so timing says nothing; errors are logged, not thrown. */
@@ -53,10 +52,10 @@ export function createEmailVerificationService(deps: EmailVerificationDeps) {
     pending.add(job)
   }
 
-  async function issue(userId: string, newEmail: string | null): Promise<string> {
+  /** A link's token, stored (hashed) by the caller's transaction, which also audits it. */
+  async function issue(r: TxRepos, userId: string, newEmail: string | null, now: Date) {
     const token = randomBytes(32).toString('base64url')
-    const now = clock.now()
-    await emailTokens.insert({
+    await r.emailTokens.insert({
       token_hash: hashToken(token),
       user_id: userId,
       new_email: newEmail,
@@ -66,11 +65,18 @@ export function createEmailVerificationService(deps: EmailVerificationDeps) {
     return `${config.publicUrl}/verify-email?token=${token}`
   }
 
-  async function mailVerification(user: User): Promise<void> {
+  /** Audited when a link is issued (not when throttled or already verified): what was mailed. */
+  async function mailVerification(user: User, source: AuditSource): Promise<void> {
     if (!mailer || user.email_verified) return
     // Per account, like reset mails: a flood of requests must not flood the mailbox.
     if (!(await throttle.resetMail(`verify:${user.id}`))) return
-    const link = await issue(user.id, null)
+    const now = clock.now()
+    const link = await transact(async (r) => {
+      const issued = await issue(r, user.id, null, now)
+      const event = { type: 'email_verification_requested' as const, userId: user.id, source }
+      await r.audit.record(event, now)
+      return issued
+    })
     await mailer.send(
       composeMail(
         user.email,
@@ -86,16 +92,16 @@ export function createEmailVerificationService(deps: EmailVerificationDeps) {
 
   return {
     /** The verification mail after signup (nothing without SMTP). */
-    start(user: User, log: ErrorLogger = quiet): void {
-      if (mailer) background(() => mailVerification(user), log)
+    start(user: User, log: ErrorLogger = quiet, source: AuditSource = {}): void {
+      if (mailer) background(() => mailVerification(user, source), log)
     },
 
     /**
      * Another verification mail. The answer is the same whether the address is
      * verified, a mail was just sent, or SMTP is off: the work is in the background.
      */
-    request(user: User, log: ErrorLogger = quiet): void {
-      if (mailer) background(() => mailVerification(user), log)
+    request(user: User, log: ErrorLogger = quiet, source: AuditSource = {}): void {
+      if (mailer) background(() => mailVerification(user, source), log)
     },
 
     /**
@@ -104,13 +110,25 @@ export function createEmailVerificationService(deps: EmailVerificationDeps) {
      * then. The new address must be free now (409), and again when confirmed.
      * Without SMTP nothing can be mailed: the caller changes the address directly.
      */
-    async requestChange(user: User, newEmail: string, log: ErrorLogger = quiet): Promise<void> {
+    async requestChange(
+      user: User,
+      newEmail: string,
+      log: ErrorLogger = quiet,
+      source: AuditSource = {},
+    ): Promise<void> {
       if (!mailer) throw new Error('requestChange needs a mailer')
       const taken = await users.findByLogin(newEmail)
       if (taken && taken.id !== user.id) throw new KeygateError('EMAIL_TAKEN')
-      // One pending change at a time: a newer request cancels older links.
-      await emailTokens.deleteForUser(user.id, 'change')
-      const link = await issue(user.id, newEmail)
+      const now = clock.now()
+      const link = await transact(async (r) => {
+        // One pending change at a time: a newer request cancels older links.
+        await r.emailTokens.deleteForUser(user.id, 'change')
+        const issued = await issue(r, user.id, newEmail, now)
+        // Not the new address: the event says a change is pending, email_changed when it happens.
+        const event = { type: 'email_change_requested' as const, userId: user.id, source }
+        await r.audit.record(event, now)
+        return issued
+      })
       background(async () => {
         await mailer.send(
           composeMail(
@@ -139,7 +157,7 @@ export function createEmailVerificationService(deps: EmailVerificationDeps) {
     },
 
     /** Uses a link once: verifies the address, or moves the account to the new one. */
-    async confirm(token: string): Promise<User> {
+    async confirm(token: string, source: AuditSource = {}): Promise<User> {
       const now = clock.now()
       return transact(async (r) => {
         const found = await r.emailTokens.consume(hashToken(token), now)
@@ -149,6 +167,7 @@ export function createEmailVerificationService(deps: EmailVerificationDeps) {
         if (found.new_email === null) {
           const updated = await r.users.update(user.id, { email_verified: true }, now)
           await r.emailTokens.deleteForUser(user.id, 'verify')
+          await r.audit.record({ type: 'email_verified', userId: user.id, source }, now)
           return updated ?? user
         }
         const updated = await r.users
@@ -158,6 +177,8 @@ export function createEmailVerificationService(deps: EmailVerificationDeps) {
         await r.passwordResets.deleteForUser(user.id)
         await r.emailTokens.deleteForUser(user.id, 'verify')
         await r.emailTokens.deleteForUser(user.id, 'change')
+        const details = { by: 'link' }
+        await r.audit.record({ type: 'email_changed', userId: user.id, source, details }, now)
         return updated ?? user
       })
     },

@@ -79,7 +79,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       }
       if (mailChange !== undefined) {
         const to = mailChange
-        await throttle.signup(ctx.ip, () => emailVerification.requestChange(user, to, log))
+        await throttle.signup(ctx.ip, () => emailVerification.requestChange(user, to, log, ctx))
       }
       if (input.username !== undefined) changes.username = input.username?.trim() || null
       if (Object.keys(changes).length === 0) return user

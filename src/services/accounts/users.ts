@@ -104,7 +104,7 @@ export function createUsersService(deps: UsersServiceDeps) {
     ) {
       if (!ctx) return create(input, flags)
       const user = await throttle.signup(ctx.ip, () => create(input, flags, ctx))
-      deps.emailVerification?.start(user, log)
+      deps.emailVerification?.start(user, log, ctx)
       return user
     },
 

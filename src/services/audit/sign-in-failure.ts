@@ -10,6 +10,8 @@ function reasonOf(err: unknown, user: User | undefined): SignInFailure | undefin
   if (err.code === 'RATE_LIMITED') return 'throttled'
   if (err.code === 'INACTIVE_USER') return 'inactive'
   if (err.code === 'INVALID_CREDENTIALS') return user ? 'wrong_password' : 'unknown_account'
+  // A wrong or replayed code, or a dead mfa_token (then the account may be unknown).
+  if (err.code === 'INVALID_MFA') return 'second_factor_failed'
   return undefined
 }
 

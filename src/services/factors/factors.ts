@@ -1,11 +1,14 @@
 import { createHash, createHmac, randomBytes, randomInt } from 'node:crypto'
+import type { AuditDetails, AuditSource } from '../../domain/audit.js'
 import type { ClientContext } from '../../domain/session.js'
 import type { Clock } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
+import type { AuditEventsRepo } from '../../repos/audit-events.js'
 import type { FactorsRepo } from '../../repos/factors.js'
 import type { Transact } from '../../repos/transaction.js'
 import type { ErrorLogger } from '../accounts/password-reset.js'
+import { signInFailure } from '../audit/sign-in-failure.js'
 import type { PasswordHasher } from '../crypto/passwords.js'
 import type { Mailer } from '../mail/mailer.js'
 import { composeMail } from '../mail/messages.js'
@@ -17,6 +20,8 @@ export interface FactorsServiceDeps {
   hasher: PasswordHasher
   throttle: Pick<Throttle, 'login'>
   factors: FactorsRepo
+  /** folds failed second steps (sign-in-failure.ts); other events go through `transact` */
+  audit: AuditEventsRepo
   transact: Transact
   mailer: Mailer | undefined
   /** seals TOTP secrets (server-secret.ts, purpose `totp-secret`) */
@@ -61,7 +66,7 @@ const codeAccount = (userId: string) => `mfa:${userId}`
  * are the bare checks, `proveSecondFactor` the throttled one.
  */
 export function createFactorsService(deps: FactorsServiceDeps) {
-  const { clock, hasher, throttle, factors, transact, mailer, sealKey, recoveryKey } = deps
+  const { clock, hasher, throttle, factors, audit, transact, mailer, sealKey, recoveryKey } = deps
   const pending = new Set<Promise<void>>()
 
   // Keyed, so a stolen table cannot be searched for codes without the server secret.
@@ -78,38 +83,51 @@ export function createFactorsService(deps: FactorsServiceDeps) {
     })
   }
 
-  /** Accepts a TOTP code once: the step must be later than the last accepted one. */
-  async function verifyTotp(user: Pick<User, 'id'>, code: string): Promise<boolean> {
-    const totp = await factors.findTotp(user.id)
+  /**
+   * Accepts a TOTP code once: the step must be later than the last accepted one.
+   * `repo` is a transaction's when the caller audits the use with it.
+   */
+  async function totpWith(repo: FactorsRepo, user: Pick<User, 'id'>, code: string) {
+    const totp = await repo.findTotp(user.id)
     if (!totp?.confirmed_at) return false
     const secret = openTotpSecret(sealKey, user.id, totp.secret_sealed)
     if (secret === undefined) return false
     const step = await matchTotp(secret, code.trim(), clock.now().getTime(), totp.last_step)
     // The conditional update decides between two concurrent uses of one code.
-    return step !== undefined && (await factors.acceptStep(user.id, step))
+    return step !== undefined && (await repo.acceptStep(user.id, step))
   }
+
+  const verifyTotp = (user: Pick<User, 'id'>, code: string): Promise<boolean> =>
+    totpWith(factors, user, code)
 
   /** Spends a recovery code: true the first time only. */
   const useRecoveryCode = (user: Pick<User, 'id'>, code: string): Promise<boolean> =>
     factors.useRecoveryCode(user.id, hashRecovery(code))
 
-  /** A TOTP code or a recovery code, whichever is given (false for neither). */
-  async function verifyEither(user: Pick<User, 'id'>, proof: SecondFactor): Promise<boolean> {
-    if (proof.otp !== undefined) return verifyTotp(user, proof.otp)
-    if (proof.recovery_code !== undefined) return useRecoveryCode(user, proof.recovery_code)
-    return false
+  /** Which factor the proof used, or undefined when it proves nothing. */
+  async function verifyEither(
+    repo: FactorsRepo,
+    user: Pick<User, 'id'>,
+    proof: SecondFactor,
+  ): Promise<'totp' | 'recovery_code' | undefined> {
+    if (proof.otp !== undefined) return (await totpWith(repo, user, proof.otp)) ? 'totp' : undefined
+    if (proof.recovery_code !== undefined) {
+      const spent = await repo.useRecoveryCode(user.id, hashRecovery(proof.recovery_code))
+      return spent ? 'recovery_code' : undefined
+    }
+    return undefined
   }
 
   /** Code attempts count against the account like password attempts. */
   async function checkCode(user: User, proof: SecondFactor, ctx: ClientContext) {
     await throttle.login(codeAccount(user.id), ctx.ip, async () => {
-      if (!(await verifyEither(user, proof))) throw new KeygateError('WRONG_CODE')
+      if (!(await verifyEither(factors, user, proof))) throw new KeygateError('WRONG_CODE')
     })
   }
 
-  async function newRecoveryCodes(userId: string): Promise<string[]> {
+  async function newRecoveryCodes(repo: FactorsRepo, userId: string, now: Date) {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode)
-    await factors.replaceRecoveryCodes(userId, codes.map(hashRecovery), clock.now())
+    await repo.replaceRecoveryCodes(userId, codes.map(hashRecovery), now)
     return codes
   }
 
@@ -163,15 +181,24 @@ export function createFactorsService(deps: FactorsServiceDeps) {
       if (!totp) throw new KeygateError('TOTP_NOT_STARTED')
       if (totp.confirmed_at) throw new KeygateError('TOTP_ALREADY_ENABLED')
       const secret = openTotpSecret(sealKey, user.id, totp.secret_sealed)
-      await throttle.login(codeAccount(user.id), ctx.ip, async () => {
+      const recovery_codes = await throttle.login(codeAccount(user.id), ctx.ip, async () => {
+        const now = clock.now()
         const step =
           secret === undefined
             ? undefined
-            : await matchTotp(secret, code.trim(), clock.now().getTime(), totp.last_step)
-        if (step === undefined || !(await factors.acceptStep(user.id, step, clock.now())))
-          throw new KeygateError('WRONG_CODE')
+            : await matchTotp(secret, code.trim(), now.getTime(), totp.last_step)
+        if (step === undefined) throw new KeygateError('WRONG_CODE')
+        // Turned on, given its codes and audited at once, or not at all.
+        return transact(async (r) => {
+          if (!(await r.factors.acceptStep(user.id, step, now)))
+            throw new KeygateError('WRONG_CODE')
+          const codes = await newRecoveryCodes(r.factors, user.id, now)
+          const event = { type: 'factor_enrolled' as const, userId: user.id, source: ctx }
+          await r.audit.record({ ...event, details: { factor: 'totp' } }, now)
+          return codes
+        })
       })
-      return { recovery_codes: await newRecoveryCodes(user.id) }
+      return { recovery_codes }
     },
 
     /** Turns TOTP off (and its recovery codes): the password and a current code. */
@@ -179,9 +206,12 @@ export function createFactorsService(deps: FactorsServiceDeps) {
       await checkPassword(user, password, ctx)
       await requireEnabled(user)
       await checkCode(user, { otp: code }, ctx)
+      const now = clock.now()
       await transact(async (r) => {
         await r.factors.deleteTotp(user.id)
-        await r.factors.replaceRecoveryCodes(user.id, [], clock.now())
+        await r.factors.replaceRecoveryCodes(user.id, [], now)
+        const event = { type: 'factor_removed' as const, userId: user.id, source: ctx }
+        await r.audit.record({ ...event, details: { factor: 'totp' } }, now)
       })
     },
 
@@ -195,7 +225,14 @@ export function createFactorsService(deps: FactorsServiceDeps) {
       await checkPassword(user, password, ctx)
       await requireEnabled(user)
       await checkCode(user, { otp: code }, ctx)
-      return { recovery_codes: await newRecoveryCodes(user.id) }
+      const now = clock.now()
+      const recovery_codes = await transact(async (r) => {
+        const codes = await newRecoveryCodes(r.factors, user.id, now)
+        const event = { type: 'recovery_codes_regenerated' as const, userId: user.id, source: ctx }
+        await r.audit.record(event, now)
+        return codes
+      })
+      return { recovery_codes }
     },
 
     /** The second step of a sign-in: an mfa_token bound to the user and the client. */
@@ -216,6 +253,8 @@ export function createFactorsService(deps: FactorsServiceDeps) {
      * The user an mfa_token and a code prove, spending the token; INVALID_MFA
      * for a dead, foreign-client or exhausted token and for a wrong or
      * replayed code (which counts toward the token's 5 and the account's throttle).
+     * A success records `factor_used` or `recovery_code_used` with the spent
+     * code and token; a refusal is a folded `sign_in_failed` (second_factor_failed).
      */
     async completeChallenge(
       mfaToken: string,
@@ -225,23 +264,53 @@ export function createFactorsService(deps: FactorsServiceDeps) {
       findUser: (id: string) => Promise<User | undefined>,
     ): Promise<User> {
       const tokenHash = hashChallenge(mfaToken)
-      const challenge = await factors.findChallenge(tokenHash, clock.now(), MFA_TOKEN_MAX_FAILURES)
-      if (!challenge || challenge.client_id !== clientId) throw new KeygateError('INVALID_MFA')
-      const user = await findUser(challenge.user_id)
-      if (!user) throw new KeygateError('INVALID_MFA')
-      await throttle.login(codeAccount(user.id), ctx.ip, async () => {
-        if (!(await verifyEither(user, proof))) {
-          await factors.failChallenge(tokenHash)
-          throw new KeygateError('INVALID_MFA')
-        }
-      })
-      if (!(await factors.consumeChallenge(tokenHash))) throw new KeygateError('INVALID_MFA')
-      return user
+      const source = { ...ctx, clientId }
+      let user: User | undefined
+      try {
+        const challenge = await factors.findChallenge(
+          tokenHash,
+          clock.now(),
+          MFA_TOKEN_MAX_FAILURES,
+        )
+        if (!challenge || challenge.client_id !== clientId) throw new KeygateError('INVALID_MFA')
+        user = await findUser(challenge.user_id)
+        if (!user) throw new KeygateError('INVALID_MFA')
+        const subject = user
+        await throttle.login(codeAccount(subject.id), ctx.ip, async () => {
+          const now = clock.now()
+          const used = await transact(async (r) => {
+            const factor = await verifyEither(r.factors, subject, proof)
+            if (factor === undefined) return undefined
+            // A token spent concurrently: roll back, so the code stays unspent.
+            if (!(await r.factors.consumeChallenge(tokenHash)))
+              throw new KeygateError('INVALID_MFA')
+            const details: AuditDetails =
+              factor === 'totp'
+                ? { factor }
+                : { codes_left: await r.factors.countRecoveryCodes(subject.id) }
+            const type = factor === 'totp' ? 'factor_used' : 'recovery_code_used'
+            await r.audit.record({ type, userId: subject.id, source, details }, now)
+            return factor
+          })
+          if (used === undefined) {
+            await factors.failChallenge(tokenHash)
+            throw new KeygateError('INVALID_MFA')
+          }
+        })
+        return subject
+      } catch (err) {
+        return signInFailure(audit, user, source, clock.now(), err)
+      }
     },
 
     /** A superuser's reset: every factor goes, and the owner is told by mail. */
-    async reset(user: User, log: ErrorLogger = quiet): Promise<void> {
-      await transact((r) => r.factors.deleteAllFor(user.id))
+    async reset(user: User, log: ErrorLogger = quiet, source: AuditSource = {}): Promise<void> {
+      const now = clock.now()
+      await transact(async (r) => {
+        await r.factors.deleteAllFor(user.id)
+        const event = { type: 'factor_removed' as const, userId: user.id, source }
+        await r.audit.record({ ...event, details: { factor: 'all' } }, now)
+      })
       if (!mailer) return
       const job: Promise<void> = mailer
         .send(

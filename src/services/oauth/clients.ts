@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { AuditSource } from '../../domain/audit.js'
 import {
   type Client,
   type ClientInput,
@@ -172,8 +173,12 @@ export function createClientsService(deps: ClientsServiceDeps) {
       return [builtin, ...(await clients.list([DEFAULT_CLIENT_ID]))]
     },
 
-    /** Registers a client; a confidential one gets its secret here, once. */
-    async create(input: ClientInput): Promise<ClientWithSecret> {
+    /**
+     * Registers a client; a confidential one gets its secret here, once.
+     * `source` is the acting superuser's (none from the CLI); the audit row's
+     * client is the client the event is about.
+     */
+    async create(input: ClientInput, source: AuditSource = {}): Promise<ClientWithSecret> {
       const now = clock.now()
       const client = checked({
         client_id: newClientId(),
@@ -188,17 +193,37 @@ export function createClientsService(deps: ClientsServiceDeps) {
         updated_at: now,
       })
       const secret = client.type === 'confidential' ? newSecret() : undefined
-      await clients.insert(client, secret === undefined ? null : hashSecret(secret).toString('hex'))
+      await transact(async (r) => {
+        await r.clients.insert(
+          client,
+          secret === undefined ? null : hashSecret(secret).toString('hex'),
+        )
+        await r.audit.record(
+          {
+            type: 'client_created',
+            source: { ...source, clientId: client.client_id },
+            details: { type: client.type, first_party: client.first_party },
+          },
+          now,
+        )
+      })
       return secret === undefined ? { client } : { client, client_secret: secret }
     },
 
     /** Changes a client's settings; the same rules as registration apply to the result. */
-    async update(clientId: string, patch: ClientPatch): Promise<Client> {
+    async update(clientId: string, patch: ClientPatch, source: AuditSource = {}): Promise<Client> {
       refuseBuiltin(clientId)
       const current = await get(clientId)
       const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined))
-      const client = checked({ ...current, ...defined, updated_at: clock.now() })
-      if (!(await clients.update(client))) throw new KeygateError('CLIENT_NOT_FOUND')
+      const now = clock.now()
+      const client = checked({ ...current, ...defined, updated_at: now })
+      await transact(async (r) => {
+        if (!(await r.clients.update(client))) throw new KeygateError('CLIENT_NOT_FOUND')
+        // The names of the fields sent, not their values: small, and never a secret.
+        const fields = Object.keys(defined).sort().join(' ')
+        const event = { type: 'client_updated' as const, details: { fields } }
+        await r.audit.record({ ...event, source: { ...source, clientId } }, now)
+      })
       return client
     },
 
@@ -207,25 +232,33 @@ export function createClientsService(deps: ClientsServiceDeps) {
      * issued to it: its users' tokens stop on their next request, and its
      * client_credentials tokens with the client's row.
      */
-    async delete(clientId: string): Promise<void> {
+    async delete(clientId: string, source: AuditSource = {}): Promise<void> {
       refuseBuiltin(clientId)
       const now = clock.now()
       await transact(async (tx) => {
         if (!(await tx.clients.delete(clientId))) throw new KeygateError('CLIENT_NOT_FOUND')
-        await tx.sessions.revokeAllForClient(clientId, now)
+        const details = { sessions_revoked: await tx.sessions.revokeAllForClient(clientId, now) }
+        await tx.audit.record(
+          { type: 'client_deleted', source: { ...source, clientId }, details },
+          now,
+        )
       })
     },
 
     /** A new secret for a confidential client; the old one stops working at once. */
-    async rotateSecret(clientId: string): Promise<ClientWithSecret> {
+    async rotateSecret(clientId: string, source: AuditSource = {}): Promise<ClientWithSecret> {
       refuseBuiltin(clientId)
       const client = await get(clientId)
       if (client.type !== 'confidential') throw new KeygateError('PUBLIC_CLIENT_SECRET')
       const secret = newSecret()
       const now = clock.now()
-      if (!(await clients.setSecretHash(clientId, hashSecret(secret).toString('hex'), now))) {
-        throw new KeygateError('CLIENT_NOT_FOUND')
-      }
+      await transact(async (r) => {
+        if (!(await r.clients.setSecretHash(clientId, hashSecret(secret).toString('hex'), now))) {
+          throw new KeygateError('CLIENT_NOT_FOUND')
+        }
+        const event = { type: 'client_secret_rotated' as const }
+        await r.audit.record({ ...event, source: { ...source, clientId } }, now)
+      })
       return { client: { ...client, updated_at: now }, client_secret: secret }
     },
 

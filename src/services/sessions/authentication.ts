@@ -249,7 +249,10 @@ export function createAuthService(deps: AuthServiceDeps) {
         ctx,
         (id) => users.findById(id),
       )
-      if (!user.is_active) throw new KeygateError('INACTIVE_USER')
+      if (!user.is_active) {
+        const source = { ...ctx, clientId }
+        await signInFailure(audit, user, source, clock.now(), new KeygateError('INACTIVE_USER'))
+      }
       const scope = grantScope({ ...grant, userMay: scopesUserMayHold(user) })
       return startSession(user, ctx, AMR_PASSWORD_OTP, scope)
     },

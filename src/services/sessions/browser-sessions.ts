@@ -45,6 +45,7 @@ import {
 import { type Clock, DAY_MS } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import type { SessionsRepo } from '../../repos/sessions.js'
+import type { Transact } from '../../repos/transaction.js'
 import type { AccountService } from '../accounts/profile.js'
 import type { AuthService } from './authentication.js'
 import type { KnownDevices } from './known-device.js'
@@ -76,6 +77,7 @@ export interface BrowserSessionsDeps {
   account: Pick<AccountService, 'changePassword'>
   sessions: SessionsRepo
   devices: KnownDevices
+  transact: Transact
 }
 
 export interface BrowserSignIn {
@@ -96,7 +98,7 @@ export const browserCaller = (current: { session: Session; user: User }): AuthCo
 })
 
 export function createBrowserSessionsService(deps: BrowserSessionsDeps) {
-  const { config, clock, auth, account, sessions, devices } = deps
+  const { config, clock, auth, account, sessions, devices, transact } = deps
 
   /**
    * A new browser session for the user, with a new cookie. When the browser
@@ -112,36 +114,40 @@ export function createBrowserSessionsService(deps: BrowserSessionsDeps) {
   ): Promise<BrowserSignIn> {
     const now = clock.now()
     const cookie = randomBytes(32).toString('base64url')
-    if (replacing && replacing.user_id === user.id) {
-      const expiresAt = idleExpiry(now, config.refreshTokenExpireDays, replacing.max_expires_at)
-      const at = { now, expiresAt, amr: how.amr }
-      if (await sessions.reauthenticate(replacing.id, hashCookie(cookie), at)) {
-        const session = { ...replacing, last_used_at: now, expires_at: expiresAt, auth_time: now }
-        return { cookie, session: { ...session, amr: how.amr } }
+    const source = { ...ctx, clientId: DEFAULT_CLIENT_ID }
+    const details = { amr: how.amr.join(' '), via: 'page' }
+    return transact(async (r) => {
+      await r.audit.record({ type: 'sign_in_succeeded', userId: user.id, source, details }, now)
+      if (replacing && replacing.user_id === user.id) {
+        const expiresAt = idleExpiry(now, config.refreshTokenExpireDays, replacing.max_expires_at)
+        const at = { now, expiresAt, amr: how.amr }
+        if (await r.sessions.reauthenticate(replacing.id, hashCookie(cookie), at)) {
+          const session = { ...replacing, last_used_at: now, expires_at: expiresAt, auth_time: now }
+          return { cookie, session: { ...session, amr: how.amr } }
+        }
+      } else if (replacing) {
+        await r.sessions.revoke(replacing.id, now)
       }
-    } else if (replacing) {
-      await sessions.revoke(replacing.id, now)
-    }
-    const max = new Date(now.getTime() + config.sessionMaxDays * DAY_MS)
-    const session: Session = {
-      id: randomUUID(),
-      user_id: user.id,
-      client_id: DEFAULT_CLIENT_ID,
-      created_at: now,
-      last_used_at: now,
-      expires_at: idleExpiry(now, config.refreshTokenExpireDays, max),
-      max_expires_at: max,
-      revoked_at: null,
-      user_agent: ctx.userAgent?.slice(0, 512) ?? null,
-      ip: ctx.ip ?? null,
-      // No token is ever issued on a browser session: each authorization's child carries its own scope.
-      scope: null,
-      parent_id: null,
-      auth_time: now,
-      amr: how.amr,
-    }
-    await sessions.insert(session, hashCookie(cookie))
-    return { cookie, session }
+      const max = new Date(now.getTime() + config.sessionMaxDays * DAY_MS)
+      const session: Session = {
+        id: randomUUID(),
+        user_id: user.id,
+        client_id: DEFAULT_CLIENT_ID,
+        created_at: now,
+        last_used_at: now,
+        expires_at: idleExpiry(now, config.refreshTokenExpireDays, max),
+        max_expires_at: max,
+        revoked_at: null,
+        user_agent: ctx.userAgent?.slice(0, 512) ?? null,
+        ip: ctx.ip ?? null,
+        scope: null,
+        parent_id: null,
+        auth_time: now,
+        amr: how.amr,
+      }
+      await r.sessions.insert(session, hashCookie(cookie))
+      return { cookie, session }
+    })
   }
 
   return {
@@ -180,8 +186,15 @@ export function createBrowserSessionsService(deps: BrowserSessionsDeps) {
     },
 
     /** Ends the browser session and every session opened from it (one statement). */
-    async signOut(sessionId: string): Promise<void> {
-      await sessions.revoke(sessionId, clock.now())
+    async signOut(sessionId: string, ctx: ClientContext = {}): Promise<void> {
+      const now = clock.now()
+      await transact(async (r) => {
+        const session = await r.sessions.findById(sessionId)
+        if (!session || !(await r.sessions.revoke(sessionId, now))) return
+        const details = { session_id: sessionId, via: 'page' }
+        const userId = session.user_id
+        await r.audit.record({ type: 'logged_out', userId, source: ctx, details }, now)
+      })
     },
 
     /**
