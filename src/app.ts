@@ -195,7 +195,14 @@ export async function buildApp(
   await app.register(assetRoutes)
   await app.register(hostedPages, {
     ...routeDeps,
-    pages: [signinRoutes, signupRoutes, passwordResetPages, signoutPages, accountPages, logoutPages],
+    pages: [
+      signinRoutes,
+      signupRoutes,
+      passwordResetPages,
+      signoutPages,
+      accountPages,
+      logoutPages,
+    ],
   })
   await app.register(wellKnownRoutes, routeDeps)
   // The OpenID provider's browser endpoints that other sites may post to (outside the pages' CSRF check).

@@ -1,6 +1,7 @@
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
+import type { ClientContext } from './domain/session.js'
 import { type Clock, systemClock } from './domain/time.js'
 import { createAuditEventsRepo } from './repos/audit-events.js'
 import { createAuthorizationCodesRepo } from './repos/authorization-codes.js'
@@ -263,7 +264,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       idTokens,
       // The browser-session service is built in this same object.
       browserSessions: {
-        signOut: (id: string): Promise<void> => services.browserSessions.signOut(id),
+        signOut: (id: string, ctx?: ClientContext): Promise<void> =>
+          services.browserSessions.signOut(id, ctx),
       },
     }),
     // Without Redis the throttled endpoints answer 503, so the instance is not ready.

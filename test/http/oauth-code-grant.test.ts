@@ -1,5 +1,7 @@
 import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
+import { toAuditEvent } from '../../src/repos/audit-events.js'
+import { auditRows } from '../helpers/audit.js'
 import { basicAuth, registerClient, tokenRequest } from '../helpers/clients.js'
 import { exchangeCode, getCode, oidcSetup, REDIRECT } from '../helpers/oidc.js'
 
@@ -97,7 +99,10 @@ describe('grant_type=authorization_code', () => {
   })
 
   it('a code presented twice is refused and the tokens issued from it die', async () => {
-    const { app, browser, client } = await oidcSetup({}, { scopes: ['openid', 'offline_access'] })
+    const { app, browser, client, database } = await oidcSetup(
+      {},
+      { scopes: ['openid', 'offline_access'] },
+    )
     const { code, verifier } = await getCode(browser, client.client_id, {
       scope: 'openid offline_access',
     })
@@ -119,6 +124,14 @@ describe('grant_type=authorization_code', () => {
       tokenRequest({ grant_type: 'refresh_token', refresh_token, client_id: client.client_id }),
     )
     expect(refreshed.statusCode).toBe(400)
+    // Both the app's sign-in and the revocation are in the audit log.
+    const rows = (await auditRows(database)).map(toAuditEvent)
+    const signIn = rows.find(
+      (r) => r.type === 'sign_in_succeeded' && r.details.via === 'authorization_code',
+    )
+    expect(signIn?.client_id).toBe(client.client_id)
+    const revoked = rows.find((r) => r.type === 'session_revoked')
+    expect(revoked?.details).toMatchObject({ reason: 'authorization_code_replayed' })
   })
 
   it('a code dies with the browser session it came from', async () => {

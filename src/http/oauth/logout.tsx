@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { OIDC_PATHS } from '../../services/oauth/discovery.js'
 import type { LogoutOutcome, LogoutParams } from '../../services/oauth/rp-logout.js'
+import { clientContext } from '../client-context.js'
 import { clearBrowserSessionCookie, currentBrowserSession } from '../pages/browser-session.js'
 import { Form, Link, sendPage } from '../pages/layout.js'
 import type { RouteDeps } from '../route-config.js'
@@ -53,7 +54,7 @@ export const logoutPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
     async (request, reply) => {
       const params = request.query as LogoutParams
       const browser = await currentBrowserSession(request, deps)
-      const outcome = await services.rpLogout.request(params, browser)
+      const outcome = await services.rpLogout.request(params, browser, clientContext(request))
       if (outcome.kind === 'done') return finish(request, reply, deps, outcome)
       const target = outcome.params.post_logout_redirect_uri
       return sendPage(
@@ -88,7 +89,11 @@ export const logoutPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
 
   app.post(CONFIRM_PATH, { schema: { hide: true, body: LogoutIn } }, async (request, reply) => {
     const browser = await currentBrowserSession(request, deps)
-    const outcome = await services.rpLogout.confirm(request.body as LogoutParams, browser)
+    const outcome = await services.rpLogout.confirm(
+      request.body as LogoutParams,
+      browser,
+      clientContext(request),
+    )
     return finish(request, reply, deps, outcome)
   })
 }
@@ -105,7 +110,7 @@ export const rpLogoutRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
     async (request, reply) => {
       const params = request.body as LogoutParams
       const browser = await currentBrowserSession(request, deps)
-      const outcome = await deps.services.rpLogout.request(params, browser)
+      const outcome = await deps.services.rpLogout.request(params, browser, clientContext(request))
       if (outcome.kind === 'done') return finish(request, reply, deps, outcome)
       const base = new URL(deps.config.publicUrl).pathname.replace(/\/+$/, '')
       const query = new URLSearchParams(carried(outcome.params))

@@ -66,6 +66,23 @@ export function createAuthorizationCodesService(deps: AuthorizationCodesDeps) {
   const { config, clock, codes, sessions, users, transact, auth, tokens, idTokens } = deps
   const invalid = () => new KeygateError('INVALID_AUTHORIZATION_CODE')
 
+  /** RFC 6749 §4.1.2: a replayed code revokes the session (and tokens) issued from it. */
+  async function revokeIssued(
+    sessionId: string | null | undefined,
+    userId: string,
+    clientId: string,
+    ctx: ClientContext,
+  ) {
+    if (!sessionId) return
+    const now = clock.now()
+    await transact(async (tx) => {
+      if (!(await tx.sessions.revoke(sessionId, now))) return
+      const details = { session_id: sessionId, reason: 'authorization_code_replayed' }
+      const source = { ...ctx, clientId }
+      await tx.audit.record({ type: 'session_revoked', userId, source, details }, now)
+    })
+  }
+
   return {
     /** A fresh code for an authorization the user made in this browser session. */
     async issue(
@@ -110,7 +127,7 @@ export function createAuthorizationCodesService(deps: AuthorizationCodesDeps) {
       const found = await codes.findByHash(codeHash)
       if (!found) throw invalid()
       if (found.used_at !== null) {
-        if (found.issued_session_id) await sessions.revoke(found.issued_session_id, now)
+        await revokeIssued(found.issued_session_id, found.user_id, client.client_id, ctx)
         throw invalid()
       }
       if (
@@ -150,12 +167,21 @@ export function createAuthorizationCodesService(deps: AuthorizationCodesDeps) {
           auth_time: found.auth_time,
           amr: found.amr,
         })
+        await tx.audit.record(
+          {
+            type: 'sign_in_succeeded',
+            userId: user.id,
+            source: { ...ctx, clientId: client.client_id },
+            details: { via: 'authorization_code', session_id: sessionId, amr: found.amr.join(' ') },
+          },
+          now,
+        )
         return true
       })
       if (!won) {
         // Lost the race to a concurrent exchange: that is a replay too.
         const winner = await codes.findByHash(codeHash)
-        if (winner?.issued_session_id) await sessions.revoke(winner.issued_session_id, now)
+        await revokeIssued(winner?.issued_session_id, found.user_id, client.client_id, ctx)
         throw invalid()
       }
       // OIDC Core §11: a refresh token for a first-party client, or one granted offline_access.

@@ -1,5 +1,5 @@
 import type { Client } from '../../domain/client.js'
-import type { Session } from '../../domain/session.js'
+import type { ClientContext, Session } from '../../domain/session.js'
 import type { User } from '../../domain/user.js'
 import { redirectWith } from './authorization-request.js'
 import type { IdTokenService } from './id-tokens.js'
@@ -24,7 +24,8 @@ export type LogoutOutcome =
 export interface RpLogoutDeps {
   clients: { find(clientId: string | undefined): Promise<Client | undefined> }
   idTokens: Pick<IdTokenService, 'verifyHint'>
-  browserSessions: { signOut(sessionId: string): Promise<void> }
+  /** ends a browser session and its children, recording `logged_out` */
+  browserSessions: { signOut(sessionId: string, ctx?: ClientContext): Promise<void> }
 }
 
 type Browser = { session: Session; user: User } | null
@@ -57,7 +58,11 @@ export function createRpLogoutService(deps: RpLogoutDeps) {
      * the hint names (its `sid`), each with every session opened from it.
      * Without one, nothing ends before the person confirms.
      */
-    async request(params: LogoutParams, browser: Browser): Promise<LogoutOutcome> {
+    async request(
+      params: LogoutParams,
+      browser: Browser,
+      ctx: ClientContext = {},
+    ): Promise<LogoutOutcome> {
       const hint = params.id_token_hint
         ? await idTokens.verifyHint(params.id_token_hint)
         : undefined
@@ -66,16 +71,20 @@ export function createRpLogoutService(deps: RpLogoutDeps) {
         return { kind: 'confirm', ...(client && { clientName: client.name }), params }
       }
       const here = browser !== null && browser.user.id === hint.sub
-      if (here) await browserSessions.signOut(browser.session.id)
+      if (here) await browserSessions.signOut(browser.session.id, { ...ctx, clientId: hint.aud })
       if (hint.sid !== undefined && hint.sid !== browser?.session.id) {
-        await browserSessions.signOut(hint.sid)
+        await browserSessions.signOut(hint.sid, { ...ctx, clientId: hint.aud })
       }
       return { kind: 'done', here, ...(location && { location }) }
     },
 
     /** The person confirmed on Keygate's page (a CSRF-checked form): this browser signs out. */
-    async confirm(params: LogoutParams, browser: Browser): Promise<LogoutOutcome> {
-      if (browser) await browserSessions.signOut(browser.session.id)
+    async confirm(
+      params: LogoutParams,
+      browser: Browser,
+      ctx: ClientContext = {},
+    ): Promise<LogoutOutcome> {
+      if (browser) await browserSessions.signOut(browser.session.id, ctx)
       const { location } = await destination({ ...params, id_token_hint: undefined })
       return { kind: 'done', here: true, ...(location && { location }) }
     },
