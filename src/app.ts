@@ -24,6 +24,7 @@ import { authorizeRoutes } from './http/oauth/authorize.js'
 import { logoutPages, rpLogoutRoutes } from './http/oauth/logout.js'
 import { userinfoRoutes } from './http/oauth/userinfo.js'
 import { accountPages } from './http/pages/account.js'
+import { adminConsole } from './http/pages/admin/console.js'
 import { assetRoutes } from './http/pages/assets.js'
 import { hostedPages } from './http/pages/page-context.js'
 import { passwordResetPages } from './http/pages/password-reset.js'
@@ -202,6 +203,7 @@ export async function buildApp(
       signoutPages,
       accountPages,
       logoutPages,
+      adminConsole,
     ],
   })
   await app.register(wellKnownRoutes, routeDeps)
