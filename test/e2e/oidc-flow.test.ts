@@ -117,6 +117,18 @@ describe.skipIf(!hasChromium)('sign in with openid-client through a real browser
           preferred_username: 'rp-user',
         })
 
+        // Single sign-on: the same browser gets a second code without a form, even with prompt=none.
+        const again = oidc.buildAuthorizationUrl(config, {
+          redirect_uri: `${rp.base}/callback`,
+          scope: 'openid',
+          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
+          prompt: 'none',
+          state: 'sso',
+        })
+        await page.goto(again.href)
+        expect(new URL(page.url()).searchParams.get('code')).toBeTypeOf('string')
+
         const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!)
         expect(refreshed.access_token).toBeTypeOf('string')
 

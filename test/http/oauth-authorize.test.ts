@@ -54,7 +54,7 @@ describe('GET /oauth/authorize', () => {
   })
 
   it('issues a code with state and iss to a signed-in browser', async () => {
-    const { browser, client } = await oidcSetup()
+    const { app, browser, client } = await oidcSetup()
     const res = await browser.get(authorizeUrl(request(client.client_id)))
     expect(res.statusCode).toBe(302)
     expect(res.headers['cache-control']).toBe('no-store')
@@ -63,6 +63,14 @@ describe('GET /oauth/authorize', () => {
     expect(Object.keys(query).sort()).toEqual(['code', 'iss', 'state'])
     expect(query).toMatchObject({ state: 'xyz-state', iss: ISSUER })
     expect(query.code).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    // A HEAD (a prefetch, a link preview) mints nothing.
+    const head = await app.inject({
+      method: 'HEAD',
+      url: authorizeUrl(request(client.client_id)),
+      headers: { cookie: browser.jar.header() },
+    })
+    expect(head.statusCode).toBeGreaterThanOrEqual(400)
+    expect(head.headers.location).toBeUndefined()
   })
 
   it('also takes the request as a POST form (OIDC Core §3.1.2.1)', async () => {

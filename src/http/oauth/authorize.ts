@@ -50,7 +50,8 @@ export const authorizeRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
 
   const schema = { hide: true }
   const config = { page: true }
-  app.get(OIDC_PATHS.authorize, { schema, config }, (request, reply) => {
+  // No HEAD twin: a prefetch or link preview must not mint codes.
+  app.get(OIDC_PATHS.authorize, { schema, config, exposeHeadRoute: false }, (request, reply) => {
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : ''
     return answer(request, reply, toAuthorizeParams(new URLSearchParams(query)))
   })
