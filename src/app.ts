@@ -29,8 +29,10 @@ import { assetRoutes } from './http/pages/assets.js'
 import { hostedPages } from './http/pages/page-context.js'
 import { passwordResetPages } from './http/pages/password-reset.js'
 import { signinRoutes } from './http/pages/signin.js'
+import { secondStepPages } from './http/pages/signin-second-step.js'
 import { signoutPages } from './http/pages/signout.js'
 import { signupRoutes } from './http/pages/signup.js'
+import { verifyEmailPages } from './http/pages/verify-email.js'
 import authPlugin from './http/plugins/bearer-guard.js'
 import bodyParsingPlugin from './http/plugins/body-parsing.js'
 import errorsPlugin, { clientErrors, frameworkErrors } from './http/plugins/errors.js'
@@ -198,10 +200,12 @@ export async function buildApp(
     ...routeDeps,
     pages: [
       signinRoutes,
+      secondStepPages,
       signupRoutes,
       passwordResetPages,
       signoutPages,
       accountPages,
+      verifyEmailPages,
       logoutPages,
       adminConsole,
     ],

@@ -225,6 +225,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       account,
       sessions: repos.sessions,
       devices,
+      factors,
+      users: repos.users,
       transact,
     }),
     /** the hosted pages' form tokens */

@@ -89,15 +89,16 @@ const AUDITED: Record<string, [AuditEventType, Scenario]> = {
     'logged_out',
     async (s, k) => {
       const u = await k.user()
-      const { session } = await s.browserSessions.signInWithPassword(u.email, u.password, ctx)
-      await s.browserSessions.signOut(session.id, ctx)
+      const { signedIn } = await s.browserSessions.signInWithPassword(u.email, u.password, ctx)
+      await s.browserSessions.signOut(must(signedIn).session.id, ctx)
     },
   ],
   'browserSessions.changePassword': [
     'password_changed',
     async (s, k) => {
       const u = await k.user()
-      const signedIn = await s.browserSessions.signInWithPassword(u.email, u.password, ctx)
+      const step = await s.browserSessions.signInWithPassword(u.email, u.password, ctx)
+      const signedIn = must(step.signedIn)
       const current = {
         session: signedIn.session,
         user: await s.users.get(signedIn.session.user_id),
@@ -242,6 +243,18 @@ const AUDITED: Record<string, [AuditEventType, Scenario]> = {
       await s.passwordReset.confirm(token, strongPassword(), ctx)
     },
   ],
+  'browserSessions.completeSecondFactor': [
+    'sign_in_succeeded',
+    async (s, k) => {
+      const t = await k.withTotp()
+      const step = await s.browserSessions.signInWithPassword(t.user.email, t.user.password, ctx)
+      await s.browserSessions.completeSecondFactor(
+        must(step.challenge),
+        { otp: await t.code() },
+        ctx,
+      )
+    },
+  ],
   'auth.completeMfa': [
     'sign_in_succeeded',
     async (s, k) => {
@@ -304,6 +317,13 @@ const AUDITED: Record<string, [AuditEventType, Scenario]> = {
     'email_verification_requested',
     async (s, k) => {
       s.emailVerification.request(await k.user(), undefined, ctx)
+      await s.emailVerification.drain()
+    },
+  ],
+  'emailVerification.requestForLogin': [
+    'email_verification_requested',
+    async (s, k) => {
+      s.emailVerification.requestForLogin((await k.user()).email, undefined, ctx)
       await s.emailVerification.drain()
     },
   ],
@@ -405,6 +425,10 @@ const NOT_AUDITED: Record<string, string> = {
   'factors.status': 'reads',
   'factors.beginTotp': 'a pending secret, no factor until confirmTotp (factor_enrolled)',
   'factors.startChallenge': 'a step of auth.login; the second step records its outcome',
+  'factors.pendingChallenge': 'reads: whether the sign-in page has a second step to show',
+  'browserSessions.pendingSecondFactor':
+    'reads: whether the sign-in page has a second step to show',
+  'emailVerification.pendingChange': 'reads: the account page shows a change waiting for its link',
   'factors.drain': 'waits for the reset notice, audited at reset',
   'authorize.authorize': 'issues a code; the exchange records the sign-in of the app',
   'authorizationCodes.issue': 'a step of authorize; the exchange records the sign-in of the app',
