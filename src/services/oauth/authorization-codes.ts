@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Config } from '../../config.js'
 import type { Client } from '../../domain/client.js'
 import { formatScope, type Scope } from '../../domain/scopes.js'
@@ -14,24 +14,14 @@ import type { TokenService } from '../crypto/access-tokens.js'
 import type { AuthService } from '../sessions/authentication.js'
 import type { AuthorizationRequest } from './authorization-request.js'
 import type { IdTokenService } from './id-tokens.js'
+import { pkceMatches } from './pkce.js'
 
 /** RFC 6749 §4.1.2 recommends at most 10 minutes; SPEC §7 says 60 seconds. */
-export const CODE_TTL_MS = 60_000
+const CODE_TTL_MS = 60_000
 // A spent code's row outlives its expiry a while, so a late replay still revokes (§4.1.2).
 const KEEP_SPENT_MS = 10 * 60_000
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest()
-const hashCode = (code: string) => sha256(code).toString('hex')
-// RFC 7636 §4.1: 43–128 characters of the unreserved set.
-const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
-
-/** RFC 7636 §4.6: BASE64URL(SHA256(verifier)) against the challenge, in constant time. */
-function pkceMatches(verifier: string | undefined, challenge: string): boolean {
-  if (verifier === undefined || !VERIFIER.test(verifier)) return false
-  const computed = Buffer.from(sha256(verifier).toString('base64url'))
-  const expected = Buffer.from(challenge)
-  return computed.length === expected.length && timingSafeEqual(computed, expected)
-}
+const hashCode = (code: string) => createHash('sha256').update(code).digest('hex')
 
 /** The answer to a successful code exchange (RFC 6749 §5.1, OIDC Core §3.1.3.3). */
 export interface CodeTokenAnswer {
