@@ -91,13 +91,17 @@ export function createAuthorizeService(deps: AuthorizeDeps) {
 
       // OIDC Core §3.1.2.1: prompt=login and max_age ask for a sign-in newer than the request.
       const authTime = (browser.session.auth_time ?? browser.session.created_at).getTime()
-      const [after] = params[AUTH_AFTER] ?? []
+      const [afterText] = params[AUTH_AFTER] ?? []
+      const after =
+        afterText !== undefined && /^\d{1,15}$/.test(afterText) ? Number(afterText) : undefined
+      // Once Keygate has sent the browser to sign in for this request, a sign-in
+      // after that moment satisfies prompt=login and max_age (even max_age=0).
       const tooOld =
-        (request.maxAge !== undefined && now - authTime > request.maxAge * 1000) ||
-        (after !== undefined && /^\d{1,15}$/.test(after) && authTime < Number(after))
-      if (tooOld || (request.prompt.includes('login') && after === undefined)) {
-        return none ? refuse(request, 'LOGIN_REQUIRED') : signIn(params, request, now)
-      }
+        after !== undefined
+          ? authTime < after
+          : request.prompt.includes('login') ||
+            (request.maxAge !== undefined && now - authTime > request.maxAge * 1000)
+      if (tooOld) return none ? refuse(request, 'LOGIN_REQUIRED') : signIn(params, request, now)
 
       let scopes: ReturnType<typeof grantScope>
       try {
