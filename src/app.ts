@@ -15,6 +15,7 @@ import { emailVerificationRoutes } from './http/api/email-verification.js'
 import { mfaRoutes } from './http/api/mfa.js'
 import { passwordResetRoutes } from './http/api/password-reset.js'
 import { postsRoutes } from './http/api/posts.js'
+import { revocationRoutes } from './http/api/revocations.js'
 import { sessionsRoutes } from './http/api/sessions.js'
 import { authRoutes } from './http/api/signup-login.js'
 import { tokenRoutes } from './http/api/tokens.js'
@@ -218,6 +219,7 @@ export async function buildApp(
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(tokenRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(emailVerificationRoutes, { prefix: '/api/v1/auth', ...routeDeps })
+  await app.register(revocationRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(passwordResetRoutes, { prefix: '/api/v1/auth/password-reset', ...routeDeps })
   // Static /me routes win over the admin routes' /:id (find-my-way prefers static segments).
   await app.register(usersRoutes, { prefix: '/api/v1/users', ...routeDeps })
@@ -232,8 +234,12 @@ export async function buildApp(
   // AUDIT_RETENTION_DAYS are deleted hourly; unref() so the timer never keeps
   // a process alive on its own.
   const pruner = setInterval(() => {
-    const { sessions, audit, authorizationCodes } = deps.services
-    for (const prune of [sessions.prune, audit.prune, authorizationCodes.prune])
+    for (const prune of [
+      deps.services.sessions.prune,
+      deps.services.audit.prune,
+      deps.services.revocationFeed.prune,
+      deps.services.authorizationCodes.prune,
+    ])
       prune().catch((err) => app.log.error({ err }, 'pruning failed'))
   }, PRUNE_INTERVAL_MS).unref()
   app.addHook('onClose', async () => clearInterval(pruner))

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
@@ -5,12 +6,14 @@ import type { ClientContext } from './domain/session.js'
 import { type Clock, systemClock } from './domain/time.js'
 import { createAuditEventsRepo } from './repos/audit-events.js'
 import { createAuthorizationCodesRepo } from './repos/authorization-codes.js'
+import type { RepoEvents } from './repos/changes.js'
 import { createClientsRepo } from './repos/clients.js'
 import { createEmailTokensRepo } from './repos/email-tokens.js'
 import { createFactorsRepo } from './repos/factors.js'
 import { createPasswordResetsRepo } from './repos/password-resets.js'
 import { createPostsRepo } from './repos/posts.js'
 import { createRefreshTokensRepo } from './repos/refresh-tokens.js'
+import { createRevocationsRepo } from './repos/revocations.js'
 import { createServerSecretsRepo } from './repos/server-secrets.js'
 import { createSessionsRepo } from './repos/sessions.js'
 import { createTransact } from './repos/transaction.js'
@@ -46,9 +49,19 @@ import { redirectUriMatches } from './services/oauth/redirect-uris.js'
 import { createRpLogoutService } from './services/oauth/rp-logout.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
 import { createPostsService } from './services/posts.js'
+import { createChangeBus } from './services/revocations/change-bus.js'
+import {
+  alongside,
+  inProcessTransport,
+  ipcTransport,
+  postgresTransport,
+  redisTransport,
+} from './services/revocations/change-transports.js'
+import { createRevocationFeedService } from './services/revocations/feed.js'
 import { createAuthService } from './services/sessions/authentication.js'
 import { createBrowserSessionsService } from './services/sessions/browser-sessions.js'
 import { createKnownDevices } from './services/sessions/known-device.js'
+import { createLivenessCache } from './services/sessions/liveness.js'
 import { createSessionsService } from './services/sessions/sessions.js'
 import { createMemoryStore, type RateLimitStore } from './services/throttle/memory-store.js'
 import { createRedisStore } from './services/throttle/redis-store.js'
@@ -72,6 +85,26 @@ function createRateLimitStore(config: Config): RateLimitStore {
   return config.redisUrl && config.rateLimit.enabled
     ? createRedisStore(config.redisUrl, { prefix: `${config.redisKeyPrefix}rl:` })
     : createMemoryStore()
+}
+
+// Verifiers accept up to 30 s of clock skew past a token's exp; a minute of margin.
+const FEED_SKEW_SECONDS = 60
+
+/**
+ * How committed changes reach the other instances: Redis pub/sub when
+ * REDIS_URL is set, else PostgreSQL LISTEN/NOTIFY, else (SQLite) the cluster's
+ * IPC between WEB_CONCURRENCY workers; and always in-process between instances
+ * sharing the database handle. Separate processes on one SQLite file must be workers of
+ * one `keygate serve` (or use Redis) to see each other's revocations at once.
+ */
+function changeTransport(config: Config, database: Database) {
+  const local = inProcessTransport(database.db)
+  if (config.redisUrl) {
+    return alongside(local, redisTransport(config.redisUrl, `${config.redisKeyPrefix}changes`))
+  }
+  if (database.listen) return alongside(local, postgresTransport(database, 'keygate_changes'))
+  if (cluster.isWorker) return alongside(local, ipcTransport())
+  return local
 }
 
 /** Wires repositories and services. Knows nothing of HTTP, so the CLI shares it. */
@@ -103,9 +136,18 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     clock,
   })
 
+  // Committed revocations and user changes reach every instance's liveness
+  // cache and the feed's waiting followers through the bus.
+  const bus = createChangeBus(changeTransport(config, database))
+  const events: RepoEvents = {
+    // A feed entry outlives every access token it covers, plus the verifiers' 30 s of skew.
+    coverSeconds: config.accessTokenExpireMinutes * 60 + FEED_SKEW_SECONDS,
+    committed: (changes) => bus.publish(changes),
+  }
   const repos = {
-    users: createUsersRepo(database.db),
-    sessions: createSessionsRepo(database.db),
+    users: createUsersRepo(database.db, events),
+    sessions: createSessionsRepo(database.db, events),
+    revocations: createRevocationsRepo(database.db, events),
     refreshTokens: createRefreshTokensRepo(database.db),
     posts: createPostsRepo(database.db),
     passwordResets: createPasswordResetsRepo(database.db),
@@ -120,6 +162,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     createServerSecretsRepo(database.db),
     clock,
   ).catch(async (err) => {
+    await bus.close()
     if (ownsDatabase) await database.close()
     throw err
   })
@@ -131,7 +174,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     clock,
     secret: serverSecret.key('throttle-keys'),
   })
-  const transact = createTransact(database.db)
+  const transact = createTransact(database.db, events)
+  const liveness = createLivenessCache({ bus, load: (sid) => repos.sessions.findUnrevoked(sid) })
   const policy = createPasswordPolicy(config.passwordMinLength)
   const mailer = createMailer(config.smtpUrl, config.mailFrom)
   const passwordReset = createPasswordResetService({
@@ -173,6 +217,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       tokens,
       throttle,
       devices,
+      liveness,
       transact,
       ...repos,
       secondFactors: factors,
@@ -277,6 +322,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     ]),
     importUsers: createImportUsersService({ transact, hasher, clock }),
     audit: createAuditLogService({ config, clock, audit: repos.audit }),
+    revocationFeed: createRevocationFeedService({ clock, revocations: repos.revocations, bus }),
   }
 
   return {
@@ -299,6 +345,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     rateLimitStore,
     /** Prometheus series; undefined when neither METRICS_TOKEN nor METRICS_PORT is set */
     metrics,
+    /** committed liveness changes, between this process, its sibling workers and other instances */
+    bus,
+    /** the bearer guard's cached session reads; `clear()` after changing the database by hand */
+    liveness,
     /** Closes only what createDeps opened; a database handed in belongs to the caller. */
     async close() {
       await hasher.close()
@@ -308,6 +358,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       await factors.drain()
       mailer?.close()
       if (ownsStore) await rateLimitStore.close()
+      await bus.close()
       if (ownsDatabase) await database.close()
     },
   }

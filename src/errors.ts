@@ -113,6 +113,8 @@ export const ERRORS = Object.freeze({
   USER_NOT_FOUND: { status: 404, detail: 'User not found' },
   POST_NOT_FOUND: { status: 404, detail: 'Post not found' },
   SESSION_NOT_FOUND: { status: 404, detail: 'Session not found' },
+  // The revocation feed cannot continue from this cursor: start over without one.
+  CURSOR_EXPIRED: { status: 410, detail: 'Revocation feed cursor expired; resync without after' },
   WRONG_PASSWORD: { status: 400, detail: 'Incorrect password' },
   CURRENT_PASSWORD_REQUIRED: { status: 400, detail: 'Current password required' },
   INVALID_RESET_TOKEN: { status: 400, detail: 'Invalid or expired token' },

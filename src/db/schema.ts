@@ -177,6 +177,20 @@ export interface AuthorizationCodesTable {
   issued_session_id: string | null
 }
 
+export interface RevocationsTable {
+  /** the feed's monotonic cursor (PostgreSQL bigserial reads back as a string) */
+  cursor: ColumnType<number | string, never, never>
+  /** a revoked session, or */
+  sid: string | null
+  /** every token of a user issued up to `at` */
+  sub: string | null
+  /** when the last access token this entry covers expires; pruned after */
+  until: Timestamp
+  at: Timestamp
+  /** set on a `sid` entry: this one access token of the session is still accepted */
+  keep_jti: string | null
+}
+
 export interface DB {
   users: UsersTable
   sessions: SessionsTable
@@ -191,4 +205,5 @@ export interface DB {
   totp_factors: TotpFactorsTable
   recovery_codes: RecoveryCodesTable
   mfa_challenges: MfaChallengesTable
+  revocations: RevocationsTable
 }

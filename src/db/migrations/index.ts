@@ -10,6 +10,7 @@ import * as m0008 from './0008_session_scope.js'
 import * as m0009 from './0009_browser_sessions.js'
 import * as m0010 from './0010_authorization_codes.js'
 import * as m0011 from './0011_audit_events.js'
+import * as m0012 from './0012_revocation_feed.js'
 import * as m0013 from './0013_email_and_factors.js'
 
 /** Every migration, in order. Listed, not scanned, so tsx, dist/ and bundles agree. */
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010_authorization_codes': m0010,
   '0011_audit_events': m0011,
   '0013_email_and_factors': m0013,
+  '0012_revocation_feed': m0012,
 }
