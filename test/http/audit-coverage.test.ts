@@ -389,7 +389,8 @@ const NOT_AUDITED: Record<string, string> = {
   'auth.pairWith': 'a step of login and refresh, which record the event',
   'sessions.list': 'reads',
   'sessions.prune': 'maintenance: deletes only sessions already dead',
-  'revocationFeed.page': 'reads the feed (the revocations themselves are audited where they happen)',
+  'revocationFeed.page':
+    'reads the feed (the revocations themselves are audited where they happen)',
   'revocationFeed.prune': 'maintenance: deletes only entries whose tokens have all expired',
   'introspection.authorizeCaller': 'reads',
   'introspection.introspect': 'reads',
