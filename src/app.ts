@@ -22,6 +22,9 @@ import { authRoutes } from './http/api/signup-login.js'
 import { tokenRoutes } from './http/api/tokens.js'
 import { usersRoutes } from './http/api/users.js'
 import { guardConnections } from './http/connection-guard.js'
+import { authorizeRoutes } from './http/oauth/authorize.js'
+import { logoutPages, rpLogoutRoutes } from './http/oauth/logout.js'
+import { userinfoRoutes } from './http/oauth/userinfo.js'
 import { accountPages } from './http/pages/account.js'
 import { adminConsole } from './http/pages/admin/console.js'
 import { assetRoutes } from './http/pages/assets.js'
@@ -106,11 +109,12 @@ async function ensureFirstSuperuser(app: FastifyInstance, deps: Deps): Promise<v
   }
 }
 
-const keysOf = new WeakMap<FastifyInstance, Deps['keys']>()
+const keysOf = new WeakMap<FastifyInstance, Deps['keys'][]>()
 
-/** Re-reads the app's key file now (what a SIGHUP handler in cli/serve.ts calls). */
-export const reloadSigningKeys = (app: FastifyInstance): Promise<void> =>
-  keysOf.get(app)?.reload() ?? Promise.resolve()
+/** Re-reads the app's key files now (what a SIGHUP handler in cli/serve.ts calls). */
+export const reloadSigningKeys = async (app: FastifyInstance): Promise<void> => {
+  for (const keys of keysOf.get(app) ?? []) await keys.reload()
+}
 
 /** The composition root: config in, a ready Fastify app out. Never listens or exits. */
 export async function buildApp(
@@ -171,7 +175,7 @@ export async function buildApp(
       'SECRET_KEY: unset, so the secret keying throttle names, device cookies and refresh seals is kept in the database; set SECRET_KEY (at least 32 bytes) to keep it out',
     )
   }
-  keysOf.set(app, deps.keys)
+  keysOf.set(app, [...new Set([deps.keys, deps.idTokenKeys])])
   await ensureFirstSuperuser(app, deps)
 
   await app.register(errorsPlugin)
@@ -208,12 +212,17 @@ export async function buildApp(
       accountPages,
       passkeyPages,
       verifyEmailPages,
+      logoutPages,
       adminConsole,
     ],
   })
   await app.register(browserScriptRoutes)
   await app.register(passkeyCeremonyRoutes, routeDeps)
   await app.register(wellKnownRoutes, routeDeps)
+  // The OpenID provider's browser endpoints that other sites may post to (outside the pages' CSRF check).
+  await app.register(authorizeRoutes, routeDeps)
+  await app.register(rpLogoutRoutes, routeDeps)
+  await app.register(userinfoRoutes, routeDeps)
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(tokenRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(emailVerificationRoutes, { prefix: '/api/v1/auth', ...routeDeps })
@@ -237,6 +246,7 @@ export async function buildApp(
       deps.services.sessions.prune,
       deps.services.audit.prune,
       deps.services.revocationFeed.prune,
+      deps.services.authorizationCodes.prune,
     ])
       prune().catch((err) => app.log.error({ err }, 'pruning failed'))
   }, PRUNE_INTERVAL_MS).unref()

@@ -2,8 +2,10 @@ import cluster from 'node:cluster'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
+import type { ClientContext } from './domain/session.js'
 import { type Clock, systemClock } from './domain/time.js'
 import { createAuditEventsRepo } from './repos/audit-events.js'
+import { createAuthorizationCodesRepo } from './repos/authorization-codes.js'
 import type { RepoEvents } from './repos/changes.js'
 import { createClientsRepo } from './repos/clients.js'
 import { createEmailTokensRepo } from './repos/email-tokens.js'
@@ -32,14 +34,21 @@ import { loadServerSecret } from './services/crypto/server-secret.js'
 import { createFactorsService } from './services/factors/factors.js'
 import { createReadinessService } from './services/health/readiness.js'
 import { createImportUsersService } from './services/import/import-users.js'
+import { loadIdTokenKeys } from './services/keys/id-token-keys.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
 import { createMailer } from './services/mail/mailer.js'
 import { countSignIns, countThrottleDecisions } from './services/metrics/instrument.js'
 import { loadMetrics } from './services/metrics/load.js'
 import type { Metrics } from './services/metrics/metrics.js'
+import { createAuthorizationCodesService } from './services/oauth/authorization-codes.js'
+import { createAuthorizeService } from './services/oauth/authorize.js'
 import { createClientsService } from './services/oauth/clients.js'
+import { createConsentService } from './services/oauth/consent.js'
 import { createDiscoveryService } from './services/oauth/discovery.js'
+import { createIdTokenService } from './services/oauth/id-tokens.js'
 import { createIntrospectionService } from './services/oauth/introspection.js'
+import { redirectUriMatches } from './services/oauth/redirect-uris.js'
+import { createRpLogoutService } from './services/oauth/rp-logout.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
 import { createPostsService } from './services/posts.js'
 import { createChangeBus } from './services/revocations/change-bus.js'
@@ -65,6 +74,8 @@ export interface DepsOverrides {
   database?: Database
   clock?: Clock
   keys?: SigningKeys
+  /** the keys ID tokens are signed with (else the access-token keys, or the RS256 set) */
+  idTokenKeys?: SigningKeys
   /** throttling counters (tests pass one with their own Redis key prefix) */
   rateLimitStore?: RateLimitStore
   /** a metrics registry (else one is made when METRICS_TOKEN or METRICS_PORT is set) */
@@ -102,6 +113,7 @@ function changeTransport(config: Config, database: Database) {
 export async function createDeps(config: Config, overrides: DepsOverrides = {}) {
   // Keys first: a missing production key file should stop start-up before the database is touched.
   const keys = overrides.keys ?? (await loadSigningKeys(config))
+  const idTokenKeys = overrides.idTokenKeys ?? (await loadIdTokenKeys(config, keys))
   const ownsDatabase = overrides.database === undefined
   const database =
     overrides.database ?? createDatabase(config.databaseUrl, { poolSize: config.dbPoolSize })
@@ -142,6 +154,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     posts: createPostsRepo(database.db),
     passwordResets: createPasswordResetsRepo(database.db),
     clients: createClientsRepo(database.db),
+    authorizationCodes: createAuthorizationCodesRepo(database.db),
     audit: createAuditEventsRepo(database.db),
     emailTokens: createEmailTokensRepo(database.db),
     factors: createFactorsRepo(database.db),
@@ -225,6 +238,24 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     sealKey: serverSecret.key('refresh-successor'),
   })
   const clients = createClientsService({ clock, clients: repos.clients, transact })
+  const idTokens = createIdTokenService({
+    keys: idTokenKeys,
+    issuer: config.jwtIssuer,
+    // An ID token lives as long as the access token issued beside it.
+    ttlSeconds: config.accessTokenExpireMinutes * 60,
+    clock,
+  })
+  const authorizationCodes = createAuthorizationCodesService({
+    config,
+    clock,
+    codes: repos.authorizationCodes,
+    sessions: repos.sessions,
+    users: repos.users,
+    transact,
+    auth,
+    tokens,
+    idTokens,
+  })
   const account = createAccountService({
     clock,
     hasher,
@@ -251,7 +282,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     csrf: createCsrfTokens(serverSecret.key('csrf')),
     introspection: createIntrospectionService({ config, clock, auth, tokens, transact, ...repos }),
     clients,
-    oauth: createOAuthService({ auth, sessions, clients, tokens }),
+    oauth: createOAuthService({ auth, sessions, clients, tokens, codes: authorizationCodes }),
     users: createUsersService({
       clock,
       hasher,
@@ -269,7 +300,26 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     passkeys: createPasskeysService({ config, clock, transact, ...repos }),
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
-    discovery: createDiscoveryService({ config, keys }),
+    discovery: createDiscoveryService({ config, keys, idTokenKeys }),
+    idTokens,
+    authorizationCodes,
+    authorize: createAuthorizeService({
+      config,
+      clock,
+      clients,
+      redirectUriMatches,
+      codes: authorizationCodes,
+      consent: createConsentService(),
+    }),
+    rpLogout: createRpLogoutService({
+      clients,
+      idTokens,
+      // The browser-session service is built in this same object.
+      browserSessions: {
+        signOut: (id: string, ctx?: ClientContext): Promise<void> =>
+          services.browserSessions.signOut(id, ctx),
+      },
+    }),
     // Without Redis the throttled endpoints answer 503, so the instance is not ready.
     readiness: createReadinessService([
       { name: 'database' as const, ping: () => database.ping() },
@@ -287,6 +337,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     migrated,
     clock,
     keys,
+    idTokenKeys,
     /** SECRET_KEY-derived keys for Keygate's MACs and seals (device cookies, throttle keys) */
     serverSecret,
     hasher,

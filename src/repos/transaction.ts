@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../db/schema.js'
 import { createAuditEventsRepo } from './audit-events.js'
+import { createAuthorizationCodesRepo } from './authorization-codes.js'
 import { type Change, type RepoEvents, silentEvents } from './changes.js'
 import { createClientsRepo } from './clients.js'
 import { createEmailTokensRepo, type EmailTokensRepo } from './email-tokens.js'
@@ -17,6 +18,7 @@ export interface TxRepos {
   users: ReturnType<typeof createUsersRepo>
   sessions: ReturnType<typeof createSessionsRepo>
   passwordResets: ReturnType<typeof createPasswordResetsRepo>
+  authorizationCodes: ReturnType<typeof createAuthorizationCodesRepo>
   clients: ReturnType<typeof createClientsRepo>
   refreshTokens: ReturnType<typeof createRefreshTokensRepo>
   /** `audit.record(event, now)`: the event commits or rolls back with the change */
@@ -55,6 +57,7 @@ export function createTransact(db: Kysely<DB>, events: RepoEvents = silentEvents
         users: createUsersRepo(trx, collect),
         sessions: createSessionsRepo(trx, collect),
         passwordResets: createPasswordResetsRepo(trx),
+        authorizationCodes: createAuthorizationCodesRepo(trx),
         clients: createClientsRepo(trx),
         refreshTokens: createRefreshTokensRepo(trx),
         audit: createAuditEventsRepo(trx),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { createDeps, type Deps } from '../../src/deps.js'
 import type { AuditEventType } from '../../src/domain/audit.js'
@@ -153,6 +154,31 @@ const AUDITED: Record<string, [AuditEventType, Scenario]> = {
     'logged_out',
     async (s, k) => {
       await s.sessions.logout((await k.signedIn()).caller, false, ctx)
+    },
+  ],
+  'authorizationCodes.exchange': [
+    'sign_in_succeeded',
+    async (s, k) => {
+      const { caller } = await k.signedIn()
+      const browser = await s.browserSessions.signIn(caller.user, { amr: ['pwd'] }, ctx)
+      const { client } = await s.clients.create({
+        name: 'Coverage app',
+        type: 'public',
+        redirect_uris: ['https://app.example/cb'],
+      })
+      const verifier = 'v'.repeat(43)
+      const request = {
+        client,
+        redirectUri: 'https://app.example/cb',
+        scopes: ['openid'],
+        codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
+        prompt: [],
+      }
+      const code = await s.authorizationCodes.issue(request, { ...browser, user: caller.user }, [
+        'openid',
+      ])
+      const form = { code, redirect_uri: request.redirectUri, code_verifier: verifier }
+      await s.authorizationCodes.exchange(client, form, ctx)
     },
   ],
   'sessions.revoke': [
@@ -444,6 +470,13 @@ const NOT_AUDITED: Record<string, string> = {
     'reads: whether the sign-in page has a second step to show',
   'emailVerification.pendingChange': 'reads: the account page shows a change waiting for its link',
   'factors.drain': 'waits for the reset notice, audited at reset',
+  'authorize.authorize': 'issues a code; the exchange records the sign-in of the app',
+  'authorizationCodes.issue': 'a step of authorize; the exchange records the sign-in of the app',
+  'authorizationCodes.prune': 'maintenance: deletes only expired codes',
+  'idTokens.issue': 'a step of the code exchange, which records the event',
+  'idTokens.verifyHint': 'a check; the logout it allows records logged_out',
+  'rpLogout.request': 'ends sessions through browserSessions.signOut, which records logged_out',
+  'rpLogout.confirm': 'ends sessions through browserSessions.signOut, which records logged_out',
 }
 
 /** Every `service.method` the app is built with. */
