@@ -1,23 +1,25 @@
+import type { FastifyInstance } from 'fastify'
+import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { buildTestApp } from '../helpers/app.js'
+import { tokenRequest } from '../helpers/clients.js'
 import { createUser, loginAs } from '../helpers/factories.js'
+import { exchangeCode, getCode, oidcSetup } from '../helpers/oidc.js'
 import { csrfOf, pageClient, signInPage } from '../helpers/pages.js'
 import { createSoftAuthenticator } from '../helpers/soft-authenticator.js'
 import { enableTotp } from '../helpers/totp.js'
 
 const ORIGIN = 'http://localhost:8000'
 
-/** A page client that also calls the passkeys script's JSON endpoints, as the script does. */
-async function setup() {
-  const t = await buildTestApp({ publicUrl: ORIGIN })
-  const client = pageClient(t.app, ORIGIN)
+/** A page client's ceremonies: the passkeys script's JSON calls, with a software authenticator. */
+async function ceremonies(app: FastifyInstance, client: ReturnType<typeof pageClient>) {
   const csrf = csrfOf((await client.get('/signin')).body)
   const json = async (
     url: string,
     payload: unknown = {},
     opts: { origin?: string; csrf?: string } = {},
   ) => {
-    const res = await t.app.inject({
+    const res = await app.inject({
       method: 'POST',
       url,
       headers: {
@@ -41,7 +43,13 @@ async function setup() {
     const query = returnTo === undefined ? '' : `?return_to=${encodeURIComponent(returnTo)}`
     return json(`/passkeys/signin${query}`, { response: device.authenticate(options) })
   }
-  return { ...t, client, json, device, register, passkeySignIn }
+  return { json, device, register, passkeySignIn }
+}
+
+async function setup() {
+  const t = await buildTestApp({ publicUrl: ORIGIN })
+  const client = pageClient(t.app, ORIGIN)
+  return { ...t, client, ...(await ceremonies(t.app, client)) }
 }
 
 describe('passkey ceremonies behind the hosted pages', () => {
@@ -290,5 +298,33 @@ describe('passkey ceremonies behind the hosted pages', () => {
       .where('type', '=', 'sign_in_failed')
       .execute()
     expect(failed.map((e) => JSON.parse(e.details).reason)).toEqual(['second_factor_failed'])
+  })
+
+  it('carries amr into the ID and access tokens of apps the browser signs in to', async () => {
+    const t = await oidcSetup({ publicUrl: ORIGIN }, { first_party: true })
+    const { register, passkeySignIn } = await ceremonies(t.app, t.browser)
+    expect((await register()).statusCode).toBe(201)
+    t.clock.advance(1000)
+    expect((await passkeySignIn()).statusCode).toBe(200)
+    const { code, verifier } = await getCode(t.browser, t.client.client_id)
+    const res = await exchangeCode(t.app, {
+      code,
+      code_verifier: verifier,
+      client_id: t.client.client_id,
+    })
+    expect(res.statusCode, res.body).toBe(200)
+    const body = res.json()
+    expect(decodeJwt(body.id_token)).toMatchObject({ amr: ['hwk', 'user'], sub: t.user.id })
+    expect(decodeJwt(body.access_token).amr).toEqual(['hwk', 'user'])
+    // …and the app's refreshed tokens keep it.
+    const refreshed = await t.app.inject(
+      tokenRequest({
+        grant_type: 'refresh_token',
+        refresh_token: body.refresh_token,
+        client_id: t.client.client_id,
+      }),
+    )
+    expect(refreshed.statusCode, refreshed.body).toBe(200)
+    expect(decodeJwt(refreshed.json().access_token).amr).toEqual(['hwk', 'user'])
   })
 })

@@ -177,13 +177,15 @@ export function createAuthorizationCodesService(deps: AuthorizationCodesDeps) {
       // OIDC Core §11: a refresh token for a first-party client, or one granted offline_access.
       const withRefresh = client.first_party || scope.includes('offline_access')
       const pair = withRefresh
-        ? await auth.issuePair(user, sessionId, client.client_id, max, scope)
+        ? // RFC 8176 amr of the browser sign-in (a passkey: hwk/swk + user), not a default pwd.
+          await auth.issuePair(user, sessionId, client.client_id, max, scope, found.amr)
         : {
             access_token: await tokens.issueAccess({
               sub: user.id,
               sid: sessionId,
               clientId: client.client_id,
               scope: formatScope(scope),
+              amr: found.amr,
             }),
             token_type: 'bearer' as const,
             expires_in: tokens.accessTtlSeconds,
