@@ -78,6 +78,15 @@ export interface ServerSecretsTable {
   created_at: Timestamp
 }
 
+export interface ConsentsTable {
+  user_id: string
+  client_id: string
+  /** the scopes the user granted this client, space-separated: the union of every grant */
+  scope: string
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
 export interface DB {
   users: UsersTable
   sessions: SessionsTable
@@ -85,4 +94,5 @@ export interface DB {
   posts: PostsTable
   password_reset_tokens: PasswordResetTokensTable
   server_secrets: ServerSecretsTable
+  consents: ConsentsTable
 }

@@ -120,6 +120,22 @@ export function createSessionsRepo(db: Kysely<DB>) {
       await q.execute()
     },
 
+    /**
+     * Revokes every live session a client holds for a user (consent withdrawn):
+     * their refresh families die with them, and their access tokens at the
+     * bearer guard's next session check. Answers how many were revoked.
+     */
+    async revokeForClient(userId: string, clientId: string, now: Date): Promise<number> {
+      const r = await db
+        .updateTable('sessions')
+        .set({ revoked_at: iso(now) })
+        .where('user_id', '=', userId)
+        .where('client_id', '=', clientId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      return Number(r.numUpdatedRows)
+    },
+
     /** Records a refresh: last use and the new idle limit, unless the session was revoked. */
     async touch(id: string, now: Date, expiresAt: Date): Promise<boolean> {
       const r = await db

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../db/schema.js'
+import { createConsentsRepo } from './consents.js'
 import { createPasswordResetsRepo } from './password-resets.js'
 import { createSessionsRepo } from './sessions.js'
 import { createUsersRepo } from './users.js'
@@ -9,6 +10,7 @@ export interface TxRepos {
   users: ReturnType<typeof createUsersRepo>
   sessions: ReturnType<typeof createSessionsRepo>
   passwordResets: ReturnType<typeof createPasswordResetsRepo>
+  consents: ReturnType<typeof createConsentsRepo>
 }
 
 export type Transact = <T>(work: (repos: TxRepos) => Promise<T>) => Promise<T>
@@ -25,6 +27,7 @@ export function createTransact(db: Kysely<DB>): Transact {
         users: createUsersRepo(trx),
         sessions: createSessionsRepo(trx),
         passwordResets: createPasswordResetsRepo(trx),
+        consents: createConsentsRepo(trx),
       }),
     )
 }
