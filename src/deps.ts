@@ -2,6 +2,7 @@ import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
 import { type Clock, systemClock } from './domain/time.js'
+import { createConsentsRepo } from './repos/consents.js'
 import { createPasswordResetsRepo } from './repos/password-resets.js'
 import { createPostsRepo } from './repos/posts.js'
 import { createRefreshTokensRepo } from './repos/refresh-tokens.js'
@@ -24,6 +25,7 @@ import { createMailer } from './services/mail/mailer.js'
 import { countSignIns, countThrottleDecisions } from './services/metrics/instrument.js'
 import { loadMetrics } from './services/metrics/load.js'
 import type { Metrics } from './services/metrics/metrics.js'
+import { createConsentsService } from './services/oauth/consents.js'
 import { createDiscoveryService } from './services/oauth/discovery.js'
 import { createIntrospectionService } from './services/oauth/introspection.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
@@ -87,6 +89,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     refreshTokens: createRefreshTokensRepo(database.db),
     posts: createPostsRepo(database.db),
     passwordResets: createPasswordResetsRepo(database.db),
+    consents: createConsentsRepo(database.db),
   }
   const serverSecret = await loadServerSecret(
     config.secretKey,
@@ -140,6 +143,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     account: createAccountService({ clock, hasher, policy, transact, throttle }),
     admin: createAdminService({ clock, users: repos.users, sessions: repos.sessions, transact }),
     passwordReset,
+    consents: createConsentsService({ clock, consents: repos.consents, transact }),
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
     discovery: createDiscoveryService({ config, keys }),

@@ -78,6 +78,7 @@ export const ERRORS = Object.freeze({
   USER_NOT_FOUND: { status: 404, detail: 'User not found' },
   POST_NOT_FOUND: { status: 404, detail: 'Post not found' },
   SESSION_NOT_FOUND: { status: 404, detail: 'Session not found' },
+  APP_NOT_FOUND: { status: 404, detail: 'App not found' },
   WRONG_PASSWORD: { status: 400, detail: 'Incorrect password' },
   CURRENT_PASSWORD_REQUIRED: { status: 400, detail: 'Current password required' },
   INVALID_RESET_TOKEN: { status: 400, detail: 'Invalid or expired token' },
