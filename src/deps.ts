@@ -25,6 +25,7 @@ import { createMailer } from './services/mail/mailer.js'
 import { countSignIns, countThrottleDecisions } from './services/metrics/instrument.js'
 import { loadMetrics } from './services/metrics/load.js'
 import type { Metrics } from './services/metrics/metrics.js'
+import { createConsentRequests } from './services/oauth/consent-requests.js'
 import { createConsentsService } from './services/oauth/consents.js'
 import { createDiscoveryService } from './services/oauth/discovery.js'
 import { createIntrospectionService } from './services/oauth/introspection.js'
@@ -144,6 +145,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     admin: createAdminService({ clock, users: repos.users, sessions: repos.sessions, transact }),
     passwordReset,
     consents: createConsentsService({ clock, consents: repos.consents, transact }),
+    consentRequests: createConsentRequests(serverSecret.key('consent-request'), clock),
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
     discovery: createDiscoveryService({ config, keys }),

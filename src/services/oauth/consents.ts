@@ -99,4 +99,3 @@ export function createConsentsService(deps: ConsentsServiceDeps) {
     },
   }
 }
-
