@@ -68,13 +68,17 @@ export function createConsentsService(deps: ConsentsServiceDeps) {
     async grant(user: Owner, client: ConsentClient, scopes: readonly Scope[]): Promise<Scope[]> {
       for (let round = 0; round < GRANT_ROUNDS; round++) {
         const now = clock.now()
-        const before = await consents.find(user.id, client.client_id)
-        if (!before) {
-          if (await consents.insert(user.id, client.client_id, scopes, now)) return [...scopes]
-          continue
-        }
-        const union = [...new Set([...before.scope, ...scopes])]
-        if (await consents.replaceScope(before, union, now)) return union
+        const granted = await transact(async (r) => {
+          const before = await r.consents.find(user.id, client.client_id)
+          if (!before) {
+            return (await r.consents.insert(user.id, client.client_id, scopes, now))
+              ? [...scopes]
+              : undefined
+          }
+          const union = [...new Set([...before.scope, ...scopes])]
+          return (await r.consents.replaceScope(before, union, now)) ? union : undefined
+        })
+        if (granted) return granted
       }
       throw new Error('consent grant kept losing to concurrent grants')
     },
