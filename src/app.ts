@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import cookie from '@fastify/cookie'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import formats from 'ajv-formats'
@@ -9,6 +10,10 @@ import { createDeps, type Deps, type DepsOverrides } from './deps.js'
 import { isValidEmail } from './domain/user.js'
 import { adminRoutes } from './http/api/admin-users.js'
 import { appsRoutes } from './http/api/apps.js'
+import { auditRoutes } from './http/api/audit.js'
+import { clientsRoutes } from './http/api/clients.js'
+import { emailVerificationRoutes } from './http/api/email-verification.js'
+import { mfaRoutes } from './http/api/mfa.js'
 import { passwordResetRoutes } from './http/api/password-reset.js'
 import { postsRoutes } from './http/api/posts.js'
 import { sessionsRoutes } from './http/api/sessions.js'
@@ -16,7 +21,13 @@ import { authRoutes } from './http/api/signup-login.js'
 import { tokenRoutes } from './http/api/tokens.js'
 import { usersRoutes } from './http/api/users.js'
 import { guardConnections } from './http/connection-guard.js'
-import { resetPageRoutes } from './http/pages/reset-password.js'
+import { accountPages } from './http/pages/account.js'
+import { assetRoutes } from './http/pages/assets.js'
+import { hostedPages } from './http/pages/page-context.js'
+import { passwordResetPages } from './http/pages/password-reset.js'
+import { signinRoutes } from './http/pages/signin.js'
+import { signoutPages } from './http/pages/signout.js'
+import { signupRoutes } from './http/pages/signup.js'
 import authPlugin from './http/plugins/bearer-guard.js'
 import bodyParsingPlugin from './http/plugins/body-parsing.js'
 import errorsPlugin, { clientErrors, frameworkErrors } from './http/plugins/errors.js'
@@ -163,6 +174,8 @@ export async function buildApp(
     corsCredentials: config.corsCredentials,
   })
   await app.register(bodyParsingPlugin)
+  // Parses Cookie for the hosted pages (browser session, CSRF secret); no signing: the values are opaque.
+  await app.register(cookie)
   await app.register(openapiPlugin)
   await app.register(authPlugin)
   await app.register(scopeCheckPlugin)
@@ -176,22 +189,32 @@ export async function buildApp(
   // Routes get the settings and the services, never the database or repos.
   const routeDeps = { config: deps.config, services: deps.services }
   await app.register(healthRoutes, routeDeps)
-  await app.register(resetPageRoutes)
+  await app.register(assetRoutes)
+  await app.register(hostedPages, {
+    ...routeDeps,
+    pages: [signinRoutes, signupRoutes, passwordResetPages, signoutPages, accountPages],
+  })
   await app.register(wellKnownRoutes, routeDeps)
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(tokenRoutes, { prefix: '/api/v1/auth', ...routeDeps })
+  await app.register(emailVerificationRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(passwordResetRoutes, { prefix: '/api/v1/auth/password-reset', ...routeDeps })
   // Static /me routes win over the admin routes' /:id (find-my-way prefers static segments).
   await app.register(usersRoutes, { prefix: '/api/v1/users', ...routeDeps })
   await app.register(sessionsRoutes, { prefix: '/api/v1/users/me/sessions', ...routeDeps })
   await app.register(appsRoutes, { prefix: '/api/v1/users/me/apps', ...routeDeps })
   await app.register(adminRoutes, { prefix: '/api/v1/users', ...routeDeps })
+  await app.register(mfaRoutes, { prefix: '/api/v1/users', ...routeDeps })
   await app.register(postsRoutes, { prefix: '/api/v1/posts', ...routeDeps })
+  await app.register(clientsRoutes, { prefix: '/api/v1/clients', ...routeDeps })
+  await app.register(auditRoutes, { prefix: '/api/v1', ...routeDeps })
 
-  // Dead sessions and expired refresh tokens are deleted hourly; unref() so the
-  // timer never keeps a process alive on its own.
+  // Dead sessions, expired refresh tokens and audit events past
+  // AUDIT_RETENTION_DAYS are deleted hourly; unref() so the timer never keeps
+  // a process alive on its own.
   const pruner = setInterval(() => {
-    deps.services.sessions.prune().catch((err) => app.log.error({ err }, 'pruning failed'))
+    for (const prune of [deps.services.sessions.prune, deps.services.audit.prune])
+      prune().catch((err) => app.log.error({ err }, 'pruning failed'))
   }, PRUNE_INTERVAL_MS).unref()
   app.addHook('onClose', async () => clearInterval(pruner))
 

@@ -57,6 +57,8 @@ export const CONFIG_VARIABLES = [
   'SESSION_MAX_DAYS',
   'REFRESH_REUSE_GRACE_SECONDS',
   'PASSWORD_RESET_EXPIRE_MINUTES',
+  'AUDIT_RETENTION_DAYS',
+  'REQUIRE_VERIFIED_EMAIL',
   'TRUST_PROXY',
   'SMTP_URL',
   'MAIL_FROM',
@@ -117,8 +119,12 @@ export interface Config {
   accessTokenExpireMinutes: number
   refreshTokenExpireDays: number
   sessionMaxDays: number
+  /** audit events older than this are deleted by the hourly pruner */
+  auditRetentionDays: number
   refreshReuseGraceSeconds: number
   passwordResetExpireMinutes: number
+  /** REQUIRE_VERIFIED_EMAIL: a correct password on an unverified account is refused (403) */
+  requireVerifiedEmail: boolean
   trustProxy: string[] | undefined
   smtpUrl: string | undefined
   mailFrom: string
@@ -397,8 +403,10 @@ export function loadConfig(env: Env): Config {
     accessTokenExpireMinutes: int(env, 'ACCESS_TOKEN_EXPIRE_MINUTES', 30, 1, 24 * 60),
     refreshTokenExpireDays: int(env, 'REFRESH_TOKEN_EXPIRE_DAYS', 30, 1, 3650),
     sessionMaxDays: int(env, 'SESSION_MAX_DAYS', 90, 1, 3650),
+    auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 180, 1, 36500),
     refreshReuseGraceSeconds: int(env, 'REFRESH_REUSE_GRACE_SECONDS', 10, 0, 3600),
     passwordResetExpireMinutes: int(env, 'PASSWORD_RESET_EXPIRE_MINUTES', 30, 1, 24 * 60),
+    requireVerifiedEmail: bool(env, 'REQUIRE_VERIFIED_EMAIL', false),
     trustProxy: trustedProxies(env),
     smtpUrl: urlWithScheme('SMTP_URL', str(env, 'SMTP_URL'), ['smtp:', 'smtps:']),
     mailFrom: str(env, 'MAIL_FROM') ?? 'Keygate <no-reply@localhost>',

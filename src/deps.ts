@@ -2,7 +2,11 @@ import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
 import { type Clock, systemClock } from './domain/time.js'
+import { createAuditEventsRepo } from './repos/audit-events.js'
+import { createClientsRepo } from './repos/clients.js'
 import { createConsentsRepo } from './repos/consents.js'
+import { createEmailTokensRepo } from './repos/email-tokens.js'
+import { createFactorsRepo } from './repos/factors.js'
 import { createPasswordResetsRepo } from './repos/password-resets.js'
 import { createPostsRepo } from './repos/posts.js'
 import { createRefreshTokensRepo } from './repos/refresh-tokens.js'
@@ -11,13 +15,17 @@ import { createSessionsRepo } from './repos/sessions.js'
 import { createTransact } from './repos/transaction.js'
 import { createUsersRepo } from './repos/users.js'
 import { createAdminService } from './services/accounts/admin.js'
+import { createEmailVerificationService } from './services/accounts/email-verification.js'
 import { createPasswordPolicy } from './services/accounts/password-policy.js'
 import { createPasswordResetService } from './services/accounts/password-reset.js'
 import { createAccountService } from './services/accounts/profile.js'
 import { createUsersService } from './services/accounts/users.js'
+import { createAuditLogService } from './services/audit/audit-log.js'
 import { createTokenService } from './services/crypto/access-tokens.js'
+import { createCsrfTokens } from './services/crypto/csrf.js'
 import { createPasswordHasher } from './services/crypto/passwords.js'
 import { loadServerSecret } from './services/crypto/server-secret.js'
+import { createFactorsService } from './services/factors/factors.js'
 import { createReadinessService } from './services/health/readiness.js'
 import { createImportUsersService } from './services/import/import-users.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
@@ -25,6 +33,7 @@ import { createMailer } from './services/mail/mailer.js'
 import { countSignIns, countThrottleDecisions } from './services/metrics/instrument.js'
 import { loadMetrics } from './services/metrics/load.js'
 import type { Metrics } from './services/metrics/metrics.js'
+import { createClientsService } from './services/oauth/clients.js'
 import { createConsentRequests } from './services/oauth/consent-requests.js'
 import { createConsentsService } from './services/oauth/consents.js'
 import { createDiscoveryService } from './services/oauth/discovery.js'
@@ -32,6 +41,7 @@ import { createIntrospectionService } from './services/oauth/introspection.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
 import { createPostsService } from './services/posts.js'
 import { createAuthService } from './services/sessions/authentication.js'
+import { createBrowserSessionsService } from './services/sessions/browser-sessions.js'
 import { createKnownDevices } from './services/sessions/known-device.js'
 import { createSessionsService } from './services/sessions/sessions.js'
 import { createMemoryStore, type RateLimitStore } from './services/throttle/memory-store.js'
@@ -90,6 +100,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     refreshTokens: createRefreshTokensRepo(database.db),
     posts: createPostsRepo(database.db),
     passwordResets: createPasswordResetsRepo(database.db),
+    clients: createClientsRepo(database.db),
+    audit: createAuditEventsRepo(database.db),
+    emailTokens: createEmailTokensRepo(database.db),
+    factors: createFactorsRepo(database.db),
     consents: createConsentsRepo(database.db),
   }
   const serverSecret = await loadServerSecret(
@@ -122,9 +136,38 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     mailer,
     throttle,
   })
+  const emailVerification = createEmailVerificationService({
+    config,
+    clock,
+    users: repos.users,
+    transact,
+    mailer,
+    throttle,
+  })
+  const factors = createFactorsService({
+    clock,
+    hasher,
+    throttle,
+    factors: repos.factors,
+    audit: repos.audit,
+    transact,
+    mailer,
+    sealKey: serverSecret.key('totp-secret'),
+    recoveryKey: serverSecret.key('recovery-codes'),
+  })
   const devices = createKnownDevices(serverSecret.key('known-device'), clock)
   const auth = countSignIns(
-    createAuthService({ config, clock, hasher, tokens, throttle, devices, ...repos }),
+    createAuthService({
+      config,
+      clock,
+      hasher,
+      tokens,
+      throttle,
+      devices,
+      transact,
+      ...repos,
+      secondFactors: factors,
+    }),
     metrics,
   )
   const sessions = createSessionsService({
@@ -132,17 +175,49 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     clock,
     auth,
     metrics,
+    transact,
     ...repos,
     sealKey: serverSecret.key('refresh-successor'),
+  })
+  const clients = createClientsService({ clock, clients: repos.clients, transact })
+  const account = createAccountService({
+    clock,
+    hasher,
+    policy,
+    transact,
+    throttle,
+    emailVerification,
   })
   const services = {
     auth,
     sessions,
-    introspection: createIntrospectionService({ config, clock, auth, tokens, ...repos }),
-    oauth: createOAuthService({ auth, sessions }),
-    users: createUsersService({ clock, hasher, policy, throttle, users: repos.users }),
-    account: createAccountService({ clock, hasher, policy, transact, throttle }),
-    admin: createAdminService({ clock, users: repos.users, sessions: repos.sessions, transact }),
+    browserSessions: createBrowserSessionsService({
+      config,
+      clock,
+      auth,
+      account,
+      sessions: repos.sessions,
+      devices,
+      transact,
+    }),
+    /** the hosted pages' form tokens */
+    csrf: createCsrfTokens(serverSecret.key('csrf')),
+    introspection: createIntrospectionService({ config, clock, auth, tokens, transact, ...repos }),
+    clients,
+    oauth: createOAuthService({ auth, sessions, clients, tokens }),
+    users: createUsersService({
+      clock,
+      hasher,
+      policy,
+      throttle,
+      users: repos.users,
+      transact,
+      emailVerification,
+    }),
+    account,
+    emailVerification,
+    factors,
+    admin: createAdminService({ clock, users: repos.users, transact }),
     passwordReset,
     consents: createConsentsService({ clock, consents: repos.consents, transact }),
     consentRequests: createConsentRequests(serverSecret.key('consent-request'), clock),
@@ -155,6 +230,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       { name: 'redis' as const, ping: () => rateLimitStore.ping() },
     ]),
     importUsers: createImportUsersService({ transact, hasher, clock }),
+    audit: createAuditLogService({ config, clock, audit: repos.audit }),
   }
 
   return {
@@ -181,6 +257,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       await hasher.close()
       // Mail still being sent is let finish (bounded by the mailer's timeouts).
       await passwordReset.drain()
+      await emailVerification.drain()
+      await factors.drain()
       mailer?.close()
       if (ownsStore) await rateLimitStore.close()
       if (ownsDatabase) await database.close()

@@ -14,9 +14,13 @@ export interface ErrorSpec {
 }
 
 export const BEARER_CHALLENGE = 'Bearer realm="keygate"'
+/** RFC 6749 §5.2: the answer to a client that failed to authenticate with a Basic header. */
+export const BASIC_CHALLENGE = 'Basic realm="keygate"'
 const INVALID_TOKEN_CHALLENGE = 'Bearer realm="keygate", error="invalid_token"'
 const INVALID_CREDENTIALS = 'Invalid credentials'
 const INACTIVE_USER = 'Inactive user'
+const SECOND_FACTOR_REQUIRED = 'Second factor required'
+const INVALID_CODE = 'Invalid or expired code'
 
 /**
  * Every error Keygate answers with, and its exact wire text. Services throw
@@ -59,6 +63,30 @@ export const ERRORS = Object.freeze({
     oauthError: 'invalid_scope',
   },
   INVALID_REQUEST: { status: 400, detail: 'Invalid request', oauthError: 'invalid_request' },
+  // RFC 6749 §5.2: an unregistered client_id, or a confidential client's wrong or
+  // missing secret. The service adds `WWW-Authenticate: Basic` when Basic was used.
+  INVALID_CLIENT: {
+    status: 401,
+    detail: 'Client authentication failed',
+    oauthError: 'invalid_client',
+  },
+  UNAUTHORIZED_CLIENT: {
+    status: 400,
+    detail: 'This client may not use this grant type',
+    oauthError: 'unauthorized_client',
+  },
+  // client_credentials: a scope the client is not registered for.
+  SCOPE_NOT_ALLOWED: {
+    status: 400,
+    detail: 'Requested scope is not allowed for this client',
+    oauthError: 'invalid_scope',
+  },
+  CLIENT_NOT_FOUND: { status: 404, detail: 'Client not found' },
+  PUBLIC_CLIENT_SECRET: { status: 409, detail: 'A public client has no secret' },
+  BUILTIN_CLIENT: {
+    status: 409,
+    detail: 'The built-in client keygate cannot be changed or deleted',
+  },
   INACTIVE_USER: { status: 403, detail: INACTIVE_USER },
   // The token endpoint's answer for a deactivated account with the right password:
   // the 403 of SPEC §3, with the RFC 6749 §5.2 code an OAuth client looks for.
@@ -83,6 +111,8 @@ export const ERRORS = Object.freeze({
   CURRENT_PASSWORD_REQUIRED: { status: 400, detail: 'Current password required' },
   INVALID_RESET_TOKEN: { status: 400, detail: 'Invalid or expired token' },
   RATE_LIMITED: { status: 429, detail: 'Too many requests' },
+  // A hosted page's form post without its CSRF token or from another origin (rendered as a page).
+  CSRF_REFUSED: { status: 403, detail: 'Form refused' },
   NOT_FOUND: { status: 404, detail: 'Not Found' },
   METHOD_NOT_ALLOWED: { status: 405, detail: 'Method Not Allowed' },
   BODY_TOO_LARGE: { status: 413, detail: 'Request body too large' },
@@ -98,6 +128,28 @@ export const ERRORS = Object.freeze({
   INTERNAL: { status: 500, detail: 'Internal Server Error' },
   // /readyz: the body adds which dependency failed (http/root/health.ts).
   NOT_READY: { status: 503, detail: 'Not ready', headers: { 'Retry-After': '5' } },
+  // SPEC §9: only after a correct password (so it reveals nothing to a guesser).
+  EMAIL_NOT_VERIFIED: { status: 403, detail: 'Email not verified' },
+  INVALID_EMAIL_TOKEN: { status: 400, detail: 'Invalid or expired token' },
+  // A correct password on an account with a factor; the body adds `mfa_token`.
+  MFA_REQUIRED: { status: 403, detail: SECOND_FACTOR_REQUIRED },
+  MFA_REQUIRED_GRANT: {
+    status: 403,
+    detail: SECOND_FACTOR_REQUIRED,
+    oauthError: 'mfa_required',
+  },
+  // A wrong, replayed or spent code, or a dead mfa_token, on the second step.
+  INVALID_MFA: {
+    status: 401,
+    detail: INVALID_CODE,
+    headers: { 'WWW-Authenticate': BEARER_CHALLENGE },
+  },
+  INVALID_MFA_GRANT: { status: 400, detail: INVALID_CODE, oauthError: 'invalid_grant' },
+  // The factor routes: which of the two proofs was wrong (SPEC §9).
+  WRONG_CODE: { status: 400, detail: 'Incorrect code' },
+  TOTP_ALREADY_ENABLED: { status: 409, detail: 'TOTP is already enabled' },
+  TOTP_NOT_STARTED: { status: 400, detail: 'TOTP enrolment not started' },
+  TOTP_NOT_ENABLED: { status: 400, detail: 'TOTP is not enabled' },
 } satisfies Record<string, ErrorSpec>)
 
 export type ErrorName = keyof typeof ERRORS
@@ -108,8 +160,13 @@ export class KeygateError extends Error {
   readonly detail: string
   readonly oauthError: string | undefined
   readonly headers: Record<string, string>
+  /** fields the body carries beside `detail` (the `mfa_token` of MFA_REQUIRED) */
+  readonly extra: Record<string, string>
 
-  constructor(code: ErrorName, options: { headers?: Record<string, string> } = {}) {
+  constructor(
+    code: ErrorName,
+    options: { headers?: Record<string, string>; extra?: Record<string, string> } = {},
+  ) {
     const spec: ErrorSpec = ERRORS[code]
     super(spec.detail)
     this.name = 'KeygateError'
@@ -118,6 +175,7 @@ export class KeygateError extends Error {
     this.detail = spec.detail
     this.oauthError = spec.oauthError
     this.headers = { ...spec.headers, ...options.headers }
+    this.extra = { ...options.extra }
   }
 }
 
@@ -183,6 +241,36 @@ export const ISSUES = Object.freeze({
   invalid: { type: 'value_error', msg: 'Invalid value' },
   // PostgreSQL text cannot hold U+0000; no field of Keygate's has a use for it.
   nullCharacter: { type: 'value_error', msg: 'String should not contain null characters' },
+  // Registered clients' redirect URIs (services/oauth/redirect-uris.ts, SPEC §6).
+  redirectUriInvalid: { type: 'value_error', msg: 'Value error, not an absolute URI' },
+  redirectUriFragment: {
+    type: 'value_error',
+    msg: 'Value error, a redirect URI must not contain a fragment',
+  },
+  redirectUriWildcard: {
+    type: 'value_error',
+    msg: 'Value error, a redirect URI must not contain a wildcard',
+  },
+  redirectUriHttp: {
+    type: 'value_error',
+    msg: 'Value error, http is allowed only on a loopback IP literal (127.0.0.1 or [::1]); use https',
+  },
+  redirectUriScheme: {
+    type: 'value_error',
+    msg: 'Value error, this URI scheme cannot be a redirect URI',
+  },
+  redirectUriUserinfo: {
+    type: 'value_error',
+    msg: 'Value error, a redirect URI must not carry a user name or password',
+  },
+  publicClientCredentials: {
+    type: 'value_error',
+    msg: 'Value error, client_credentials needs a confidential client',
+  },
+  passwordGrantThirdParty: {
+    type: 'value_error',
+    msg: 'Value error, the password grant is for first-party clients only',
+  },
   // NIST SP 800-63B-4 §3.1.1.2 (services/accounts/password-policy.ts).
   commonPassword: {
     type: 'value_error',
@@ -205,6 +293,8 @@ export function describeIssue(
 /** An invalid field as a service sees it: which field and why, without HTTP's `loc`. */
 export interface FieldIssue extends IssueSpec {
   field: string
+  /** the position in a list field, when the issue is one item's */
+  index?: number
 }
 
 export const fieldIssue = (
@@ -226,4 +316,7 @@ export class ValidationError extends Error {
 export const NOTICES = Object.freeze({
   // The same answer whether or not the email has an account (no enumeration).
   RESET_REQUESTED: 'If an account uses this email, a password reset link has been sent to it.',
+  // The same answer whatever the address's state (verified, just mailed, no SMTP).
+  VERIFICATION_REQUESTED:
+    'If your email address is not verified yet, a verification link has been sent to it.',
 })

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import pkg from '../../package.json' with { type: 'json' }
 import { ConfigError, loadConfig } from '../config.js'
+import { clientsCommand } from './clients.js'
 import type { Command, CommandContext } from './command.js'
 import { explainDatabaseError } from './compose.js'
 import { createUserCommand } from './create-user.js'
@@ -23,6 +24,7 @@ export const COMMANDS: Record<string, Command> = {
   'import-users': importUsersCommand,
   'reset-link': resetLinkCommand,
   keys: keysCommand,
+  clients: clientsCommand,
 }
 
 function help(): string {

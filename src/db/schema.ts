@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely'
+import type { ColumnType, Generated } from 'kysely'
 
 // Timestamps are written as ISO-8601 strings (UTC, ms) on both dialects:
 // SQLite stores TEXT that sorts chronologically, PostgreSQL parses them into
@@ -18,6 +18,8 @@ export interface UsersTable {
   is_superuser: Bool
   created_at: Timestamp
   updated_at: Timestamp
+  /** defaults to false (0) on insert */
+  email_verified: ColumnType<boolean | number, number | undefined, number>
 }
 
 export interface SessionsTable {
@@ -37,6 +39,14 @@ export interface SessionsTable {
   pinned_jti: string | null
   /** the scope granted to this refresh family, space-separated; NULL: from before scopes (all the user may hold) */
   scope: string | null
+  /** a browser session's cookie, as its SHA-256 (hex); null for every other session */
+  cookie_hash: string | null
+  /** the browser session an authorization opened this session from */
+  parent_id: string | null
+  /** when the person last proved who they are in this session (OIDC `auth_time`) */
+  auth_time: Timestamp | null
+  /** how they did, space-separated RFC 8176 values (`pwd`, `otp`, `hwk`, `mfa`) */
+  amr: string | null
 }
 
 export interface RefreshTokensTable {
@@ -78,6 +88,22 @@ export interface ServerSecretsTable {
   created_at: Timestamp
 }
 
+export interface ClientsTable {
+  client_id: string
+  name: string
+  type: 'public' | 'confidential'
+  /** SHA-256 (hex) of the secret of a confidential client; the secret itself is never stored */
+  secret_hash: string | null
+  /** JSON arrays of strings */
+  redirect_uris: string
+  post_logout_redirect_uris: string
+  grant_types: string
+  scopes: string
+  first_party: Bool
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
 export interface ConsentsTable {
   user_id: string
   client_id: string
@@ -87,6 +113,59 @@ export interface ConsentsTable {
   updated_at: Timestamp
 }
 
+export interface AuditEventsTable {
+  /** grows only: the pagination cursor */
+  id: Generated<number>
+  created_at: Timestamp
+  type: string
+  user_id: string | null
+  actor_id: string | null
+  client_id: string | null
+  ip: string | null
+  user_agent: string | null
+  request_id: string | null
+  /** a small JSON object; never a secret */
+  details: string
+  /** attempts folded into this row (failed sign-ins) */
+  count: Generated<number>
+  /** the fold key of failed sign-ins: a digest of type, account, client and minute */
+  bucket: string | null
+}
+
+export interface EmailTokensTable {
+  /** SHA-256 of the mailed token */
+  token_hash: string
+  user_id: string
+  /** the address the link moves the account to; null: it verifies the current one */
+  new_email: string | null
+  created_at: Timestamp
+  expires_at: Timestamp
+}
+
+export interface TotpFactorsTable {
+  user_id: string
+  /** AES-256-GCM under a key derived from the server secret (services/factors/totp.ts) */
+  secret_sealed: string
+  created_at: Timestamp
+  confirmed_at: Timestamp | null
+  last_step: ColumnType<number | string | bigint | null, number | null, number | null>
+}
+
+export interface RecoveryCodesTable {
+  code_hash: string
+  user_id: string
+  created_at: Timestamp
+}
+
+export interface MfaChallengesTable {
+  token_hash: string
+  user_id: string
+  client_id: string
+  failures: Generated<number>
+  created_at: Timestamp
+  expires_at: Timestamp
+}
+
 export interface DB {
   users: UsersTable
   sessions: SessionsTable
@@ -94,5 +173,11 @@ export interface DB {
   posts: PostsTable
   password_reset_tokens: PasswordResetTokensTable
   server_secrets: ServerSecretsTable
+  clients: ClientsTable
+  audit_events: AuditEventsTable
+  email_tokens: EmailTokensTable
+  totp_factors: TotpFactorsTable
+  recovery_codes: RecoveryCodesTable
+  mfa_challenges: MfaChallengesTable
   consents: ConsentsTable
 }

@@ -16,9 +16,21 @@ export interface Session {
   ip: string | null
   /** the scope granted to this refresh family (space-separated); null: from before scopes */
   scope: string | null
+  /** the browser session this one was opened from by an authorization (SPEC §7) */
+  parent_id: string | null
+  /** when the person authenticated (OIDC `auth_time`); null for sessions of Part I */
+  auth_time: Date | null
+  /** RFC 8176 methods of that authentication, e.g. ['pwd'] */
+  amr: string[]
 }
 
-export type NewSession = Omit<Session, 'revoked_at'>
+/** A session to insert: the browser-session fields are optional (Part I sessions have none). */
+export type NewSession = Omit<Session, 'revoked_at' | 'parent_id' | 'auth_time' | 'amr'> &
+  Partial<Pick<Session, 'parent_id' | 'auth_time' | 'amr'>>
+
+/** RFC 8176 `amr` of a password sign-in, and of one completed with a TOTP or recovery code. */
+export const AMR_PASSWORD = ['pwd']
+export const AMR_PASSWORD_OTP = ['pwd', 'otp', 'mfa']
 
 /** The client an empty `client_id` means: Swagger UI and Part I callers. */
 export const DEFAULT_CLIENT_ID = 'keygate'
@@ -30,6 +42,8 @@ export interface ClientContext {
   ip?: string
   /** the known-device marker the client presented (services/sessions/known-device.ts) */
   device?: string
+  /** the request's id (X-Request-ID), carried into audit events */
+  requestId?: string
 }
 
 /** RFC 6749 §5.1 token response. */

@@ -8,11 +8,14 @@ export interface User {
   hashed_password: string
   is_active: boolean
   is_superuser: boolean
+  /** the owner followed a link mailed to `email` (SPEC §9) */
+  email_verified: boolean
   created_at: Date
   updated_at: Date
 }
 
-export type NewUser = Omit<User, 'updated_at'>
+/** A new account is unverified unless said otherwise (an import may say so). */
+export type NewUser = Omit<User, 'updated_at' | 'email_verified'> & { email_verified?: boolean }
 
 /** Emails and usernames are unique case-insensitively, after trimming (SPEC §3). */
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase()

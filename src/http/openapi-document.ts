@@ -2,7 +2,7 @@ import type { TSchema } from 'typebox'
 import { ErrorOut, OAuthErrorOut, ValidationErrorOut } from './schemas/common.js'
 import { NotReadyOut } from './schemas/health.js'
 import { PostOut } from './schemas/posts.js'
-import { TokenOut } from './schemas/signup-login.js'
+import { SignInRefusedOut, TokenOut } from './schemas/signup-login.js'
 import { SessionOut } from './schemas/tokens.js'
 import { UserOut } from './schemas/users.js'
 
@@ -20,6 +20,7 @@ const COMPONENTS: Record<string, TSchema> = {
   OAuthError: OAuthErrorOut,
   ValidationError: ValidationErrorOut,
   NotReady: NotReadyOut,
+  SignInRefused: SignInRefusedOut,
 }
 
 /** Why each status happens, for responses that do not say it themselves. */
@@ -104,7 +105,13 @@ const asSwaggerWrites = (value: unknown): unknown =>
     return { ...rest, enum: [only] }
   })
 
-const ERROR_COMPONENTS = new Set(['Error', 'OAuthError', 'ValidationError', 'NotReady'])
+const ERROR_COMPONENTS = new Set([
+  'Error',
+  'OAuthError',
+  'ValidationError',
+  'NotReady',
+  'SignInRefused',
+])
 
 const canonical = (value: unknown): string =>
   JSON.stringify(value, (_key, v) =>

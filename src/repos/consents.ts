@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { ConsentsTable, DB } from '../db/schema.js'
-import type { Consent } from '../domain/consent.js'
+import type { ConnectedApp, Consent } from '../domain/consent.js'
 import { formatScope, type Scope, scopesIn } from '../domain/scopes.js'
 import { iso, toDate } from './row.js'
 
@@ -56,16 +56,18 @@ export function createConsentsRepo(db: Kysely<DB>) {
       return r.numUpdatedRows > 0n
     },
 
-    /** The user's consents, most recently changed first. */
-    async listForUser(userId: string): Promise<Consent[]> {
+    /** The user's consents with their clients' names, most recently changed first. */
+    async listForUser(userId: string): Promise<ConnectedApp[]> {
       const rows = await db
         .selectFrom('consents')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .orderBy('updated_at', 'desc')
-        .orderBy('client_id')
+        .innerJoin('clients', 'clients.client_id', 'consents.client_id')
+        .selectAll('consents')
+        .select('clients.name')
+        .where('consents.user_id', '=', userId)
+        .orderBy('consents.updated_at', 'desc')
+        .orderBy('consents.client_id')
         .execute()
-      return rows.map(toConsent)
+      return rows.map((row) => ({ ...toConsent(row), name: row.name }))
     },
 
     async delete(userId: string, clientId: string): Promise<boolean> {

@@ -19,8 +19,16 @@ export function toSession(row: Selectable<SessionsTable>): Session {
     user_agent: row.user_agent,
     ip: row.ip,
     scope: row.scope,
+    parent_id: row.parent_id,
+    auth_time: row.auth_time === null ? null : toDate(row.auth_time),
+    // Sessions from before the column were password sign-ins.
+    amr: row.amr ? row.amr.split(' ') : ['pwd'],
   }
 }
+
+/** The session itself and every session opened from it (its children, SPEC §7). */
+const selfAndChildren = (id: string) => (eb: ExpressionBuilder<DB, 'sessions'>) =>
+  eb.or([eb('id', '=', id), eb('parent_id', '=', id)])
 
 export function createSessionsRepo(db: Kysely<DB>) {
   // Runs on every authenticated request, so it is compiled once.
@@ -39,19 +47,76 @@ export function createSessionsRepo(db: Kysely<DB>) {
   )
 
   return {
-    async insert(s: NewSession): Promise<void> {
+    /** A new session; `cookieHash` makes it a browser session (services/sessions/browser-sessions.ts). */
+    async insert(s: NewSession, cookieHash: string | null = null): Promise<void> {
       await db
         .insertInto('sessions')
         .values({
-          ...s,
+          id: s.id,
+          user_id: s.user_id,
+          client_id: s.client_id,
           created_at: iso(s.created_at),
           last_used_at: iso(s.last_used_at),
           expires_at: iso(s.expires_at),
           max_expires_at: iso(s.max_expires_at),
           revoked_at: null,
+          user_agent: s.user_agent,
+          ip: s.ip,
           pinned_jti: null,
+          scope: s.scope,
+          cookie_hash: cookieHash,
+          parent_id: s.parent_id ?? null,
+          auth_time: s.auth_time ? iso(s.auth_time) : null,
+          amr: s.amr && s.amr.length > 0 ? s.amr.join(' ') : null,
         })
         .execute()
+    },
+
+    /**
+     * A browser session signed in to again by the same person: a new cookie
+     * (the old value stops working), a new auth_time and amr, same id, so the
+     * sessions opened from it stay attached. False when it ended meanwhile.
+     */
+    async reauthenticate(
+      id: string,
+      cookieHash: string,
+      at: { now: Date; expiresAt: Date; amr: string[] },
+    ): Promise<boolean> {
+      const r = await db
+        .updateTable('sessions')
+        .set({
+          cookie_hash: cookieHash,
+          auth_time: iso(at.now),
+          amr: at.amr.join(' '),
+          last_used_at: iso(at.now),
+          expires_at: iso(at.expiresAt),
+        })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      return r.numUpdatedRows > 0n
+    },
+
+    /** The live browser session with this cookie hash and its user (active or not). */
+    async findLiveByCookie(
+      cookieHash: string,
+      now: Date,
+    ): Promise<{ session: Session; user: User } | undefined> {
+      const row = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('cookie_hash', '=', cookieHash)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', iso(now))
+        .where('max_expires_at', '>', iso(now))
+        .executeTakeFirst()
+      if (!row) return undefined
+      const user = await db
+        .selectFrom('users')
+        .selectAll()
+        .where('id', '=', row.user_id)
+        .executeTakeFirst()
+      return user && { session: toSession(row), user: toUser(user) }
     },
 
     async findById(id: string): Promise<Session | undefined> {
@@ -99,11 +164,16 @@ export function createSessionsRepo(db: Kysely<DB>) {
         .execute()
     },
 
+    /**
+     * Ends a session and the sessions opened from it, in one statement: a
+     * browser session never outlives its sign-out in the apps it signed in to.
+     * True when anything was revoked.
+     */
     async revoke(id: string, now: Date): Promise<boolean> {
       const r = await db
         .updateTable('sessions')
         .set({ revoked_at: iso(now) })
-        .where('id', '=', id)
+        .where(selfAndChildren(id))
         .where('revoked_at', 'is', null)
         .executeTakeFirst()
       return r.numUpdatedRows > 0n
@@ -118,6 +188,17 @@ export function createSessionsRepo(db: Kysely<DB>) {
         .where('revoked_at', 'is', null)
       if (keepId !== undefined) q = q.where('id', '!=', keepId)
       await q.execute()
+    },
+
+    /** Revokes every live session issued to a client (the client is being deleted). */
+    async revokeAllForClient(clientId: string, now: Date): Promise<number> {
+      const r = await db
+        .updateTable('sessions')
+        .set({ revoked_at: iso(now) })
+        .where('client_id', '=', clientId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      return Number(r.numUpdatedRows)
     },
 
     /**
@@ -162,12 +243,15 @@ export function createSessionsRepo(db: Kysely<DB>) {
       return rows.map(toSession)
     },
 
-    /** Revokes one live session if it belongs to `userId`; false when there is none such. */
+    /**
+     * Revokes one live session, with the sessions opened from it, if it belongs
+     * to `userId`; false when there is none such.
+     */
     async revokeForUser(id: string, userId: string, now: Date): Promise<boolean> {
       const r = await db
         .updateTable('sessions')
         .set({ revoked_at: iso(now) })
-        .where('id', '=', id)
+        .where(selfAndChildren(id))
         .where('user_id', '=', userId)
         .where('revoked_at', 'is', null)
         .where('expires_at', '>', iso(now))

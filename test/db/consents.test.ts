@@ -4,20 +4,28 @@ import type { Scope } from '../../src/domain/scopes.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, loginAs } from '../helpers/factories.js'
 
-const ACME = { client_id: 'acme-app', first_party: false }
-const OWN = { client_id: 'own-app', first_party: true }
-
 async function setup() {
   const t = await buildTestApp()
   const deps = await createDeps(t.config, { database: t.database, clock: t.clock })
   onTestFinished(() => deps.close())
   const user = await createUser(t.app)
-  return { ...t, consents: deps.services.consents, user }
+  const register = async (name: string, first_party: boolean) =>
+    (
+      await deps.services.clients.create({
+        name,
+        type: 'public',
+        redirect_uris: ['https://app.example.com/cb'],
+        first_party,
+      })
+    ).client
+  const ACME = await register('Acme', false)
+  const OWN = await register('Own', true)
+  return { ...t, deps, consents: deps.services.consents, user, ACME, OWN }
 }
 
 describe('remembered consent (SPEC §7)', () => {
   it('needed: everything at first, then only what was not granted; never for first-party', async () => {
-    const { consents, user } = await setup()
+    const { consents, user, ACME, OWN } = await setup()
     expect(await consents.needed(user, ACME, ['openid', 'email'])).toEqual(['openid', 'email'])
     expect(await consents.needed(user, OWN, ['openid', 'account'])).toEqual([])
     await consents.grant(user, ACME, ['openid'])
@@ -26,7 +34,7 @@ describe('remembered consent (SPEC §7)', () => {
   })
 
   it('grant adds to what was consented before, and keeps the first created_at', async () => {
-    const { consents, user, clock } = await setup()
+    const { consents, user, clock, ACME } = await setup()
     expect(await consents.grant(user, ACME, ['openid', 'email'])).toEqual(['openid', 'email'])
     clock.advanceSeconds(60)
     expect(await consents.grant(user, ACME, ['profile', 'openid'])).toEqual(
@@ -39,7 +47,7 @@ describe('remembered consent (SPEC §7)', () => {
   })
 
   it('grants racing each other both count', async () => {
-    const { consents, user } = await setup()
+    const { consents, user, ACME } = await setup()
     const each: Scope[] = ['openid', 'profile', 'email', 'offline_access', 'posts:write']
     await Promise.all(each.map((s) => consents.grant(user, ACME, [s])))
     const [app] = await consents.list(user)
@@ -47,7 +55,7 @@ describe('remembered consent (SPEC §7)', () => {
   })
 
   it('decide: granted when all was consented, asked for the rest, prompt=consent and prompt=none', async () => {
-    const { consents, user } = await setup()
+    const { consents, user, ACME, OWN } = await setup()
     expect(await consents.decide(user, ACME, ['openid'])).toEqual({
       kind: 'ask',
       scope: ['openid'],
@@ -89,15 +97,15 @@ describe('remembered consent (SPEC §7)', () => {
   })
 
   it('consents are per user: one user’s grant asks nothing of another', async () => {
-    const { app, consents, user } = await setup()
+    const { app, consents, user, ACME } = await setup()
     const other = await createUser(app)
     await consents.grant(user, ACME, ['openid'])
     expect(await consents.needed(other, ACME, ['openid'])).toEqual(['openid'])
     expect(await consents.list(other)).toEqual([])
   })
 
-  it('one row per user and client in the database; deleting the user deletes it', async () => {
-    const { app, consents, user, database } = await setup()
+  it('one row per user and client in the database; deleting the user or the client deletes it', async () => {
+    const { app, consents, user, database, ACME, deps } = await setup()
     await consents.grant(user, ACME, ['openid'])
     const now = new Date().toISOString()
     const row = {
@@ -117,6 +125,11 @@ describe('remembered consent (SPEC §7)', () => {
       payload: { password: user.password },
     })
     expect(del.statusCode).toBe(204)
+    expect(await database.db.selectFrom('consents').selectAll().execute()).toEqual([])
+
+    const other = await createUser(app)
+    await consents.grant(other, ACME, ['openid'])
+    await deps.services.clients.delete(ACME.client_id)
     expect(await database.db.selectFrom('consents').selectAll().execute()).toEqual([])
   })
 })

@@ -12,7 +12,13 @@ export interface ReceivedMail {
  * A real SMTP server on 127.0.0.1, a random port, in the test process. No
  * TLS and no auth. Stopped when the current test finishes.
  */
-export async function startSmtpServer(options: { hold?: boolean } = {}) {
+export async function startSmtpServer(
+  options: {
+    hold?: boolean
+    /** mails accepted but kept out of the inbox (a test about other mail skips signup's) */
+    ignore?: (raw: string) => boolean
+  } = {},
+) {
   let release: () => void = () => {}
   // With `hold`, every message waits in DATA until release() is called.
   const gate = options.hold ? new Promise<void>((r) => (release = r)) : Promise.resolve()
@@ -32,8 +38,10 @@ export async function startSmtpServer(options: { hold?: boolean } = {}) {
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks).toString('utf8'),
         }
-        inbox.push(mail)
-        waiters.shift()?.(mail)
+        if (!options.ignore?.(mail.raw)) {
+          inbox.push(mail)
+          waiters.shift()?.(mail)
+        }
         callback()
       })
     },
@@ -54,6 +62,16 @@ export async function startSmtpServer(options: { hold?: boolean } = {}) {
       return new Promise((resolve) => waiters.push(resolve))
     },
   }
+}
+
+/** The verification mail signup sends (SPEC §9). */
+export const isVerificationMail = (raw: string) => /^Subject: Verify your email address$/m.test(raw)
+
+/** The token of the verify-email link in a mail (verification and email change alike). */
+export function verifyTokenIn(raw: string): string {
+  const match = /\/verify-email\?token=([A-Za-z0-9_-]+)/.exec(raw)
+  if (!match?.[1]) throw new Error('no verify-email link in the mail')
+  return match[1]
 }
 
 /** The reset token carried by the link in a mail. */

@@ -30,7 +30,15 @@ describe('POST /api/v1/auth/signup', () => {
     expect(res.statusCode).toBe(201)
     const user = res.json()
     expect(Object.keys(user).sort()).toEqual(
-      ['created_at', 'email', 'id', 'is_active', 'is_superuser', 'username'].sort(),
+      [
+        'created_at',
+        'email',
+        'email_verified',
+        'id',
+        'is_active',
+        'is_superuser',
+        'username',
+      ].sort(),
     )
     expect(user).toMatchObject({ email, username: 'alice_1', is_active: true, is_superuser: false })
     expect(user.id).toMatch(/^[0-9a-f-]{36}$/)

@@ -29,7 +29,7 @@ describe('oauth4webapi against a running Keygate', () => {
       const user = await createUser(app)
       const as = await discover(base)
       expect(as.issuer).toBe(base)
-      const client: oauth.Client = { client_id: 'test-app' }
+      const client: oauth.Client = { client_id: 'keygate' }
       const none = oauth.None()
 
       const login = await oauth.processGenericTokenEndpointResponse(
@@ -61,7 +61,7 @@ describe('oauth4webapi against a running Keygate', () => {
           await oauth.introspectionRequest(as, client, introspectionSecretAuth, token, insecure),
         )
       const live = await introspect(refreshed.access_token)
-      expect(live).toMatchObject({ active: true, sub: user.id, client_id: 'test-app', iss: base })
+      expect(live).toMatchObject({ active: true, sub: user.id, client_id: 'keygate', iss: base })
 
       if (alg === 'EdDSA') {
         // A resource server validating the RFC 9068 token through jwks_uri alone.
@@ -96,7 +96,7 @@ describe('oauth4webapi against a running Keygate', () => {
     const { app, base } = await listeningApp()
     const user = await createUser(app)
     const as = await discover(base)
-    const client = { client_id: 'test-app' }
+    const client = { client_id: 'keygate' }
     const res = await oauth.genericTokenEndpointRequest(
       as,
       client,

@@ -11,7 +11,17 @@ const API = {
   'x-frame-options': 'DENY',
 }
 
-// HTML pages: helmet's defaults, exactly, minus upgrade-insecure-requests.
+// Keygate's own pages (http/pages): nothing inline, nothing framed, nothing cached.
+const HOSTED = {
+  ...API,
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'cross-origin-opener-policy': 'same-origin',
+  'referrer-policy': 'same-origin',
+  'cache-control': 'no-store',
+}
+
+// /docs: helmet's defaults, exactly, minus upgrade-insecure-requests.
 const PAGE = {
   'content-security-policy':
     "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';img-src 'self' data:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline'",
@@ -38,12 +48,12 @@ describe('security headers, exact values', () => {
     }
   })
 
-  it('HTML pages carry helmet’s full set', async () => {
+  it('hosted pages carry their own strict set', async () => {
     const { app } = await buildTestApp()
-    for (const url of ['/reset-password', '/reset-password.js']) {
+    for (const url of ['/reset-password', '/signin']) {
       const res = await app.inject({ method: 'GET', url })
       expect(res.statusCode, url).toBe(200)
-      expect(res.headers, url).toMatchObject(PAGE)
+      expect(res.headers, url).toMatchObject(HOSTED)
     }
   })
 

@@ -24,7 +24,15 @@ describe('GET /api/v1/users/me', () => {
     expect(res.statusCode).toBe(200)
     expect(res.json()).toMatchObject({ id: user.id, email: user.email, username: 'frank' })
     expect(Object.keys(res.json()).sort()).toEqual(
-      ['created_at', 'email', 'id', 'is_active', 'is_superuser', 'username'].sort(),
+      [
+        'created_at',
+        'email',
+        'email_verified',
+        'id',
+        'is_active',
+        'is_superuser',
+        'username',
+      ].sort(),
     )
     expect(res.body).not.toMatch(/hash|password/i)
   })

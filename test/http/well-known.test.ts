@@ -34,7 +34,11 @@ describe('/.well-known/oauth-authorization-server (RFC 8414)', () => {
       token_endpoint: 'https://auth.example.com/api/v1/auth/token',
       revocation_endpoint: 'https://auth.example.com/api/v1/auth/revoke',
       introspection_endpoint: 'https://auth.example.com/api/v1/auth/introspect',
-      grant_types_supported: ['password', 'refresh_token'],
+      grant_types_supported: [
+        'password',
+        'refresh_token',
+        'urn:keygate:params:oauth:grant-type:mfa',
+      ],
       response_types_supported: [],
       token_endpoint_auth_methods_supported: ['none'],
     })

@@ -31,7 +31,9 @@ describe('the error table', () => {
   it('gives every 401 a Bearer challenge, and nothing else one', () => {
     for (const [name, spec] of entries) {
       const challenge = spec.headers?.['WWW-Authenticate']
-      if (spec.status === 401) expect(challenge, name).toMatch(/^Bearer realm="keygate"/)
+      // RFC 6749 §5.2: invalid_client challenges Basic, and only when the client used Basic.
+      if (name === 'INVALID_CLIENT') expect(challenge, name).toBeUndefined()
+      else if (spec.status === 401) expect(challenge, name).toMatch(/^Bearer realm="keygate"/)
       // RFC 6750 §3.1: a 403 for a missing scope also says why in its challenge.
       else if (name === 'INSUFFICIENT_SCOPE') {
         expect(challenge).toBe('Bearer realm="keygate", error="insufficient_scope"')
@@ -74,12 +76,17 @@ describe('the error table', () => {
 
   it("oauthError codes are RFC 6749 §5.2 codes on 400s (and the inactive account's 403)", () => {
     const codes = ['invalid_request', 'invalid_grant', 'unsupported_grant_type', 'invalid_scope']
+    // SPEC §9's one extension code, on the 403 of a correct password that needs a second factor.
+    codes.push('mfa_required')
+    // RFC 6749 §5.2's client errors; invalid_client is a 401.
+    codes.push('invalid_client', 'unauthorized_client')
     for (const [name, spec] of entries) {
       if (spec.oauthError === undefined) continue
       expect(codes, name).toContain(spec.oauthError)
       expect(spec.headers?.['WWW-Authenticate'], name).toBeUndefined()
       // SPEC §3: a deactivated account is 403 on every login endpoint, the token endpoint too.
-      expect(spec.status, name).toBe(name === 'INACTIVE_USER_GRANT' ? 403 : 400)
+      const forbidden = name === 'INACTIVE_USER_GRANT' || name === 'MFA_REQUIRED_GRANT'
+      expect(spec.status, name).toBe(forbidden ? 403 : name === 'INVALID_CLIENT' ? 401 : 400)
     }
     expect(ERRORS.INACTIVE_USER_GRANT).toEqual({
       status: 403,

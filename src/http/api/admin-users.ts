@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { actorContext } from '../client-context.js'
 import { createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
 import type { RouteDeps } from '../route-config.js'
@@ -75,7 +76,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
         },
       },
     },
-    async (request) => toUserOut(await admin.update(request.params.id, request.body)),
+    async (request) =>
+      toUserOut(await admin.update(request.params.id, request.body, actorContext(request))),
   )
 
   app.delete(
@@ -92,7 +94,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       },
     },
     async (request, reply) => {
-      await admin.remove(request.params.id)
+      await admin.remove(request.params.id, actorContext(request))
       return reply.code(204).send(null)
     },
   )
@@ -111,7 +113,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       },
     },
     async (request, reply) => {
-      await admin.revokeSessions(request.params.id)
+      await admin.revokeSessions(request.params.id, actorContext(request))
       return reply.code(204).send(null)
     },
   )

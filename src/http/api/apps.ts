@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { clientContext } from '../client-context.js'
 import { caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
 import type { RouteDeps } from '../route-config.js'
@@ -44,7 +45,11 @@ export const appsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { se
       },
     },
     async (request, reply) => {
-      await consents.withdraw(caller(request).user, request.params.client_id)
+      await consents.withdraw(
+        caller(request).user,
+        request.params.client_id,
+        clientContext(request),
+      )
       return reply.code(204).send(null)
     },
   )

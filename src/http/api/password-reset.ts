@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { NOTICES } from '../../errors.js'
+import { clientContext } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
 import { Empty, ErrorOut, ValidationErrorOut } from '../schemas/common.js'
 import { ResetRequestIn, ResetRequestOut, resetConfirmIn } from '../schemas/password-reset.js'
@@ -27,7 +28,7 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       },
     },
     async (request, reply) => {
-      passwordReset.request(request.body.email, request.log)
+      passwordReset.request(request.body.email, request.log, clientContext(request))
       return reply.code(202).send({ detail: NOTICES.RESET_REQUESTED })
     },
   )
@@ -46,7 +47,11 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       },
     },
     async (request, reply) => {
-      await passwordReset.confirm(request.body.token, request.body.new_password)
+      await passwordReset.confirm(
+        request.body.token,
+        request.body.new_password,
+        clientContext(request),
+      )
       return reply.code(204).send(null)
     },
   )

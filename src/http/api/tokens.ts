@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { actorContext, clientContext } from '../client-context.js'
 import { bearerToken, caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
 import type { RouteDeps } from '../route-config.js'
@@ -30,7 +31,8 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
         response: { 200: TokenOut, 401: ErrorOut, 422: ValidationErrorOut },
       },
     },
-    async (request) => sessions.refresh(request.body.refresh_token),
+    async (request) =>
+      sessions.refresh(request.body.refresh_token, undefined, clientContext(request)),
   )
 
   app.post(
@@ -50,7 +52,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       },
     },
     async (request, reply) => {
-      await sessions.logout(caller(request), request.body.all === true)
+      await sessions.logout(caller(request), request.body.all === true, actorContext(request))
       return reply.code(204).send(null)
     },
   )
@@ -71,7 +73,11 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { s
       },
     },
     async (request) => {
-      await introspection.revoke(request.body.token, request.body.token_type_hint)
+      await introspection.revoke(
+        request.body.token,
+        request.body.token_type_hint,
+        clientContext(request),
+      )
       return {}
     },
   )

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { clientContext } from '../client-context.js'
+import { actorContext } from '../client-context.js'
 import { caller, createGuards } from '../plugins/bearer-guard.js'
 import { SECURITY } from '../plugins/openapi.js'
 import type { RouteDeps } from '../route-config.js'
@@ -46,7 +46,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
         operationId: 'users_me_update',
         summary: 'Change your username or email',
         description:
-          'A new email needs `current_password` (ASVS 7.5.1), throttled like a sign-in. `username: null` removes the username. 409s count against the client as signup conflicts do (429 beyond).',
+          'A new email needs `current_password` (ASVS 7.5.1), throttled like a sign-in. With SMTP configured the email is not changed by this call: a link goes to the new address (confirmed with `POST /auth/verify-email/confirm`), the old address is told, and stays the login until the link is followed; without SMTP it changes at once and is unverified. `username: null` removes the username. 409s count against the client as signup conflicts do (429 beyond).',
         security: SECURITY,
         body: ProfilePatchIn,
         response: {
@@ -60,7 +60,14 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       },
     },
     async (request) =>
-      toUserOut(await account.updateProfile(caller(request), request.body, clientContext(request))),
+      toUserOut(
+        await account.updateProfile(
+          caller(request),
+          request.body,
+          actorContext(request),
+          request.log,
+        ),
+      ),
   )
 
   app.post(
@@ -91,7 +98,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
         caller(request),
         current_password,
         new_password,
-        clientContext(request),
+        actorContext(request),
       )
       return reply.code(204).send(null)
     },
@@ -121,7 +128,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (
       },
     },
     async (request, reply) => {
-      await account.deleteSelf(caller(request), request.body.password, clientContext(request))
+      await account.deleteSelf(caller(request), request.body.password, actorContext(request))
       return reply.code(204).send(null)
     },
   )

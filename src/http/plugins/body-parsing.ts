@@ -1,7 +1,7 @@
 import formbody from '@fastify/formbody'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { basicCredentials } from '../client-context.js'
+import { basicCredentials } from '../../services/oauth/clients.js'
 import { hooksOf } from '../route-config.js'
 import { issueAt, RequestValidationError } from './validation-issues.js'
 

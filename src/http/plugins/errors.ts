@@ -50,8 +50,8 @@ export function sendError(
  */
 function sendKeygateError(reply: FastifyReply, err: KeygateError) {
   const body = err.oauthError
-    ? { error: err.oauthError, error_description: err.detail, detail: err.detail }
-    : { detail: err.detail }
+    ? { error: err.oauthError, error_description: err.detail, ...err.extra, detail: err.detail }
+    : { detail: err.detail, ...err.extra }
   return sendError(reply, err.statusCode, body, err.headers)
 }
 

@@ -30,7 +30,9 @@ export default fp(async function openapiPlugin(app: FastifyInstance) {
         { name: 'auth', description: 'Sign up, tokens, sessions' },
         { name: 'users', description: 'The current user and, for superusers, everyone' },
         { name: 'posts', description: 'Blog posts: the protected resource' },
+        { name: 'clients', description: 'Registered OAuth clients (superuser)' },
         { name: 'health', description: 'Liveness, readiness, discovery' },
+        { name: 'audit', description: "The audit log and the caller's own security events" },
       ],
       components: {
         securitySchemes: {

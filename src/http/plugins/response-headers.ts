@@ -20,7 +20,39 @@ export const API_HEADERS = {
   'x-frame-options': 'DENY',
 } as const
 
-/** helmet's full set for the HTML pages (/docs, /reset-password), computed once. */
+/**
+ * The Content-Security-Policy of Keygate's own pages (http/pages): nothing
+ * inline, the one stylesheet and (for the passkey page) scripts from this
+ * origin, no framing. CSP `form-action` also governs every redirect that
+ * follows a form post, so a page whose form leads to another site (the
+ * consent page's redirect to a client) names that origin in `formAction`.
+ */
+export function hostedPageCsp(formAction: string[] = []): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `form-action ${["'self'", ...formAction].join(' ')}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ')
+}
+
+/** The headers of every hosted page (set by http/pages/page-context.ts for its routes). */
+export const HOSTED_PAGE_HEADERS = {
+  ...API_HEADERS,
+  'content-security-policy': hostedPageCsp(),
+  'cross-origin-opener-policy': 'same-origin',
+  // Not no-referrer: under it browsers send `Origin: null` on form posts, which
+  // would defeat the Origin check. same-origin still sends no Referer off Keygate.
+  'referrer-policy': 'same-origin',
+  // Pages carry CSRF tokens and personal data: never stored by a cache.
+  'cache-control': 'no-store',
+  pragma: 'no-cache',
+} as const
+
+/** helmet's full set for /docs (Swagger UI), computed once. */
 function pageHeaders(): Record<string, string> {
   const securityHeaders = helmet({
     contentSecurityPolicy: {

@@ -20,7 +20,11 @@ export function issueAt(
 
 /** A service's field issues on the wire: the fields are the request body's. */
 export const bodyIssues = (issues: FieldIssue[]): ValidationIssue[] =>
-  issues.map(({ field, msg, type }) => ({ loc: ['body', field], msg, type }))
+  issues.map(({ field, index, msg, type }) => ({
+    loc: index === undefined ? ['body', field] : ['body', field, index],
+    msg,
+    type,
+  }))
 
 /** A 422 found by the HTTP layer itself (a U+0000 in a field), its `loc` already known. */
 export class RequestValidationError extends Error {

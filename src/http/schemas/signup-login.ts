@@ -27,6 +27,25 @@ export const TokenRequestIn = Type.Object({
   refresh_token: Type.Optional(Type.String()),
   client_id: Type.Optional(Type.String({ maxLength: 255 })),
   client_secret: Type.Optional(Type.String({ maxLength: 1024 })),
+  // The MFA grant's fields (SPEC §9); a wrong or overlong code is invalid_grant, not a 422.
+  mfa_token: Type.Optional(Type.String({ maxLength: 256 })),
+  otp: Type.Optional(Type.String({ maxLength: 64 })),
+  recovery_code: Type.Optional(Type.String({ maxLength: 64 })),
+})
+
+/** The JSON second step of a sign-in: the first step's mfa_token and one code. */
+export const LoginMfaIn = Type.Object({
+  mfa_token: Type.String({ minLength: 1, maxLength: 256 }),
+  otp: Type.Optional(Type.String({ maxLength: 64 })),
+  recovery_code: Type.Optional(Type.String({ maxLength: 64 })),
+})
+
+/** 403 of a refused sign-in: inactive, unverified, or (with `mfa_token`) a second factor needed. */
+export const SignInRefusedOut = Type.Object({
+  error: Type.Optional(Type.String()),
+  error_description: Type.Optional(Type.String()),
+  mfa_token: Type.Optional(Type.String()),
+  detail: Type.String(),
 })
 
 export const TokenOut = Type.Object({
@@ -35,4 +54,13 @@ export const TokenOut = Type.Object({
   expires_in: Type.Integer(),
   refresh_token: Type.String(),
   scope: Type.String({ description: "the access token's scopes, space-separated (RFC 6749 §5.1)" }),
+})
+
+/** The token endpoint's answer: a client_credentials token has no refresh token, and names its scope. */
+export const TokenEndpointOut = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('bearer'),
+  expires_in: Type.Integer(),
+  refresh_token: Type.Optional(Type.String()),
+  scope: Type.Optional(Type.String()),
 })

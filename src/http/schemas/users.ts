@@ -33,6 +33,7 @@ export const UserOut = Type.Object({
   username: Type.Union([Type.String(), Type.Null()]),
   is_active: Type.Boolean(),
   is_superuser: Type.Boolean(),
+  email_verified: Type.Boolean(),
   created_at: Type.String({ format: 'date-time' }),
 })
 export type UserOut = Static<typeof UserOut>
@@ -46,6 +47,7 @@ export function toUserOut(user: User): UserOut {
     username: user.username,
     is_active: user.is_active,
     is_superuser: user.is_superuser,
+    email_verified: user.email_verified,
     created_at: user.created_at.toISOString(),
   }
 }

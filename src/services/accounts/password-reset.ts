@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Config } from '../../config.js'
+import type { ClientContext } from '../../domain/session.js'
 import type { Clock } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
@@ -51,26 +52,30 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
     email.includes('@') ? await users.findByLogin(email) : undefined
 
   /** Issues a new one-time token for the user; links issued before keep working. */
-  async function issue(user: User) {
+  async function issue(user: User, via: 'email' | 'cli', ctx: ClientContext = {}) {
     const token = randomBytes(32).toString('base64url')
     const now = clock.now()
-    await passwordResets.insert({
-      user_id: user.id,
-      token_hash: hashResetToken(token),
-      created_at: now,
-      expires_at: new Date(now.getTime() + config.passwordResetExpireMinutes * 60_000),
+    await transact(async (r) => {
+      await r.passwordResets.insert({
+        user_id: user.id,
+        token_hash: hashResetToken(token),
+        created_at: now,
+        expires_at: new Date(now.getTime() + config.passwordResetExpireMinutes * 60_000),
+      })
+      const event = { type: 'password_reset_requested' as const, userId: user.id, source: ctx }
+      await r.audit.record({ ...event, details: { via } }, now)
     })
     return { to: user.email, token, link: `${config.publicUrl}/reset-password?token=${token}` }
   }
 
-  async function mailLink(email: string, log: ErrorLogger): Promise<void> {
+  async function mailLink(email: string, log: ErrorLogger, ctx?: ClientContext): Promise<void> {
     if (!mailer) return
     const user = await findByEmail(email)
     // At most one mail a minute and a few an hour per account: a flood of
     // requests must not flood the owner's mailbox. The links already sent
     // stay valid, so a refused request leaves the owner nothing to miss.
     if (!user || !(await throttle.resetMail(user.id))) return
-    const issued = await issue(user)
+    const issued = await issue(user, 'email', ctx)
     const minutes = config.passwordResetExpireMinutes
     try {
       await mailer.send({
@@ -96,7 +101,7 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
     /** A one-time link for the account with this email, or undefined when there is none. */
     async issueLink(email: string): Promise<string | undefined> {
       const user = await findByEmail(email)
-      return user && (await issue(user)).link
+      return user && (await issue(user, 'cli')).link
     },
 
     /**
@@ -105,15 +110,15 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
      * has an account (OWASP Forgot Password Cheat Sheet). Without a mailer
      * nothing is issued. A new link never cancels an older one.
      */
-    request(email: string, log: ErrorLogger): void {
-      const job: Promise<void> = mailLink(email, log)
+    request(email: string, log: ErrorLogger, ctx?: ClientContext): void {
+      const job: Promise<void> = mailLink(email, log, ctx)
         .catch((err) => log.error({ err: scrubbed(err, '') }, 'password reset failed'))
         .finally(() => pending.delete(job))
       pending.add(job)
     },
 
     /** Uses a token once: sets the password, revokes every session and every other link of the user. */
-    async confirm(token: string, newPassword: string): Promise<void> {
+    async confirm(token: string, newPassword: string, ctx: ClientContext = {}): Promise<void> {
       policy.check(newPassword, 'new_password')
       const tokenHash = hashResetToken(token)
       if (!(await passwordResets.findLiveUserId(tokenHash, clock.now()))) {
@@ -128,6 +133,7 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
         await r.users.update(userId, { hashed_password: hashed }, now)
         await r.sessions.revokeAllForUser(userId, now)
         await r.passwordResets.deleteForUser(userId)
+        await r.audit.record({ type: 'password_reset_completed', userId, source: ctx }, now)
       })
     },
 

@@ -1,13 +1,15 @@
 import type { AuthContext, ClientContext } from '../../domain/session.js'
 import type { Clock } from '../../domain/time.js'
-import type { User } from '../../domain/user.js'
+import { normalizeEmail, type User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
 import type { Transact } from '../../repos/transaction.js'
 import type { UserChanges } from '../../repos/users.js'
 import type { PasswordHasher } from '../crypto/passwords.js'
 import { accountOf, type Throttle } from '../throttle/throttle.js'
+import type { EmailVerificationService } from './email-verification.js'
 import { lockTargetKeepingASuperuser } from './last-superuser.js'
 import type { PasswordPolicy } from './password-policy.js'
+import type { ErrorLogger } from './password-reset.js'
 import { rethrowTaken } from './users.js'
 
 export interface ProfileChanges {
@@ -22,11 +24,13 @@ export interface AccountServiceDeps {
   policy: PasswordPolicy
   transact: Transact
   throttle: Throttle
+  /** a new email goes through a mailed link when SMTP is configured */
+  emailVerification: Pick<EmailVerificationService, 'mails' | 'requestChange'>
 }
 
 /** What a signed-in user does to their own account. */
 export function createAccountService(deps: AccountServiceDeps) {
-  const { clock, hasher, policy, transact, throttle } = deps
+  const { clock, hasher, policy, transact, throttle, emailVerification } = deps
 
   /**
    * Every password check behind the bearer goes through the sign-in throttle,
@@ -49,20 +53,33 @@ export function createAccountService(deps: AccountServiceDeps) {
   return {
     /**
      * Username and email. A new email needs the current password (ASVS 7.5.1).
-     * A 409 tells whether an email or username is registered, so it is
-     * counted per client exactly as signup's are.
+     * With SMTP it is not changed here: a link goes to the new address and the
+     * change happens when it is followed (SPEC §9); without SMTP it changes at
+     * once, unverified. A 409 tells whether an email or username is
+     * registered, so it is counted per client exactly as signup's are.
      */
     async updateProfile(
       auth: AuthContext,
       input: ProfileChanges,
       ctx: ClientContext = {},
+      log?: ErrorLogger,
     ): Promise<User> {
       const { user } = auth
       const changes: UserChanges = {}
       const email = input.email?.trim()
+      let mailChange: string | undefined
       if (email !== undefined && email !== user.email) {
         await checkPassword(user, input.current_password, ctx)
-        changes.email = email
+        if (emailVerification.mails) mailChange = email
+        else {
+          changes.email = email
+          // Only a changed case is the same, proven address.
+          if (normalizeEmail(email) !== normalizeEmail(user.email)) changes.email_verified = false
+        }
+      }
+      if (mailChange !== undefined) {
+        const to = mailChange
+        await throttle.signup(ctx.ip, () => emailVerification.requestChange(user, to, log, ctx))
       }
       if (input.username !== undefined) changes.username = input.username?.trim() || null
       if (Object.keys(changes).length === 0) return user
@@ -71,8 +88,19 @@ export function createAccountService(deps: AccountServiceDeps) {
         transact(async (r) => {
           const updated = await r.users.update(user.id, changes, now)
           if (!updated) throw new KeygateError('USER_NOT_FOUND')
-          // A reset link already mailed went to the old address.
-          if (changes.email !== undefined) await r.passwordResets.deleteForUser(user.id)
+          // Links already mailed went to the old address.
+          if (changes.email !== undefined) {
+            await r.passwordResets.deleteForUser(user.id)
+            await r.emailTokens.deleteForUser(user.id, 'verify')
+            await r.audit.record({ type: 'email_changed', userId: user.id, source: ctx }, now)
+          }
+          if (changes.username !== undefined) {
+            const details = { username: changes.username }
+            await r.audit.record(
+              { type: 'profile_updated', userId: user.id, source: ctx, details },
+              now,
+            )
+          }
           return updated
         }).catch(rethrowTaken)
       return throttle.signup(ctx.ip, save)
@@ -105,6 +133,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         }
         // A reset link issued before the change must not undo it.
         await r.passwordResets.deleteForUser(auth.user.id)
+        await r.audit.record({ type: 'password_changed', userId: auth.user.id, source: ctx }, now)
       })
     },
 
@@ -114,7 +143,11 @@ export function createAccountService(deps: AccountServiceDeps) {
       await transact(async (r) => {
         await lockTargetKeepingASuperuser(r, auth.user.id, true)
         await r.users.delete(auth.user.id)
+        const event = { type: 'user_deleted' as const, userId: auth.user.id, source: ctx }
+        await r.audit.record({ ...event, details: { via: 'self' } }, clock.now())
       })
     },
   }
 }
+
+export type AccountService = ReturnType<typeof createAccountService>

@@ -12,13 +12,18 @@ import type { SigningKeys } from '../keys/signing-keys.js'
 import { signHs256, verifyHs256Fast } from './hs256.js'
 import { isCanonicalCompact, withinLifetime } from './jws-rules.js'
 
+/**
+ * A verified access token. A user's token has `sid` (its session); a
+ * client_credentials token has none, and its `sub` is the client's id
+ * (RFC 9068 §2.2).
+ */
 export interface AccessClaims {
   sub: string
-  sid: string
+  sid?: string
   jti: string
   client_id: string
-  /** the `scope` claim; undefined for a token issued before scopes existed */
-  scope: string | undefined
+  /** space-separated (RFC 9068 §2.2.3.1); undefined for a token issued before scopes existed */
+  scope?: string
   iat: number
   exp: number
 }
@@ -34,7 +39,8 @@ export interface TokenServiceOptions {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 // A token must never choose its own verification key.
 const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const
-const REQUIRED_CLAIMS = ['exp', 'iat', 'sub', 'sid', 'jti']
+// `sid` is checked in verifyAccess: client_credentials tokens have none.
+const REQUIRED_CLAIMS = ['exp', 'iat', 'sub', 'jti']
 
 export function createTokenService(opts: TokenServiceOptions) {
   const { keys, issuer, audience, accessTtlSeconds, clock } = opts
@@ -94,38 +100,52 @@ export function createTokenService(opts: TokenServiceOptions) {
     return payload
   }
 
+  async function sign(claims: JWTPayload): Promise<string> {
+    const iat = Math.floor(clock.now().getTime() / 1000)
+    await keys.sync()
+    const current = keys.current
+    const header: JWTHeaderParameters = { alg: keys.alg, typ: 'at+jwt' }
+    if (current.kid) header.kid = current.kid
+    // The claim order is jose's: its SignJWT below and signHs256 give the same bytes.
+    const payload: JWTPayload = {
+      ...claims,
+      iss: issuer,
+      aud: audience,
+      iat,
+      exp: iat + accessTtlSeconds,
+      jti: randomUUID(),
+    }
+    if (keys.alg === 'HS256' && current.key instanceof Uint8Array) {
+      return signHs256(header, payload, current.key)
+    }
+    return new SignJWT(payload).setProtectedHeader(header).sign(current.key)
+  }
+
   return {
     accessTtlSeconds,
 
-    /** Signs an RFC 9068 access token (`typ: at+jwt`). */
+    /** Signs an RFC 9068 access token (`typ: at+jwt`) for a user's session. */
     async issueAccess(claims: {
       sub: string
       sid: string
       clientId: string
       /** space-separated (RFC 9068 §2.2.3) */
       scope: string
+      /** RFC 8176 authentication methods of the session's sign-in */
+      amr?: string[]
     }): Promise<string> {
-      const iat = Math.floor(clock.now().getTime() / 1000)
-      await keys.sync()
-      const current = keys.current
-      const header: JWTHeaderParameters = { alg: keys.alg, typ: 'at+jwt' }
-      if (current.kid) header.kid = current.kid
-      // The claim order is jose's: its SignJWT below and signHs256 give the same bytes.
-      const payload: JWTPayload = {
+      return sign({
         sid: claims.sid,
         client_id: claims.clientId,
         scope: claims.scope,
         sub: claims.sub,
-        iss: issuer,
-        aud: audience,
-        iat,
-        exp: iat + accessTtlSeconds,
-        jti: randomUUID(),
-      }
-      if (keys.alg === 'HS256' && current.key instanceof Uint8Array) {
-        return signHs256(header, payload, current.key)
-      }
-      return new SignJWT(payload).setProtectedHeader(header).sign(current.key)
+        ...(claims.amr && { amr: claims.amr }),
+      })
+    },
+
+    /** A client_credentials token: the client is the subject, no session (RFC 9068 §2.2). */
+    async issueClientAccess(claims: { clientId: string; scope: string }): Promise<string> {
+      return sign({ client_id: claims.clientId, sub: claims.clientId, scope: claims.scope })
     },
 
     /**
@@ -138,7 +158,15 @@ export function createTokenService(opts: TokenServiceOptions) {
       const fast = fastVerify(token)
       if (fast === 'invalid') throw new KeygateError('INVALID_TOKEN')
       const payload = fast === 'defer' ? await verifyWithJose(token) : fast.payload
-      const { sub, sid, jti, client_id, scope, iat, exp } = payload
+      const { sub, sid, jti, client_id, iat, exp, scope } = payload
+      const base = { jti: String(jti), iat: iat as number, exp: exp as number }
+      // A client's own token: no session, and the client is the subject.
+      if (sid === undefined) {
+        if (typeof sub !== 'string' || sub === '' || client_id !== sub) {
+          throw new KeygateError('INVALID_TOKEN')
+        }
+        return { ...base, sub, client_id, scope: typeof scope === 'string' ? scope : '' }
+      }
       if (
         typeof sub !== 'string' ||
         !UUID.test(sub) ||
@@ -148,14 +176,12 @@ export function createTokenService(opts: TokenServiceOptions) {
         throw new KeygateError('INVALID_TOKEN')
       }
       return {
+        ...base,
         sub,
         sid,
-        jti: String(jti),
         client_id: typeof client_id === 'string' ? client_id : 'keygate',
         // Absent: a token from before scopes. Present but not a string: no scope at all.
         scope: scope === undefined ? undefined : typeof scope === 'string' ? scope : '',
-        iat: iat as number,
-        exp: exp as number,
       }
     },
   }

@@ -83,7 +83,7 @@ export function createImportUsersService(deps: ImportUsersDeps) {
 
       try {
         // One transaction: with a bad row and no --skip-invalid, nothing stays.
-        await transact(async ({ users: repo }) => {
+        await transact(async ({ users: repo, audit }) => {
           let batch: { line: number; user: NewUser }[] = []
           for await (const row of rows) {
             report.rows++
@@ -101,6 +101,10 @@ export function createImportUsersService(deps: ImportUsersDeps) {
           }
           await flush(repo, batch)
           if (!inserting()) throw new RollBack()
+          // One summary event, not one per user: an import can be millions of rows.
+          const { imported, skipped } = report
+          const details = { rows: report.rows, imported, skipped, invalid: report.invalid.length }
+          await audit.record({ type: 'users_imported', details }, now)
         })
         report.committed = true
       } catch (err) {

@@ -74,6 +74,9 @@ export function toNewUser(
   if (isActive === undefined) problems.push('is_active must be true/false/1/0/t/f')
   const isSuperuser = parseBool(fields.is_superuser, false)
   if (isSuperuser === undefined) problems.push('is_superuser must be true/false/1/0/t/f')
+  // SPEC §9: an export that says which addresses were verified keeps that; else unverified.
+  const emailVerified = parseBool(fields.email_verified, false)
+  if (emailVerified === undefined) problems.push('email_verified must be true/false/1/0/t/f')
 
   const rawCreated = text(fields.created_at)
   const createdAt = rawCreated ? parseTimestamp(rawCreated) : now
@@ -83,6 +86,7 @@ export function toNewUser(
     problems.length > 0 ||
     isActive === undefined ||
     isSuperuser === undefined ||
+    emailVerified === undefined ||
     createdAt === undefined
   )
     return { problems }
@@ -94,6 +98,7 @@ export function toNewUser(
       hashed_password: hash,
       is_active: isActive,
       is_superuser: isSuperuser,
+      email_verified: emailVerified,
       created_at: createdAt,
     },
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 
 // nodemailer is loaded only with SMTP_URL set: idle memory stays low without it.
@@ -7,6 +8,8 @@ export interface Mail {
   to: string
   subject: string
   text: string
+  /** an HTML alternative of `text` (multipart/alternative) */
+  html?: string
 }
 
 export interface Mailer {
@@ -23,13 +26,27 @@ export interface Mailer {
 function compose(from: string, mail: Mail) {
   const MimeNode = (load('nodemailer/lib/mime-node') as typeof import('nodemailer/lib/mime-node'))
     .default
-  const node = new MimeNode('text/plain; charset=utf-8')
+  const crlf = (s: string) => s.replace(/\r?\n/g, '\r\n')
+  const encodingOf = (s: string) => (/^[\x20-\x7e\r\n\t]*$/.test(s) ? '7bit' : '8bit')
+  const text = crlf(mail.text)
+  if (mail.html === undefined) {
+    const node = new MimeNode('text/plain; charset=utf-8')
+    node.setHeader({ From: from, To: mail.to, Subject: mail.subject })
+    return {
+      envelope: node.getEnvelope(),
+      raw: `${node.buildHeaders()}\r\nContent-Transfer-Encoding: ${encodingOf(text)}\r\n\r\n${text}`,
+    }
+  }
+  // Both parts built by hand for the same reason: no quoted-printable links.
+  const boundary = `keygate-${randomBytes(12).toString('hex')}`
+  const node = new MimeNode(`multipart/alternative; boundary="${boundary}"`)
   node.setHeader({ From: from, To: mail.to, Subject: mail.subject })
-  const body = mail.text.replace(/\r?\n/g, '\r\n')
-  const encoding = /^[\x20-\x7e\r\n\t]*$/.test(body) ? '7bit' : '8bit'
+  const html = crlf(mail.html)
+  const part = (type: string, body: string) =>
+    `--${boundary}\r\nContent-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: ${encodingOf(body)}\r\n\r\n${body}\r\n`
   return {
     envelope: node.getEnvelope(),
-    raw: `${node.buildHeaders()}\r\nContent-Transfer-Encoding: ${encoding}\r\n\r\n${body}`,
+    raw: `${node.buildHeaders()}\r\n\r\n${part('text/plain', text)}${part('text/html', html)}--${boundary}--\r\n`,
   }
 }
 

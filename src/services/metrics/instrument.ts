@@ -39,7 +39,7 @@ export function countSignIns(auth: AuthService, metrics: Metrics | undefined): A
         throw err
       }
     }
-  return { ...auth, login: counted(auth.login) }
+  return { ...auth, login: counted(auth.login), verifyLogin: counted(auth.verifyLogin) }
 }
 
 // The throttle names its counters by rule (services/throttle/throttle.ts); the

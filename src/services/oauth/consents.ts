@@ -1,6 +1,7 @@
+import type { AuditSource } from '../../domain/audit.js'
 import type { Client } from '../../domain/client.js'
 import type { ConnectedApp } from '../../domain/consent.js'
-import type { Scope } from '../../domain/scopes.js'
+import { formatScope, type Scope } from '../../domain/scopes.js'
 import type { Clock } from '../../domain/time.js'
 import { KeygateError } from '../../errors.js'
 import type { ConsentsRepo } from '../../repos/consents.js'
@@ -65,18 +66,29 @@ export function createConsentsService(deps: ConsentsServiceDeps) {
     },
 
     /** Remembers that the user allowed `scopes`, added to what they allowed before; answers the whole set. */
-    async grant(user: Owner, client: ConsentClient, scopes: readonly Scope[]): Promise<Scope[]> {
+    async grant(
+      user: Owner,
+      client: ConsentClient,
+      scopes: readonly Scope[],
+      source: AuditSource = {},
+    ): Promise<Scope[]> {
+      const event = (all: readonly Scope[]) => ({
+        type: 'consent_granted' as const,
+        userId: user.id,
+        source: { ...source, clientId: client.client_id },
+        details: { granted: formatScope(scopes), scope: formatScope(all) },
+      })
       for (let round = 0; round < GRANT_ROUNDS; round++) {
         const now = clock.now()
         const granted = await transact(async (r) => {
           const before = await r.consents.find(user.id, client.client_id)
-          if (!before) {
-            return (await r.consents.insert(user.id, client.client_id, scopes, now))
-              ? [...scopes]
-              : undefined
-          }
-          const union = [...new Set([...before.scope, ...scopes])]
-          return (await r.consents.replaceScope(before, union, now)) ? union : undefined
+          const union = [...new Set([...(before?.scope ?? []), ...scopes])]
+          const stored = before
+            ? await r.consents.replaceScope(before, union, now)
+            : await r.consents.insert(user.id, client.client_id, union, now)
+          if (!stored) return undefined
+          await r.audit.record(event(union), now)
+          return union
         })
         if (granted) return granted
       }
@@ -85,8 +97,7 @@ export function createConsentsService(deps: ConsentsServiceDeps) {
 
     /** The user's connected apps: every client they consented to, with what they allowed. */
     async list(user: Owner): Promise<ConnectedApp[]> {
-      const rows = await consents.listForUser(user.id)
-      return rows.map((c) => ({ ...c, name: c.client_id }))
+      return consents.listForUser(user.id)
     },
 
     /**
@@ -94,11 +105,17 @@ export function createConsentsService(deps: ConsentsServiceDeps) {
      * the app holds for the user: refresh tokens stop at once, access tokens
      * at the bearer guard's session check. An app without consent is a 404.
      */
-    async withdraw(user: Owner, clientId: string): Promise<void> {
+    async withdraw(user: Owner, clientId: string, source: AuditSource = {}): Promise<void> {
       const now = clock.now()
       await transact(async (r) => {
         if (!(await r.consents.delete(user.id, clientId))) throw new KeygateError('APP_NOT_FOUND')
-        await r.sessions.revokeForClient(user.id, clientId, now)
+        const details = {
+          sessions_revoked: await r.sessions.revokeForClient(user.id, clientId, now),
+        }
+        await r.audit.record(
+          { type: 'consent_withdrawn', userId: user.id, source: { ...source, clientId }, details },
+          now,
+        )
       })
     },
   }

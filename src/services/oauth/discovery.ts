@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js'
 import type { SigningKeys } from '../keys/signing-keys.js'
+import { MFA_GRANT } from './token-endpoint.js'
 
 /** What clients and resource servers discover: RFC 8414 metadata and the RFC 7517 key set. */
 export function createDiscoveryService(deps: {
@@ -16,7 +17,7 @@ export function createDiscoveryService(deps: {
     revocation_endpoint: `${base}/api/v1/auth/revoke`,
     introspection_endpoint: `${base}/api/v1/auth/introspect`,
     ...(keys.alg !== 'HS256' && { jwks_uri: `${base}/.well-known/jwks.json` }),
-    grant_types_supported: ['password', 'refresh_token'],
+    grant_types_supported: ['password', 'refresh_token', MFA_GRANT],
     // No authorization endpoint yet (password grant only), so no response types.
     response_types_supported: [],
     scopes_supported: [],

@@ -1,12 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Config } from '../../config.js'
+import { holdsClientTokens } from '../../domain/client.js'
 import { formatScope, tokenScope } from '../../domain/scopes.js'
-import { type AuthContext, isLive } from '../../domain/session.js'
+import { type AuthContext, type ClientContext, isLive } from '../../domain/session.js'
 import type { Clock } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
+import type { ClientsRepo } from '../../repos/clients.js'
 import type { RefreshTokensRepo } from '../../repos/refresh-tokens.js'
 import type { SessionsRepo } from '../../repos/sessions.js'
+import type { Transact } from '../../repos/transaction.js'
 import type { UsersRepo } from '../../repos/users.js'
 import type { AccessClaims, TokenService } from '../crypto/access-tokens.js'
 import { type AuthService, hashRefreshToken } from '../sessions/authentication.js'
@@ -17,7 +20,8 @@ export type Introspection =
   | {
       active: true
       sub: string
-      sid: string
+      /** absent for a client_credentials token */
+      sid?: string
       client_id: string
       exp: number
       iat: number
@@ -37,6 +41,8 @@ export interface IntrospectionServiceDeps {
   users: UsersRepo
   sessions: SessionsRepo
   refreshTokens: RefreshTokensRepo
+  clients: ClientsRepo
+  transact: Transact
 }
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000)
@@ -44,7 +50,7 @@ const digest = (s: string) => createHash('sha256').update(s).digest()
 
 /** Revocation (RFC 7009) and introspection (RFC 7662) for clients and resource servers. */
 export function createIntrospectionService(deps: IntrospectionServiceDeps) {
-  const { config, clock, auth, tokens, users, sessions, refreshTokens } = deps
+  const { config, clock, auth, tokens, users, sessions, refreshTokens, clients, transact } = deps
   const inactive = { active: false } as const
 
   async function accessClaims(token: string): Promise<AccessClaims | undefined> {
@@ -55,7 +61,7 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
   }
 
   function answer(
-    user: User,
+    user: User | undefined,
     fields: Omit<Introspection & { active: true }, 'active' | 'iss' | 'aud'>,
   ): Introspection {
     return {
@@ -63,13 +69,19 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
       ...fields,
       iss: config.jwtIssuer,
       aud: config.jwtAudience,
-      ...(user.username !== null && { username: user.username }),
+      ...(user?.username != null && { username: user.username }),
     }
   }
 
   async function introspectAccess(token: string): Promise<Introspection | undefined> {
     const claims = await accessClaims(token)
     if (!claims) return undefined
+    if (claims.sid === undefined) {
+      // A client_credentials token: active while its client is registered for that grant.
+      if (!holdsClientTokens((await clients.find(claims.client_id))?.client)) return inactive
+      const { sub, client_id, exp, iat, jti, scope = '' } = claims
+      return answer(undefined, { sub, client_id, exp, iat, jti, scope, token_type: 'access_token' })
+    }
     const user = await sessions.findLiveWithUser(claims.sid, claims.sub, clock.now(), claims.jti)
     if (!user?.is_active) return inactive
     const { sub, sid, client_id, exp, iat, jti } = claims
@@ -98,15 +110,27 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
     })
   }
 
-  async function revokeAccess(token: string): Promise<boolean> {
+  /** Revokes the session and records it, in one transaction; nothing when it was already dead. */
+  async function revokeSession(sessionId: string, userId: string, ctx: ClientContext) {
+    const now = clock.now()
+    await transact(async (r) => {
+      if (!(await r.sessions.revokeForUser(sessionId, userId, now))) return
+      const details = { session_id: sessionId, via: 'token_revocation' }
+      await r.audit.record({ type: 'session_revoked', userId, source: ctx, details }, now)
+    })
+  }
+
+  async function revokeAccess(token: string, ctx: ClientContext): Promise<boolean> {
     const claims = await accessClaims(token)
-    if (claims) await sessions.revokeForUser(claims.sid, claims.sub, clock.now())
+    // A client_credentials token has no session to revoke; it dies with its client.
+    if (claims?.sid) await revokeSession(claims.sid, claims.sub, ctx)
     return claims !== undefined
   }
 
-  async function revokeRefresh(token: string): Promise<boolean> {
+  async function revokeRefresh(token: string, ctx: ClientContext): Promise<boolean> {
     const stored = await refreshTokens.findByHash(hashRefreshToken(token))
-    if (stored) await sessions.revoke(stored.session_id, clock.now())
+    const session = stored && (await sessions.findById(stored.session_id))
+    if (session) await revokeSession(session.id, session.user_id, ctx)
     return stored !== undefined
   }
 
@@ -136,12 +160,12 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps) {
      * together, §2.1). Unknown or invalid tokens are not an error (§2.2); the
      * hint only decides which kind is tried first.
      */
-    async revoke(token: string | undefined, hint?: string): Promise<void> {
+    async revoke(token: string | undefined, hint?: string, ctx: ClientContext = {}): Promise<void> {
       if (!token) throw new KeygateError('INVALID_REQUEST')
       if (hint === 'refresh_token') {
-        if (!(await revokeRefresh(token))) await revokeAccess(token)
-      } else if (!(await revokeAccess(token))) {
-        await revokeRefresh(token)
+        if (!(await revokeRefresh(token, ctx))) await revokeAccess(token, ctx)
+      } else if (!(await revokeAccess(token, ctx))) {
+        await revokeRefresh(token, ctx)
       }
     },
   }

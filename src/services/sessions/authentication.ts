@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Config } from '../../config.js'
+import { holdsClientTokens } from '../../domain/client.js'
 import {
   formatScope,
   type GrantScopeInput,
@@ -9,6 +10,8 @@ import {
   tokenScope,
 } from '../../domain/scopes.js'
 import {
+  AMR_PASSWORD,
+  AMR_PASSWORD_OTP,
   type AuthContext,
   type ClientContext,
   DEFAULT_CLIENT_ID,
@@ -20,12 +23,17 @@ import type { Clock } from '../../domain/time.js'
 import { DAY_MS } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
+import type { AuditEventsRepo } from '../../repos/audit-events.js'
+import type { ClientsRepo } from '../../repos/clients.js'
 import type { RefreshTokensRepo } from '../../repos/refresh-tokens.js'
 import type { SessionsRepo } from '../../repos/sessions.js'
+import type { Transact } from '../../repos/transaction.js'
 import type { UsersRepo } from '../../repos/users.js'
+import { signInFailure } from '../audit/sign-in-failure.js'
 import type { TokenService } from '../crypto/access-tokens.js'
 import { createFailureFloor, type FailureFloor } from '../crypto/failure-floor.js'
 import type { PasswordHasher } from '../crypto/passwords.js'
+import type { FactorsService, SecondFactor } from '../factors/factors.js'
 import { accountOf, type Throttle } from '../throttle/throttle.js'
 import type { KnownDevices } from './known-device.js'
 
@@ -37,7 +45,7 @@ export const hashRefreshToken = (token: string): string =>
 export const newRefreshToken = (): string => randomBytes(32).toString('base64url')
 
 export interface AuthServiceDeps {
-  config: Pick<Config, 'refreshTokenExpireDays' | 'sessionMaxDays'>
+  config: Pick<Config, 'refreshTokenExpireDays' | 'sessionMaxDays' | 'requireVerifiedEmail'>
   clock: Clock
   hasher: PasswordHasher
   tokens: TokenService
@@ -45,13 +53,20 @@ export interface AuthServiceDeps {
   users: UsersRepo
   sessions: SessionsRepo
   refreshTokens: RefreshTokensRepo
+  clients: ClientsRepo
+  audit: AuditEventsRepo
+  transact: Transact
   /** known-device markers (OWASP device cookies) */
   devices: KnownDevices
   failureFloor?: FailureFloor
+  /** second factors: a correct password on an account with one asks for it (SPEC §9) */
+  secondFactors?: Pick<FactorsService, 'hasFactor' | 'startChallenge' | 'completeChallenge'>
 }
 
 export function createAuthService(deps: AuthServiceDeps) {
   const { config, clock, hasher, tokens, throttle, users, sessions, refreshTokens, devices } = deps
+  const { clients } = deps
+  const { audit, transact } = deps
 
   const failureFloor = deps.failureFloor ?? createFailureFloor()
 
@@ -81,6 +96,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     clientId: string,
     refresh: string,
     scope: readonly Scope[],
+    amr: string[] = AMR_PASSWORD,
   ): Promise<TokenPair> {
     const granted = formatScope(scope)
     const access = await tokens.issueAccess({
@@ -88,6 +104,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       sid: sessionId,
       clientId,
       scope: granted,
+      amr,
     })
     return {
       access_token: access,
@@ -105,21 +122,85 @@ export function createAuthService(deps: AuthServiceDeps) {
     clientId: string,
     sessionMax: Date,
     scope: readonly Scope[],
+    amr: string[] = AMR_PASSWORD,
+    repo: Pick<RefreshTokensRepo, 'insert'> = refreshTokens,
   ): Promise<TokenPair> {
     const now = clock.now()
     const refresh = newRefreshToken()
-    await refreshTokens.insert({
+    await repo.insert({
       token_hash: hashRefreshToken(refresh),
       session_id: sessionId,
       created_at: now,
       expires_at: idleExpiry(now, config.refreshTokenExpireDays, sessionMax),
     })
-    return pairWith(user, sessionId, clientId, refresh, scope)
+    return pairWith(user, sessionId, clientId, refresh, scope, amr)
+  }
+
+  /**
+   * A new session and its first pair, for a sign-in proved by `amr`, with the
+   * sign-in's audit event in the same transaction.
+   */
+  async function startSession(
+    user: User,
+    ctx: ClientContext,
+    amr: string[],
+    scope: readonly Scope[],
+  ): Promise<SignIn> {
+    const now = clock.now()
+    const max = new Date(now.getTime() + config.sessionMaxDays * DAY_MS)
+    const sessionId = randomUUID()
+    const clientId = ctx.clientId || DEFAULT_CLIENT_ID
+    const pair = await transact(async (r) => {
+      await r.sessions.insert({
+        id: sessionId,
+        user_id: user.id,
+        client_id: clientId,
+        created_at: now,
+        last_used_at: now,
+        expires_at: idleExpiry(now, config.refreshTokenExpireDays, max),
+        max_expires_at: max,
+        user_agent: ctx.userAgent?.slice(0, 512) ?? null,
+        ip: ctx.ip ?? null,
+        scope: formatScope(scope),
+        amr,
+      })
+      const source = { ...ctx, clientId }
+      const details = { amr: amr.join(' ') }
+      await r.audit.record({ type: 'sign_in_succeeded', userId: user.id, source, details }, now)
+      return issuePair(user, sessionId, clientId, max, scope, amr, r.refreshTokens)
+    })
+    return { ...pair, device: devices.issue(user.id) }
+  }
+
+  /**
+   * The password check of every sign-in (the token endpoint and the hosted
+   * sign-in page): throttled, and identical for an unknown account and a
+   * wrong password. The active account it names, else INVALID_CREDENTIALS,
+   * RATE_LIMITED or, after a correct password, INACTIVE_USER.
+   */
+  async function verifyLogin(login: string, password: string, ctx: ClientContext): Promise<User> {
+    const found = await users.findByLogin(login)
+    const device = found && devices.verify(ctx.device, found.id)
+    const { user, needsRehash } = await throttle
+      .login(accountOf(found?.id, login), ctx.ip, () => checkPassword(found, password), device)
+      .catch((err) => signInFailure(audit, found, ctx, clock.now(), err))
+    // Only after a correct password, so "inactive" reveals nothing to a guesser.
+    if (!user.is_active) {
+      await signInFailure(audit, user, ctx, clock.now(), new KeygateError('INACTIVE_USER'))
+    }
+    if (config.requireVerifiedEmail && !user.email_verified) {
+      throw new KeygateError('EMAIL_NOT_VERIFIED')
+    }
+    if (needsRehash) {
+      await users.replaceHash(user.id, user.hashed_password, await hasher.hash(password))
+    }
+    return user
   }
 
   return {
     issuePair,
     pairWith,
+    verifyLogin,
 
     /**
      * Password login. Unknown account and wrong password fail identically and
@@ -135,42 +216,45 @@ export function createAuthService(deps: AuthServiceDeps) {
       ctx: ClientContext,
       grant: Omit<GrantScopeInput, 'userMay'> = { requested: undefined },
     ): Promise<SignIn> {
-      const found = await users.findByLogin(login)
-      const device = found && devices.verify(ctx.device, found.id)
-      const { user, needsRehash } = await throttle.login(
-        accountOf(found?.id, login),
-        ctx.ip,
-        () => checkPassword(found, password),
-        device,
-      )
-      // Only after a correct password, so "inactive" reveals nothing to a guesser.
-      if (!user.is_active) throw new KeygateError('INACTIVE_USER')
-      if (needsRehash) {
-        await users.replaceHash(user.id, user.hashed_password, await hasher.hash(password))
-      }
-
+      const user = await verifyLogin(login, password, ctx)
       const scope = grantScope({ ...grant, userMay: scopesUserMayHold(user) })
-
-      const now = clock.now()
-      const max = new Date(now.getTime() + config.sessionMaxDays * DAY_MS)
-      const sessionId = randomUUID()
-      const clientId = ctx.clientId || DEFAULT_CLIENT_ID
-      await sessions.insert({
-        id: sessionId,
-        user_id: user.id,
-        client_id: clientId,
-        created_at: now,
-        last_used_at: now,
-        expires_at: idleExpiry(now, config.refreshTokenExpireDays, max),
-        max_expires_at: max,
-        user_agent: ctx.userAgent?.slice(0, 512) ?? null,
-        ip: ctx.ip ?? null,
-        scope: formatScope(scope),
-      })
-      return {
-        ...(await issuePair(user, sessionId, clientId, max, scope)),
-        device: devices.issue(user.id),
+      // Only a correct password learns that the account has a second factor.
+      if (deps.secondFactors && (await deps.secondFactors.hasFactor(user.id))) {
+        const mfaToken = await deps.secondFactors.startChallenge(
+          user.id,
+          ctx.clientId || DEFAULT_CLIENT_ID,
+        )
+        throw new KeygateError('MFA_REQUIRED', { extra: { mfa_token: mfaToken } })
       }
+      return startSession(user, ctx, AMR_PASSWORD, scope)
+    },
+
+    /**
+     * The second step (SPEC §9): the mfa_token of a correct password and a
+     * TOTP or recovery code. The token is bound to the client that got it;
+     * the scope is decided as at the first step, from this request's `scope`.
+     */
+    async completeMfa(
+      mfaToken: string,
+      proof: SecondFactor,
+      ctx: ClientContext,
+      grant: Omit<GrantScopeInput, 'userMay'> = { requested: undefined },
+    ): Promise<SignIn> {
+      if (!deps.secondFactors) throw new KeygateError('INVALID_MFA')
+      const clientId = ctx.clientId || DEFAULT_CLIENT_ID
+      const user = await deps.secondFactors.completeChallenge(
+        mfaToken,
+        proof,
+        clientId,
+        ctx,
+        (id) => users.findById(id),
+      )
+      if (!user.is_active) {
+        const source = { ...ctx, clientId }
+        await signInFailure(audit, user, source, clock.now(), new KeygateError('INACTIVE_USER'))
+      }
+      const scope = grantScope({ ...grant, userMay: scopesUserMayHold(user) })
+      return startSession(user, ctx, AMR_PASSWORD_OTP, scope)
     },
 
     /**
@@ -179,6 +263,13 @@ export function createAuthService(deps: AuthServiceDeps) {
      */
     async authenticate(accessToken: string): Promise<AuthContext> {
       const claims = await tokens.verifyAccess(accessToken)
+      if (claims.sid === undefined) {
+        // A client_credentials token: dead once its client is deleted or loses the
+        // grant (401); while alive it speaks for no user, so user routes refuse it (403).
+        if (!holdsClientTokens((await clients.find(claims.client_id))?.client))
+          throw new KeygateError('INVALID_TOKEN')
+        throw new KeygateError('FORBIDDEN')
+      }
       const now = clock.now()
       const user = await sessions.findLiveWithUser(claims.sid, claims.sub, now, claims.jti)
       if (!user?.is_active) throw new KeygateError('INVALID_TOKEN')

@@ -2,6 +2,8 @@ import type { Config } from '../../config.js'
 import { narrowScope, tokenScope } from '../../domain/scopes.js'
 import {
   type AuthContext,
+  type ClientContext,
+  DEFAULT_CLIENT_ID,
   idleExpiry,
   isLive,
   type Session,
@@ -11,6 +13,7 @@ import type { Clock } from '../../domain/time.js'
 import { insufficientScope, KeygateError } from '../../errors.js'
 import type { RefreshToken, RefreshTokensRepo } from '../../repos/refresh-tokens.js'
 import type { SessionsRepo } from '../../repos/sessions.js'
+import type { Transact } from '../../repos/transaction.js'
 import type { UsersRepo } from '../../repos/users.js'
 import { type AuthService, hashRefreshToken, newRefreshToken } from './authentication.js'
 import { openSuccessor, sealSuccessor } from './successor.js'
@@ -22,6 +25,7 @@ export interface SessionsServiceDeps {
   users: UsersRepo
   sessions: SessionsRepo
   refreshTokens: RefreshTokensRepo
+  transact: Transact
   metrics?: { refreshReuseDetected(): void }
   /** seals each spent token's successor (successor.ts) */
   sealKey: Uint8Array
@@ -32,7 +36,7 @@ const MAX_HOPS = 8
 
 /** Refresh rotation with reuse detection, logout, the user's session list, pruning. */
 export function createSessionsService(deps: SessionsServiceDeps) {
-  const { config, clock, auth, users, sessions, refreshTokens } = deps
+  const { config, clock, auth, users, sessions, refreshTokens, transact } = deps
   const invalid = () => new KeygateError('INVALID_REFRESH_TOKEN')
   const graceMs = config.refreshReuseGraceSeconds * 1000
   const { sealKey } = deps
@@ -63,18 +67,25 @@ export function createSessionsService(deps: SessionsServiceDeps) {
      * issued, not a new one, so retries never fork the session into parallel
      * chains that reuse detection could not see. Presented after the window,
      * it is treated as stolen: the whole session is revoked, which also stops
-     * its access tokens on their next request.
+     * its access tokens on their next request. A token is refreshed only by
+     * the client it was issued to (RFC 6749 §6); another client's attempt is
+     * refused before anything is spent.
      *
      * `scope` may narrow the new access token (RFC 6749 §6), never widen it:
      * the family keeps its grant, so a later refresh may ask for all of it again.
      */
-    async refresh(presented: string, scope?: string): Promise<TokenPair> {
+    async refresh(presented: string, scope?: string, ctx: ClientContext = {}): Promise<TokenPair> {
       const now = clock.now()
       const hash = hashRefreshToken(presented)
       let token = await refreshTokens.findByHash(hash)
       if (!token || token.expires_at <= now) throw invalid()
       const session = await sessions.findById(token.session_id)
-      if (!session || !isLive(session, now)) throw invalid()
+      if (
+        !session ||
+        !isLive(session, now) ||
+        session.client_id !== (ctx.clientId ?? DEFAULT_CLIENT_ID)
+      )
+        throw invalid()
       const user = await users.findById(session.user_id)
       if (!user?.is_active) throw invalid()
       // Checked before the token is spent: a refused narrowing leaves the client its token.
@@ -100,23 +111,44 @@ export function createSessionsService(deps: SessionsServiceDeps) {
         // A zero grace window means no second use at all, even in the same millisecond.
         if (graceMs === 0 || now.getTime() - usedAt.getTime() > graceMs) {
           deps.metrics?.refreshReuseDetected()
-          await sessions.revoke(session.id, now)
+          await transact(async (r) => {
+            await r.sessions.revoke(session.id, now)
+            const source = { ...ctx, clientId: session.client_id }
+            const details = { session_id: session.id }
+            await r.audit.record(
+              { type: 'refresh_reuse_detected', userId: user.id, source, details },
+              now,
+            )
+          })
           throw invalid()
         }
         refresh = await leafAfter(presented, token, now)
         if (refresh === undefined) throw invalid()
       }
 
-      if (!(await sessions.touch(session.id, now, idle))) throw invalid()
-      return auth.pairWith(user, session.id, session.client_id, refresh, granted)
+      await transact(async (r) => {
+        if (!(await r.sessions.touch(session.id, now, idle))) throw invalid()
+        const source = { ...ctx, clientId: session.client_id }
+        const details = { session_id: session.id }
+        await r.audit.record({ type: 'token_refreshed', userId: user.id, source, details }, now)
+      })
+      return auth.pairWith(user, session.id, session.client_id, refresh, granted, session.amr)
     },
 
     /** Ends the caller's session, or with `all` every session of the user. */
-    async logout(caller: AuthContext, all = false): Promise<void> {
+    async logout(caller: AuthContext, all = false, ctx: ClientContext = {}): Promise<void> {
       // Ending one's own session needs no scope; ending every session is account management.
       if (all && !caller.scope.includes('account')) throw insufficientScope('account')
-      if (all) await sessions.revokeAllForUser(caller.user.id, clock.now())
-      else await sessions.revoke(caller.sessionId, clock.now())
+      const now = clock.now()
+      await transact(async (r) => {
+        if (all) await r.sessions.revokeAllForUser(caller.user.id, now)
+        else await r.sessions.revoke(caller.sessionId, now)
+        const details = { all, session_id: caller.sessionId }
+        await r.audit.record(
+          { type: 'logged_out', userId: caller.user.id, source: ctx, details },
+          now,
+        )
+      })
     },
 
     /** The caller's live sessions, the one in use marked `current`. */
@@ -126,10 +158,18 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     },
 
     /** Revokes one of the caller's own sessions; someone else's is a 404, like a missing one. */
-    async revoke(caller: AuthContext, sessionId: string): Promise<void> {
-      if (!(await sessions.revokeForUser(sessionId, caller.user.id, clock.now()))) {
-        throw new KeygateError('SESSION_NOT_FOUND')
-      }
+    async revoke(caller: AuthContext, sessionId: string, ctx: ClientContext = {}): Promise<void> {
+      const now = clock.now()
+      await transact(async (r) => {
+        if (!(await r.sessions.revokeForUser(sessionId, caller.user.id, now))) {
+          throw new KeygateError('SESSION_NOT_FOUND')
+        }
+        const details = { session_id: sessionId, via: 'user' }
+        await r.audit.record(
+          { type: 'session_revoked', userId: caller.user.id, source: ctx, details },
+          now,
+        )
+      })
     },
 
     /**

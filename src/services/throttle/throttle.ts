@@ -49,9 +49,14 @@ function tooMany(ms: number): KeygateError {
 const isTaken = (err: unknown) =>
   err instanceof KeygateError && (err.code === 'EMAIL_TAKEN' || err.code === 'USERNAME_TAKEN')
 
-const isWrongPassword = (err: unknown) =>
-  err instanceof KeygateError &&
-  (err.code === 'INVALID_CREDENTIALS' || err.code === 'WRONG_PASSWORD')
+// A wrong second-factor code counts as a wrong password does (SPEC §9).
+const WRONG_GUESSES = new Set([
+  'INVALID_CREDENTIALS',
+  'WRONG_PASSWORD',
+  'WRONG_CODE',
+  'INVALID_MFA',
+])
+const isWrongPassword = (err: unknown) => err instanceof KeygateError && WRONG_GUESSES.has(err.code)
 
 // A store that cannot answer (Redis away) refuses the request with 503 rather
 // than letting guesses through unthrottled.
