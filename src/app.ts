@@ -23,6 +23,7 @@ import { usersRoutes } from './http/api/users.js'
 import { guardConnections } from './http/connection-guard.js'
 import { accountPages } from './http/pages/account.js'
 import { assetRoutes } from './http/pages/assets.js'
+import { connectedAppsPages } from './http/pages/connected-apps.js'
 import { hostedPages } from './http/pages/page-context.js'
 import { passwordResetPages } from './http/pages/password-reset.js'
 import { signinRoutes } from './http/pages/signin.js'
@@ -192,7 +193,14 @@ export async function buildApp(
   await app.register(assetRoutes)
   await app.register(hostedPages, {
     ...routeDeps,
-    pages: [signinRoutes, signupRoutes, passwordResetPages, signoutPages, accountPages],
+    pages: [
+      signinRoutes,
+      signupRoutes,
+      passwordResetPages,
+      signoutPages,
+      accountPages,
+      connectedAppsPages,
+    ],
   })
   await app.register(wellKnownRoutes, routeDeps)
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import type { ConnectedApp } from '../../domain/consent.js'
 import type { Session } from '../../domain/session.js'
 import type { User } from '../../domain/user.js'
 import { isValidEmail, isValidUsername } from '../../domain/user.js'
@@ -11,6 +12,7 @@ import {
   currentBrowserSession,
   setBrowserSessionCookie,
 } from './browser-session.js'
+import { ConnectedApps } from './connected-apps.js'
 import { attempt } from './form-errors.js'
 import { Field, type FieldErrors, Form, Notice, sendPage } from './layout.js'
 import { redirectAfterPost, withReturnTo } from './redirects.js'
@@ -28,6 +30,7 @@ const DONE: Record<string, string> = {
   profile: 'Your profile was saved.',
   password: 'Your password was changed. Every other session was signed out.',
   session: 'That session was signed out.',
+  app: 'That app no longer has access to your account.',
 }
 
 const when = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16)
@@ -36,6 +39,7 @@ interface AccountView {
   user: User
   current: string
   sessions: (Session & { current: boolean })[]
+  apps: ConnectedApp[]
   done?: string
   profile?: { email?: string; username?: string; errors: FieldErrors }
   password?: FieldErrors
@@ -129,6 +133,7 @@ function AccountPage(props: AccountView) {
           </li>
         ))}
       </ul>
+      <ConnectedApps apps={props.apps} />
       <Form action="/signout" label="Sign out of this browser">
         <button type="submit">Sign out of this browser</button>
       </Form>
@@ -160,6 +165,7 @@ export const accountPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
   ) {
     const caller = browserCaller(current)
     const sessions = await services.sessions.list(caller)
+    const apps = await services.consents.list(current.user)
     return sendPage(
       request,
       reply,
@@ -168,6 +174,7 @@ export const accountPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
         user={current.user}
         current={current.session.id}
         sessions={sessions}
+        apps={apps}
         {...view}
       />,
     )
