@@ -22,6 +22,7 @@ import { tokenRoutes } from './http/api/tokens.js'
 import { usersRoutes } from './http/api/users.js'
 import { guardConnections } from './http/connection-guard.js'
 import { accountPages } from './http/pages/account.js'
+import { adminConsole } from './http/pages/admin/console.js'
 import { assetRoutes } from './http/pages/assets.js'
 import { connectedAppsPages } from './http/pages/connected-apps.js'
 import { hostedPages } from './http/pages/page-context.js'
@@ -200,6 +201,7 @@ export async function buildApp(
       signoutPages,
       accountPages,
       connectedAppsPages,
+      adminConsole,
     ],
   })
   await app.register(wellKnownRoutes, routeDeps)

@@ -1,4 +1,4 @@
-import { type Kysely, PostgresAdapter, type Selectable } from 'kysely'
+import { type ExpressionBuilder, type Kysely, PostgresAdapter, type Selectable, sql } from 'kysely'
 import type { DB, UsersTable } from '../db/schema.js'
 import { type NewUser, normalizeEmail, normalizeUsername, type User } from '../domain/user.js'
 import { bit, iso, toBool, toDate } from './row.js'
@@ -159,6 +159,41 @@ export function createUsersRepo(db: Kysely<DB>) {
         db
           .selectFrom('users')
           .select((eb) => eb.fn.countAll<string | number>().as('n'))
+          .executeTakeFirstOrThrow(),
+      ])
+      return { items: rows.map(toUser), total: Number(count.n) }
+    },
+
+    /**
+     * Users whose email or username contains `query` (case-insensitive: both
+     * are stored lowercased), oldest first. `%`, `_` and `\\` in the query
+     * match themselves.
+     */
+    async search(
+      query: string,
+      limit: number,
+      offset: number,
+    ): Promise<{ items: User[]; total: number }> {
+      const pattern = `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+      const matches = (eb: ExpressionBuilder<DB, 'users'>) =>
+        eb.or([
+          sql<boolean>`${eb.ref('email')} like ${pattern} escape '\\'`,
+          sql<boolean>`${eb.ref('username')} like ${pattern} escape '\\'`,
+        ])
+      const [rows, count] = await Promise.all([
+        db
+          .selectFrom('users')
+          .selectAll()
+          .where(matches)
+          .orderBy('created_at')
+          .orderBy('id')
+          .limit(limit)
+          .offset(offset)
+          .execute(),
+        db
+          .selectFrom('users')
+          .select((eb) => eb.fn.countAll<string | number>().as('n'))
+          .where(matches)
           .executeTakeFirstOrThrow(),
       ])
       return { items: rows.map(toUser), total: Number(count.n) }

@@ -43,7 +43,8 @@ export function pageClient(app: FastifyInstance, origin: string, remoteAddress =
   }
   const post = async (
     url: string,
-    fields: Record<string, string>,
+    /** a list is sent as the same name repeated (checkbox groups) */
+    fields: Record<string, string | string[]>,
     opts: {
       origin?: string | null
       csrf?: string | null
@@ -55,10 +56,10 @@ export function pageClient(app: FastifyInstance, origin: string, remoteAddress =
       opts.csrf === undefined
         ? csrfOf((await get(opts.from ?? url)).body)
         : (opts.csrf ?? undefined)
-    const body = new URLSearchParams({
-      ...fields,
-      ...(token === undefined ? {} : { csrf_token: token }),
-    })
+    const body = new URLSearchParams(
+      Object.entries(fields).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => [k, x])),
+    )
+    if (token !== undefined) body.set('csrf_token', token)
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',
       cookie: jar.header(),

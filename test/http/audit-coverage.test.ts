@@ -363,6 +363,7 @@ const NOT_AUDITED: Record<string, string> = {
   'introspection.introspect': 'reads',
   'users.get': 'reads',
   'admin.list': 'reads',
+  'admin.search': 'reads',
   'admin.get': 'reads',
   'passwordReset.drain': 'waits for mail already audited at request',
   'throttle.request': 'throttle counters, not account state',

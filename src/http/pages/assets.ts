@@ -29,6 +29,16 @@ button.secondary{background:#fff;color:#0b57d0}
 .sessions form{margin-top:.5rem}
 .muted{color:#4a5361;font-size:.9rem}
 .links{margin-top:1.5rem}
+.admin-nav{display:flex;gap:1rem;margin:0 0 1rem}
+table.admin{display:block;overflow-x:auto;border-collapse:collapse;font-size:.9rem;margin:0 0 1rem}
+table.admin th,table.admin td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #d9dde3;vertical-align:top}
+textarea,select,input[type=search]{display:block;width:100%;padding:.6rem;font:inherit;border:1px solid #8a94a3;border-radius:.375rem;background:#fff}
+fieldset{border:1px solid #d9dde3;border-radius:.375rem}
+label.check{font-weight:400}
+.actions,.pager{display:flex;flex-wrap:wrap;gap:.5rem 1rem;margin:1rem 0}
+.details dt{font-weight:600}
+.details dd{margin:0 0 .5rem;overflow-wrap:anywhere}
+.secret{font-family:monospace;overflow-wrap:anywhere;background:#fff;border:1px solid #d9dde3;padding:.5rem}
 `
 
 /** GET /assets/keygate.css: public and cacheable (it holds nothing personal). */

@@ -29,18 +29,22 @@ const PAGES: Record<number, { title: string; sentence: string }> = {
   },
 }
 
-/** The human error page for a status; `sentence` replaces the default one (e.g. "unknown client"). */
+/**
+ * The human error page for a status; `sentence` (and `title`) replace the
+ * default ones (e.g. "unknown client").
+ */
 export function sendErrorPage(
   request: FastifyRequest,
   reply: FastifyReply,
   status: number,
   sentence?: string,
+  title?: string,
 ) {
   const page = PAGES[status] ?? (status >= 500 ? PAGES[500] : PAGES[400])
   return sendPage(
     request,
     reply,
-    { title: page?.title ?? '', status },
+    { title: title ?? page?.title ?? '', status },
     <>
       <p>{sentence ?? page?.sentence}</p>
       <p class="links">

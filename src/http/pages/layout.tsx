@@ -18,7 +18,7 @@ export interface PageEnv {
 
 const Env = createContext<PageEnv>({ base: '', csrf: '' })
 
-const usePage = () => useContext(Env)
+export const usePage = () => useContext(Env)
 
 /** A Keygate path as the browser must request it (behind a proxy prefix too). */
 export function Link(props: { href: string; children: ComponentChildren; class?: string }) {

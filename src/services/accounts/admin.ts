@@ -40,6 +40,9 @@ export function createAdminService(deps: AdminServiceDeps) {
   return {
     list: (limit: number, offset: number) => users.list(limit, offset),
 
+    /** Users whose email or username contains `query` (the admin console's search). */
+    search: (query: string, limit: number, offset: number) => users.search(query, limit, offset),
+
     get,
 
     async update(id: string, changes: AdminChanges, by: AuditSource = {}): Promise<User> {
