@@ -1,5 +1,6 @@
-// `npm run bench`: Keygate (built dist/, SQLite, production mode) and a bare
-// node:http baseline under the same autocannon load, in one run. See README.md.
+// `npm run bench`: Keygate (built dist/, SQLite, production mode), a bare node:http
+// baseline and a Fastify + SQLite reference (reference.js) under the same autocannon
+// load, in one run. See README.md.
 //   node bench/run.js [--duration 10] [--connections 50] [--runs 3] [--workers 1] [--log-level info]
 // Each option can also be given as BENCH_DURATION, BENCH_CONNECTIONS, BENCH_RUNS,
 // BENCH_WORKERS, BENCH_LOG_LEVEL.
@@ -9,7 +10,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { argonCeiling } from './lib/argon.js'
 import { load, requests, runScenarios } from './lib/load.js'
-import { memory, ROOT, startBaseline, startKeygate } from './lib/proc.js'
+import { memory, ROOT, startBaseline, startKeygate, startReference } from './lib/proc.js'
 import { print, summarize, targets } from './lib/report.js'
 import { seed } from './lib/seed.js'
 
@@ -58,11 +59,13 @@ async function oneRun(i) {
     await sleep(1000)
     const idleRssMb = memory(keygate.child.pid).rssMb
     const baseline = await startBaseline()
+    const reference = await startReference({ dbPath })
     try {
       // Warm both up (JIT, SQLite page cache) before measuring.
       const req = requests(seeded)
       const warm = { connections: opts.connections, duration: 2 }
       await load({ url: baseline.url, ...req.me, ...warm })
+      await load({ url: reference.url, ...req.me, ...warm })
       await load({ url: keygate.url, ...req.me, ...warm })
       await load({ url: keygate.url, ...req.posts_list, ...warm })
 
@@ -81,6 +84,7 @@ async function oneRun(i) {
       const scenarios = await runScenarios({
         keygate,
         baseline,
+        reference,
         seed: seeded,
         connections: opts.connections,
         duration: opts.duration,
@@ -90,6 +94,7 @@ async function oneRun(i) {
       console.error(`run ${i + 1}/${opts.runs} done`)
       return { readyMs, idleRssMb, peakRssMb, scenarios }
     } finally {
+      await reference.stop()
       await baseline.stop()
       await keygate.stop()
     }

@@ -16,11 +16,15 @@ import { emailVerificationRoutes } from './http/api/email-verification.js'
 import { mfaRoutes } from './http/api/mfa.js'
 import { passwordResetRoutes } from './http/api/password-reset.js'
 import { postsRoutes } from './http/api/posts.js'
+import { revocationRoutes } from './http/api/revocations.js'
 import { sessionsRoutes } from './http/api/sessions.js'
 import { authRoutes } from './http/api/signup-login.js'
 import { tokenRoutes } from './http/api/tokens.js'
 import { usersRoutes } from './http/api/users.js'
 import { guardConnections } from './http/connection-guard.js'
+import { authorizeRoutes } from './http/oauth/authorize.js'
+import { logoutPages, rpLogoutRoutes } from './http/oauth/logout.js'
+import { userinfoRoutes } from './http/oauth/userinfo.js'
 import { accountPages } from './http/pages/account.js'
 import { adminConsole } from './http/pages/admin/console.js'
 import { assetRoutes } from './http/pages/assets.js'
@@ -28,8 +32,10 @@ import { connectedAppsPages } from './http/pages/connected-apps.js'
 import { hostedPages } from './http/pages/page-context.js'
 import { passwordResetPages } from './http/pages/password-reset.js'
 import { signinRoutes } from './http/pages/signin.js'
+import { secondStepPages } from './http/pages/signin-second-step.js'
 import { signoutPages } from './http/pages/signout.js'
 import { signupRoutes } from './http/pages/signup.js'
+import { verifyEmailPages } from './http/pages/verify-email.js'
 import authPlugin from './http/plugins/bearer-guard.js'
 import bodyParsingPlugin from './http/plugins/body-parsing.js'
 import errorsPlugin, { clientErrors, frameworkErrors } from './http/plugins/errors.js'
@@ -101,11 +107,12 @@ async function ensureFirstSuperuser(app: FastifyInstance, deps: Deps): Promise<v
   }
 }
 
-const keysOf = new WeakMap<FastifyInstance, Deps['keys']>()
+const keysOf = new WeakMap<FastifyInstance, Deps['keys'][]>()
 
-/** Re-reads the app's key file now (what a SIGHUP handler in cli/serve.ts calls). */
-export const reloadSigningKeys = (app: FastifyInstance): Promise<void> =>
-  keysOf.get(app)?.reload() ?? Promise.resolve()
+/** Re-reads the app's key files now (what a SIGHUP handler in cli/serve.ts calls). */
+export const reloadSigningKeys = async (app: FastifyInstance): Promise<void> => {
+  for (const keys of keysOf.get(app) ?? []) await keys.reload()
+}
 
 /** The composition root: config in, a ready Fastify app out. Never listens or exits. */
 export async function buildApp(
@@ -166,7 +173,7 @@ export async function buildApp(
       'SECRET_KEY: unset, so the secret keying throttle names, device cookies and refresh seals is kept in the database; set SECRET_KEY (at least 32 bytes) to keep it out',
     )
   }
-  keysOf.set(app, deps.keys)
+  keysOf.set(app, [...new Set([deps.keys, deps.idTokenKeys])])
   await ensureFirstSuperuser(app, deps)
 
   await app.register(errorsPlugin)
@@ -196,18 +203,26 @@ export async function buildApp(
     ...routeDeps,
     pages: [
       signinRoutes,
+      secondStepPages,
       signupRoutes,
       passwordResetPages,
       signoutPages,
       accountPages,
+      verifyEmailPages,
+      logoutPages,
       connectedAppsPages,
       adminConsole,
     ],
   })
   await app.register(wellKnownRoutes, routeDeps)
+  // The OpenID provider's browser endpoints that other sites may post to (outside the pages' CSRF check).
+  await app.register(authorizeRoutes, routeDeps)
+  await app.register(rpLogoutRoutes, routeDeps)
+  await app.register(userinfoRoutes, routeDeps)
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(tokenRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(emailVerificationRoutes, { prefix: '/api/v1/auth', ...routeDeps })
+  await app.register(revocationRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(passwordResetRoutes, { prefix: '/api/v1/auth/password-reset', ...routeDeps })
   // Static /me routes win over the admin routes' /:id (find-my-way prefers static segments).
   await app.register(usersRoutes, { prefix: '/api/v1/users', ...routeDeps })
@@ -223,7 +238,12 @@ export async function buildApp(
   // AUDIT_RETENTION_DAYS are deleted hourly; unref() so the timer never keeps
   // a process alive on its own.
   const pruner = setInterval(() => {
-    for (const prune of [deps.services.sessions.prune, deps.services.audit.prune])
+    for (const prune of [
+      deps.services.sessions.prune,
+      deps.services.audit.prune,
+      deps.services.revocationFeed.prune,
+      deps.services.authorizationCodes.prune,
+    ])
       prune().catch((err) => app.log.error({ err }, 'pruning failed'))
   }, PRUNE_INTERVAL_MS).unref()
   app.addHook('onClose', async () => clearInterval(pruner))

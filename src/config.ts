@@ -49,6 +49,7 @@ export const CONFIG_VARIABLES = [
   'JWT_ALGORITHM',
   'DATA_DIR',
   'JWT_PRIVATE_KEY_FILE',
+  'ID_TOKEN_KEY_FILE',
   'PUBLIC_URL',
   'JWT_ISSUER',
   'JWT_AUDIENCE',
@@ -113,6 +114,8 @@ export interface Config {
   dataDir: string
   /** PEM or JWK-set file with the signing key(s) for asymmetric algorithms */
   jwtPrivateKeyFile: string | undefined
+  /** RS256 JWK set or PEM that signs ID tokens when JWT_ALGORITHM is HS256 */
+  idTokenKeyFile: string | undefined
   publicUrl: string
   jwtIssuer: string
   jwtAudience: string
@@ -397,6 +400,7 @@ export function loadConfig(env: Env): Config {
     jwtAlgorithm: algorithm as JwtAlgorithm,
     dataDir: str(env, 'DATA_DIR') ?? './data',
     jwtPrivateKeyFile: str(env, 'JWT_PRIVATE_KEY_FILE'),
+    idTokenKeyFile: str(env, 'ID_TOKEN_KEY_FILE'),
     publicUrl,
     jwtIssuer,
     jwtAudience: str(env, 'JWT_AUDIENCE') ?? 'keygate',

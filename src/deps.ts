@@ -1,8 +1,12 @@
+import cluster from 'node:cluster'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
+import type { ClientContext } from './domain/session.js'
 import { type Clock, systemClock } from './domain/time.js'
 import { createAuditEventsRepo } from './repos/audit-events.js'
+import { createAuthorizationCodesRepo } from './repos/authorization-codes.js'
+import type { RepoEvents } from './repos/changes.js'
 import { createClientsRepo } from './repos/clients.js'
 import { createConsentsRepo } from './repos/consents.js'
 import { createEmailTokensRepo } from './repos/email-tokens.js'
@@ -10,6 +14,7 @@ import { createFactorsRepo } from './repos/factors.js'
 import { createPasswordResetsRepo } from './repos/password-resets.js'
 import { createPostsRepo } from './repos/posts.js'
 import { createRefreshTokensRepo } from './repos/refresh-tokens.js'
+import { createRevocationsRepo } from './repos/revocations.js'
 import { createServerSecretsRepo } from './repos/server-secrets.js'
 import { createSessionsRepo } from './repos/sessions.js'
 import { createTransact } from './repos/transaction.js'
@@ -28,21 +33,38 @@ import { loadServerSecret } from './services/crypto/server-secret.js'
 import { createFactorsService } from './services/factors/factors.js'
 import { createReadinessService } from './services/health/readiness.js'
 import { createImportUsersService } from './services/import/import-users.js'
+import { loadIdTokenKeys } from './services/keys/id-token-keys.js'
 import { loadSigningKeys, type SigningKeys } from './services/keys/signing-keys.js'
 import { createMailer } from './services/mail/mailer.js'
 import { countSignIns, countThrottleDecisions } from './services/metrics/instrument.js'
 import { loadMetrics } from './services/metrics/load.js'
 import type { Metrics } from './services/metrics/metrics.js'
+import { createAuthorizationCodesService } from './services/oauth/authorization-codes.js'
+import { createAuthorizeService } from './services/oauth/authorize.js'
 import { createClientsService } from './services/oauth/clients.js'
+import { createConsentService } from './services/oauth/consent.js'
 import { createConsentRequests } from './services/oauth/consent-requests.js'
 import { createConsentsService } from './services/oauth/consents.js'
 import { createDiscoveryService } from './services/oauth/discovery.js'
+import { createIdTokenService } from './services/oauth/id-tokens.js'
 import { createIntrospectionService } from './services/oauth/introspection.js'
+import { redirectUriMatches } from './services/oauth/redirect-uris.js'
+import { createRpLogoutService } from './services/oauth/rp-logout.js'
 import { createOAuthService } from './services/oauth/token-endpoint.js'
 import { createPostsService } from './services/posts.js'
+import { createChangeBus } from './services/revocations/change-bus.js'
+import {
+  alongside,
+  inProcessTransport,
+  ipcTransport,
+  postgresTransport,
+  redisTransport,
+} from './services/revocations/change-transports.js'
+import { createRevocationFeedService } from './services/revocations/feed.js'
 import { createAuthService } from './services/sessions/authentication.js'
 import { createBrowserSessionsService } from './services/sessions/browser-sessions.js'
 import { createKnownDevices } from './services/sessions/known-device.js'
+import { createLivenessCache } from './services/sessions/liveness.js'
 import { createSessionsService } from './services/sessions/sessions.js'
 import { createMemoryStore, type RateLimitStore } from './services/throttle/memory-store.js'
 import { createRedisStore } from './services/throttle/redis-store.js'
@@ -53,6 +75,8 @@ export interface DepsOverrides {
   database?: Database
   clock?: Clock
   keys?: SigningKeys
+  /** the keys ID tokens are signed with (else the access-token keys, or the RS256 set) */
+  idTokenKeys?: SigningKeys
   /** throttling counters (tests pass one with their own Redis key prefix) */
   rateLimitStore?: RateLimitStore
   /** a metrics registry (else one is made when METRICS_TOKEN or METRICS_PORT is set) */
@@ -66,10 +90,31 @@ function createRateLimitStore(config: Config): RateLimitStore {
     : createMemoryStore()
 }
 
+// Verifiers accept up to 30 s of clock skew past a token's exp; a minute of margin.
+const FEED_SKEW_SECONDS = 60
+
+/**
+ * How committed changes reach the other instances: Redis pub/sub when
+ * REDIS_URL is set, else PostgreSQL LISTEN/NOTIFY, else (SQLite) the cluster's
+ * IPC between WEB_CONCURRENCY workers; and always in-process between instances
+ * sharing the database handle. Separate processes on one SQLite file must be workers of
+ * one `keygate serve` (or use Redis) to see each other's revocations at once.
+ */
+function changeTransport(config: Config, database: Database) {
+  const local = inProcessTransport(database.db)
+  if (config.redisUrl) {
+    return alongside(local, redisTransport(config.redisUrl, `${config.redisKeyPrefix}changes`))
+  }
+  if (database.listen) return alongside(local, postgresTransport(database, 'keygate_changes'))
+  if (cluster.isWorker) return alongside(local, ipcTransport())
+  return local
+}
+
 /** Wires repositories and services. Knows nothing of HTTP, so the CLI shares it. */
 export async function createDeps(config: Config, overrides: DepsOverrides = {}) {
   // Keys first: a missing production key file should stop start-up before the database is touched.
   const keys = overrides.keys ?? (await loadSigningKeys(config))
+  const idTokenKeys = overrides.idTokenKeys ?? (await loadIdTokenKeys(config, keys))
   const ownsDatabase = overrides.database === undefined
   const database =
     overrides.database ?? createDatabase(config.databaseUrl, { poolSize: config.dbPoolSize })
@@ -94,13 +139,23 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     clock,
   })
 
+  // Committed revocations and user changes reach every instance's liveness
+  // cache and the feed's waiting followers through the bus.
+  const bus = createChangeBus(changeTransport(config, database))
+  const events: RepoEvents = {
+    // A feed entry outlives every access token it covers, plus the verifiers' 30 s of skew.
+    coverSeconds: config.accessTokenExpireMinutes * 60 + FEED_SKEW_SECONDS,
+    committed: (changes) => bus.publish(changes),
+  }
   const repos = {
-    users: createUsersRepo(database.db),
-    sessions: createSessionsRepo(database.db),
+    users: createUsersRepo(database.db, events),
+    sessions: createSessionsRepo(database.db, events),
+    revocations: createRevocationsRepo(database.db, events),
     refreshTokens: createRefreshTokensRepo(database.db),
     posts: createPostsRepo(database.db),
     passwordResets: createPasswordResetsRepo(database.db),
     clients: createClientsRepo(database.db),
+    authorizationCodes: createAuthorizationCodesRepo(database.db),
     audit: createAuditEventsRepo(database.db),
     emailTokens: createEmailTokensRepo(database.db),
     factors: createFactorsRepo(database.db),
@@ -111,6 +166,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     createServerSecretsRepo(database.db),
     clock,
   ).catch(async (err) => {
+    await bus.close()
     if (ownsDatabase) await database.close()
     throw err
   })
@@ -122,7 +178,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     clock,
     secret: serverSecret.key('throttle-keys'),
   })
-  const transact = createTransact(database.db)
+  const transact = createTransact(database.db, events)
+  const liveness = createLivenessCache({ bus, load: (sid) => repos.sessions.findUnrevoked(sid) })
   const policy = createPasswordPolicy(config.passwordMinLength)
   const mailer = createMailer(config.smtpUrl, config.mailFrom)
   const passwordReset = createPasswordResetService({
@@ -164,6 +221,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       tokens,
       throttle,
       devices,
+      liveness,
       transact,
       ...repos,
       secondFactors: factors,
@@ -180,6 +238,24 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     sealKey: serverSecret.key('refresh-successor'),
   })
   const clients = createClientsService({ clock, clients: repos.clients, transact })
+  const idTokens = createIdTokenService({
+    keys: idTokenKeys,
+    issuer: config.jwtIssuer,
+    // An ID token lives as long as the access token issued beside it.
+    ttlSeconds: config.accessTokenExpireMinutes * 60,
+    clock,
+  })
+  const authorizationCodes = createAuthorizationCodesService({
+    config,
+    clock,
+    codes: repos.authorizationCodes,
+    sessions: repos.sessions,
+    users: repos.users,
+    transact,
+    auth,
+    tokens,
+    idTokens,
+  })
   const account = createAccountService({
     clock,
     hasher,
@@ -198,13 +274,15 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       account,
       sessions: repos.sessions,
       devices,
+      factors,
+      users: repos.users,
       transact,
     }),
     /** the hosted pages' form tokens */
     csrf: createCsrfTokens(serverSecret.key('csrf')),
     introspection: createIntrospectionService({ config, clock, auth, tokens, transact, ...repos }),
     clients,
-    oauth: createOAuthService({ auth, sessions, clients, tokens }),
+    oauth: createOAuthService({ auth, sessions, clients, tokens, codes: authorizationCodes }),
     users: createUsersService({
       clock,
       hasher,
@@ -223,7 +301,26 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     consentRequests: createConsentRequests(serverSecret.key('consent-request'), clock),
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
-    discovery: createDiscoveryService({ config, keys }),
+    discovery: createDiscoveryService({ config, keys, idTokenKeys }),
+    idTokens,
+    authorizationCodes,
+    authorize: createAuthorizeService({
+      config,
+      clock,
+      clients,
+      redirectUriMatches,
+      codes: authorizationCodes,
+      consent: createConsentService(),
+    }),
+    rpLogout: createRpLogoutService({
+      clients,
+      idTokens,
+      // The browser-session service is built in this same object.
+      browserSessions: {
+        signOut: (id: string, ctx?: ClientContext): Promise<void> =>
+          services.browserSessions.signOut(id, ctx),
+      },
+    }),
     // Without Redis the throttled endpoints answer 503, so the instance is not ready.
     readiness: createReadinessService([
       { name: 'database' as const, ping: () => database.ping() },
@@ -231,6 +328,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     ]),
     importUsers: createImportUsersService({ transact, hasher, clock }),
     audit: createAuditLogService({ config, clock, audit: repos.audit }),
+    revocationFeed: createRevocationFeedService({ clock, revocations: repos.revocations, bus }),
   }
 
   return {
@@ -240,6 +338,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     migrated,
     clock,
     keys,
+    idTokenKeys,
     /** SECRET_KEY-derived keys for Keygate's MACs and seals (device cookies, throttle keys) */
     serverSecret,
     hasher,
@@ -252,6 +351,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     rateLimitStore,
     /** Prometheus series; undefined when neither METRICS_TOKEN nor METRICS_PORT is set */
     metrics,
+    /** committed liveness changes, between this process, its sibling workers and other instances */
+    bus,
+    /** the bearer guard's cached session reads; `clear()` after changing the database by hand */
+    liveness,
     /** Closes only what createDeps opened; a database handed in belongs to the caller. */
     async close() {
       await hasher.close()
@@ -261,6 +364,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       await factors.drain()
       mailer?.close()
       if (ownsStore) await rateLimitStore.close()
+      await bus.close()
       if (ownsDatabase) await database.close()
     },
   }

@@ -63,6 +63,13 @@ export const ERRORS = Object.freeze({
     oauthError: 'invalid_scope',
   },
   INVALID_REQUEST: { status: 400, detail: 'Invalid request', oauthError: 'invalid_request' },
+  // RFC 6749 §5.2: one answer for every way a code can fail (unknown, spent,
+  // expired, another client's, another redirect URI, a wrong PKCE verifier).
+  INVALID_AUTHORIZATION_CODE: {
+    status: 400,
+    detail: 'Invalid authorization code',
+    oauthError: 'invalid_grant',
+  },
   // RFC 6749 §5.2: an unregistered client_id, or a confidential client's wrong or
   // missing secret. The service adds `WWW-Authenticate: Basic` when Basic was used.
   INVALID_CLIENT: {
@@ -106,6 +113,8 @@ export const ERRORS = Object.freeze({
   USER_NOT_FOUND: { status: 404, detail: 'User not found' },
   POST_NOT_FOUND: { status: 404, detail: 'Post not found' },
   SESSION_NOT_FOUND: { status: 404, detail: 'Session not found' },
+  // The revocation feed cannot continue from this cursor: start over without one.
+  CURSOR_EXPIRED: { status: 410, detail: 'Revocation feed cursor expired; resync without after' },
   APP_NOT_FOUND: { status: 404, detail: 'App not found' },
   WRONG_PASSWORD: { status: 400, detail: 'Incorrect password' },
   CURRENT_PASSWORD_REQUIRED: { status: 400, detail: 'Current password required' },
@@ -126,6 +135,17 @@ export const ERRORS = Object.freeze({
     headers: { 'Retry-After': '5' },
   },
   INTERNAL: { status: 500, detail: 'Internal Server Error' },
+  // The authorization endpoint cannot trust where to send the browser back
+  // (RFC 6749 §4.1.2.1), so it shows an error page and never redirects.
+  AUTHORIZE_UNKNOWN_CLIENT: {
+    status: 400,
+    detail: 'This application is not registered with Keygate, so you cannot sign in to it here.',
+  },
+  AUTHORIZE_BAD_REDIRECT_URI: {
+    status: 400,
+    detail:
+      'This application asked to send you to an address it has not registered with Keygate, so the request was stopped.',
+  },
   // /readyz: the body adds which dependency failed (http/root/health.ts).
   NOT_READY: { status: 503, detail: 'Not ready', headers: { 'Retry-After': '5' } },
   // SPEC §9: only after a correct password (so it reveals nothing to a guesser).
@@ -311,6 +331,76 @@ export class ValidationError extends Error {
     super(issues.map((i) => i.msg).join('; '))
   }
 }
+
+export interface AuthorizeErrorSpec {
+  /** RFC 6749 §4.1.2.1 / OIDC Core §3.1.2.6 `error` */
+  error: string
+  error_description: string
+}
+
+/**
+ * The authorization endpoint's refusals, sent back to the client's redirect
+ * URI as `error` and `error_description` (with `state` and `iss`).
+ */
+export const AUTHORIZE_ERRORS = Object.freeze({
+  UNSUPPORTED_RESPONSE_TYPE: {
+    error: 'unsupported_response_type',
+    error_description: 'Only response_type=code is supported',
+  },
+  UNAUTHORIZED_CLIENT: {
+    error: 'unauthorized_client',
+    error_description: 'This client may not use the authorization code grant',
+  },
+  DUPLICATE_PARAMETER: {
+    error: 'invalid_request',
+    error_description: 'A parameter was sent more than once',
+  },
+  PKCE_REQUIRED: {
+    error: 'invalid_request',
+    error_description: 'code_challenge and code_challenge_method=S256 are required (PKCE)',
+  },
+  PKCE_METHOD: {
+    error: 'invalid_request',
+    error_description: 'code_challenge_method must be S256; plain is not accepted',
+  },
+  BAD_CODE_CHALLENGE: {
+    error: 'invalid_request',
+    error_description: 'code_challenge must be 43 base64url characters (S256)',
+  },
+  INVALID_SCOPE: { error: 'invalid_scope', error_description: 'Unknown or malformed scope' },
+  BAD_PROMPT: {
+    error: 'invalid_request',
+    error_description: 'prompt must be none, login or consent, and none stands alone',
+  },
+  BAD_MAX_AGE: {
+    error: 'invalid_request',
+    error_description: 'max_age must be a non-negative integer',
+  },
+  BAD_RESPONSE_MODE: {
+    error: 'invalid_request',
+    error_description: 'Only response_mode=query is supported',
+  },
+  TOO_LONG: { error: 'invalid_request', error_description: 'A parameter is too long' },
+  REQUEST_NOT_SUPPORTED: {
+    error: 'request_not_supported',
+    error_description: 'Request objects are not supported',
+  },
+  REQUEST_URI_NOT_SUPPORTED: {
+    error: 'request_uri_not_supported',
+    error_description: 'request_uri is not supported',
+  },
+  LOGIN_REQUIRED: {
+    error: 'login_required',
+    error_description: 'The user is not signed in and prompt=none was asked',
+  },
+  CONSENT_REQUIRED: {
+    error: 'consent_required',
+    error_description: 'The user has not consented and prompt=none was asked',
+  },
+  ACCESS_DENIED: { error: 'access_denied', error_description: 'The user denied the request' },
+} satisfies Record<string, AuthorizeErrorSpec>)
+
+export type AuthorizeErrorName = keyof typeof AUTHORIZE_ERRORS
 
 /** Texts on the wire that are not errors. */
 export const NOTICES = Object.freeze({

@@ -62,6 +62,7 @@ export function requests(seed) {
 export async function runScenarios({
   keygate,
   baseline,
+  reference,
   seed,
   connections,
   duration,
@@ -73,6 +74,12 @@ export async function runScenarios({
   const want = (name) => !only || only.includes(name)
   const out = {}
   out.baseline_me = await load({ url: baseline.url, ...req.me, ...opts, pid: baseline.child.pid })
+  out.reference_me = await load({
+    url: reference.url,
+    ...req.me,
+    ...opts,
+    pid: reference.child.pid,
+  })
   if (want('me')) out.me = await load({ url: keygate.url, ...req.me, ...opts })
   if (want('posts_list'))
     out.posts_list = await load({ url: keygate.url, ...req.posts_list, ...opts })

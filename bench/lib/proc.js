@@ -88,6 +88,33 @@ export async function startBaseline() {
   return { child, url: `http://127.0.0.1:${port}`, stop: () => stop(child, exited) }
 }
 
+/** The Fastify + SQLite reference (reference.js) on the bench database. */
+export async function startReference({ dbPath }) {
+  const port = await freePort()
+  const since = performance.now()
+  const child = spawn(process.execPath, [join(ROOT, 'bench', 'reference.js')], {
+    cwd: ROOT,
+    // Its log lines go where Keygate's do: nowhere.
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      SECRET_KEY,
+      DB_PATH: dbPath,
+      PORT: String(port),
+    },
+  })
+  const url = `http://127.0.0.1:${port}`
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+  await Promise.race([
+    waitFor200(`${url}/healthz`, since),
+    exited.then((code) => {
+      throw new Error(`reference exited with ${code} before answering /healthz`)
+    }),
+  ])
+  return { child, url, stop: () => stop(child, exited) }
+}
+
 async function stop(child, exited) {
   if (child.exitCode === null) child.kill('SIGTERM')
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000)

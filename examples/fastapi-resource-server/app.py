@@ -14,6 +14,8 @@ import json
 import os
 import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Optional
@@ -27,6 +29,11 @@ AUDIENCE = os.environ.get("KEYGATE_AUDIENCE", "keygate")
 # Clock skew allowed on exp/iat: at most 30 s (SPEC §11), never more.
 LEEWAY = min(int(os.environ.get("KEYGATE_LEEWAY_SECONDS", "30")), 30)
 TIMEOUT = 5  # seconds for any request to Keygate
+# With Keygate's INTROSPECTION_SECRET the service follows its revocation feed (SPEC §11):
+# logged-out sessions are refused within about a second instead of at the token's exp.
+FEED_SECRET = os.environ.get("KEYGATE_INTROSPECTION_SECRET")
+# Without a successful sync for this long, every token is refused with a 503 (fail closed).
+FEED_FAIL_CLOSED_SECONDS = float(os.environ.get("KEYGATE_FEED_FAIL_CLOSED_SECONDS", "30"))
 # Algorithms whose keys are public. A token saying HS256 or none is refused before any
 # key is looked at: verifying HS256 with a published public key is the classic forgery.
 ASYMMETRIC = {"EdDSA", "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
@@ -100,6 +107,82 @@ class KeygateJWKClient(jwt.PyJWKClient):
         return key
 
 
+class RevocationFeed:
+    """Follows GET /api/v1/auth/revocations (long-poll) on a daemon thread.
+
+    Each entry names a revoked session (sid; with ``keep_jti`` after a password change,
+    every token of it but that one) or user (sub, covering tokens issued up to ``at``)
+    and is kept until ``until``, when every token it covers has expired. A 410
+    means Keygate cannot continue from our cursor: read every kept entry again.
+    """
+
+    def __init__(self, url: str, secret: str, fail_closed_after: float):
+        self.url, self.secret, self.fail_closed_after = url, secret, fail_closed_after
+        self.cursor: Optional[str] = None
+        self.sids: dict = {}  # sid -> (until, keep_jti or None: the one token a password change kept)
+        self.subs: dict = {}  # sub -> (until, at)
+        self.last_sync = float("-inf")
+        self.lock = threading.Lock()
+
+    def _get(self, wait: int) -> dict:
+        query = {"wait": str(wait), **({"after": self.cursor} if self.cursor else {})}
+        req = urllib.request.Request(
+            f"{self.url}?{urllib.parse.urlencode(query)}",
+            headers={"Authorization": f"Bearer {self.secret}", "Accept": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=TIMEOUT + wait) as res:
+            return json.load(res)
+
+    def sync(self, wait: int = 0) -> int:
+        try:
+            page = self._get(wait)
+        except urllib.error.HTTPError as err:
+            if err.code != 410 or self.cursor is None:
+                raise
+            self.cursor = None  # start over: the kept entries are all that still matter
+            page = self._get(0)
+        now = time.time()
+        with self.lock:
+            for item in page["items"]:
+                if "sid" in item:
+                    old = self.sids.get(item["sid"])
+                    keep = item.get("keep_jti")
+                    # A token is spared only while every entry for the session spares the same one.
+                    if old is not None and old[1] != keep:
+                        keep = None
+                    self.sids[item["sid"]] = (max(item["until"], old[0] if old else 0), keep)
+                if "sub" in item:
+                    old_until, old_at = self.subs.get(item["sub"], (0, 0))
+                    self.subs[item["sub"]] = (max(item["until"], old_until), max(item["at"], old_at))
+            self.cursor = page["cursor"]
+            self.sids = {k: v for k, v in self.sids.items() if v[0] >= now}
+            self.subs = {k: v for k, v in self.subs.items() if v[0] >= now}
+            self.last_sync = time.monotonic()
+        return len(page["items"])
+
+    def start(self) -> None:
+        while self.sync() > 0:  # catch up before serving
+            pass
+        threading.Thread(target=self._follow, daemon=True).start()
+
+    def _follow(self) -> None:
+        wait = int(min(25, self.fail_closed_after / 2))
+        while True:
+            try:
+                self.sync(wait)
+            except (OSError, ValueError, KeyError):
+                time.sleep(1)  # unreachable: retry; check() fails closed past the bound
+
+    def check(self, claims: dict) -> None:
+        if time.monotonic() - self.last_sync > self.fail_closed_after:
+            raise unavailable()
+        with self.lock:
+            session = self.sids.get(claims.get("sid"))
+            sub = self.subs.get(claims["sub"])
+            if (session and session[1] != claims.get("jti")) or (sub and claims["iat"] <= sub[1]):
+                raise invalid_token()
+
+
 @dataclass
 class CurrentUser:
     id: str
@@ -110,6 +193,12 @@ class CurrentUser:
 
 metadata = discover(ISSUER)
 jwks = KeygateJWKClient(metadata["jwks_uri"])
+feed = None
+if FEED_SECRET:
+    # Keygate serves the feed beside its introspection endpoint.
+    feed_url = metadata["introspection_endpoint"].rsplit("/", 1)[0] + "/revocations"
+    feed = RevocationFeed(feed_url, FEED_SECRET, FEED_FAIL_CLOSED_SECONDS)
+    feed.start()
 # For /docs: the Authorize button logs in at Keygate. auto_error=False so that a missing
 # header gets Keygate's body and challenge rather than FastAPI's.
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=metadata["token_endpoint"], auto_error=False)
@@ -145,6 +234,8 @@ def get_current_user(token: Optional[str] = Depends(oauth2_scheme)) -> CurrentUs
         raise unavailable()
     except (jwt.PyJWTError, ValueError):
         raise invalid_token()
+    if feed is not None:
+        feed.check(claims)
     return CurrentUser(
         id=claims["sub"],
         session_id=claims.get("sid"),

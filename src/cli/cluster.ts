@@ -3,6 +3,7 @@ import { hostname } from 'node:os'
 import type { Config } from '../config.js'
 import { MIGRATIONS_LOG_MESSAGE } from '../db/migrate.js'
 import { loadSigningKeys } from '../services/keys/signing-keys.js'
+import { isChangeMessage } from '../services/revocations/change-transports.js'
 import { migrateDatabase } from './compose.js'
 import type { LogSink } from './log-output.js'
 
@@ -77,6 +78,13 @@ export function runCluster(options: ClusterOptions): Promise<number> {
     const fork = (slot: number) => {
       const worker = cluster.fork(env)
       live.set(worker.id, { slot, startedAt: Date.now() })
+      // Liveness changes on SQLite without Redis: relayed to every other worker.
+      worker.on('message', (m: unknown) => {
+        if (!isChangeMessage(m)) return
+        for (const other of Object.values(cluster.workers ?? {})) {
+          if (other && other !== worker && other.isConnected()) other.send(m)
+        }
+      })
       worker.once('listening', (address: { port: number }) => {
         if (!listening) options.onListening?.(address.port)
         listening = true

@@ -22,6 +22,18 @@ export interface Database {
   close(): Promise<void>
   /** the node-postgres pool's counters, for metrics (PostgreSQL only) */
   pool?: { totalCount: number; idleCount: number; waitingCount: number; options: { max?: number } }
+  /**
+   * PostgreSQL only: LISTEN on `channel` over a connection of its own (taken
+   * from the pool). `onEnd` is called once if that connection is lost; the
+   * returned function stops listening.
+   */
+  listen?(
+    channel: string,
+    onMessage: (payload: string) => void,
+    onEnd: () => void,
+  ): Promise<() => Promise<void>>
+  /** PostgreSQL only: NOTIFY `channel` (after the caller's commit, on any connection). */
+  notify?(channel: string, payload: string): Promise<void>
 }
 
 export interface DatabaseOptions {
@@ -43,6 +55,12 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     db,
     dialect,
     pool: postgres?.pool,
+    ...(postgres && {
+      listen: (channel, onMessage, onEnd) => listenOn(postgres.pool, channel, onMessage, onEnd),
+      notify: async (channel, payload) => {
+        await sql`select pg_notify(${channel}, ${payload})`.execute(db)
+      },
+    }),
     ping: async () => {
       await sql`select 1`.execute(db).catch((err: Error) => {
         // Names where it looked (without credentials), for the log of a failed /readyz.
@@ -135,6 +153,44 @@ class OwnSchemaPostgresDialect extends PostgresDialect {
       getTables,
       getMetadata: async () => ({ tables: await getTables() }),
     }
+  }
+}
+
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/
+
+/** See Database.listen. The channel is a fixed identifier of Keygate's, checked anyway. */
+async function listenOn(
+  pool: import('pg').Pool,
+  channel: string,
+  onMessage: (payload: string) => void,
+  onEnd: () => void,
+): Promise<() => Promise<void>> {
+  if (!CHANNEL.test(channel)) throw new Error(`invalid channel name ${channel}`)
+  const client = await pool.connect()
+  let ended = false
+  const end = (err?: Error) => {
+    if (ended) return
+    ended = true
+    client.release(err ?? true)
+    onEnd()
+  }
+  client.on('notification', (m) => {
+    if (m.channel === channel && m.payload !== undefined) onMessage(m.payload)
+  })
+  client.on('error', (err) => end(err))
+  client.on('end', () => end(new Error('connection ended')))
+  try {
+    await client.query(`listen ${channel}`)
+  } catch (err) {
+    ended = true
+    client.release(err as Error)
+    throw err
+  }
+  return async () => {
+    if (ended) return
+    ended = true
+    // Released destroyed: a connection that listened is not handed to queries.
+    client.release(true)
   }
 }
 

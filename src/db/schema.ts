@@ -166,6 +166,40 @@ export interface MfaChallengesTable {
   expires_at: Timestamp
 }
 
+/** OAuth authorization codes (RFC 6749 §4.1.2), stored as hashes, single use. */
+export interface AuthorizationCodesTable {
+  code_hash: string
+  client_id: string
+  redirect_uri: string
+  code_challenge: string
+  /** space-separated granted scopes */
+  scope: string
+  nonce: string | null
+  user_id: string
+  browser_session_id: string
+  auth_time: Timestamp
+  /** space-separated RFC 8176 methods */
+  amr: string
+  created_at: Timestamp
+  expires_at: Timestamp
+  used_at: Timestamp | null
+  issued_session_id: string | null
+}
+
+export interface RevocationsTable {
+  /** the feed's monotonic cursor (PostgreSQL bigserial reads back as a string) */
+  cursor: ColumnType<number | string, never, never>
+  /** a revoked session, or */
+  sid: string | null
+  /** every token of a user issued up to `at` */
+  sub: string | null
+  /** when the last access token this entry covers expires; pruned after */
+  until: Timestamp
+  at: Timestamp
+  /** set on a `sid` entry: this one access token of the session is still accepted */
+  keep_jti: string | null
+}
+
 export interface DB {
   users: UsersTable
   sessions: SessionsTable
@@ -174,10 +208,12 @@ export interface DB {
   password_reset_tokens: PasswordResetTokensTable
   server_secrets: ServerSecretsTable
   clients: ClientsTable
+  authorization_codes: AuthorizationCodesTable
   audit_events: AuditEventsTable
   email_tokens: EmailTokensTable
   totp_factors: TotpFactorsTable
   recovery_codes: RecoveryCodesTable
   mfa_challenges: MfaChallengesTable
+  revocations: RevocationsTable
   consents: ConsentsTable
 }

@@ -34,6 +34,19 @@ export function createEmailTokensRepo(db: Kysely<DB>) {
         .executeTakeFirst()
     },
 
+    /** The address a live change link of the user would move the account to (the newest). */
+    async findPendingChange(userId: string, now: Date): Promise<string | undefined> {
+      const row = await db
+        .selectFrom('email_tokens')
+        .select('new_email')
+        .where('user_id', '=', userId)
+        .where('new_email', 'is not', null)
+        .where('expires_at', '>', iso(now))
+        .orderBy('created_at', 'desc')
+        .executeTakeFirst()
+      return row?.new_email ?? undefined
+    },
+
     /** Drops the user's links of one kind (verification, or pending address changes). */
     async deleteForUser(userId: string, kind: 'verify' | 'change'): Promise<void> {
       await db

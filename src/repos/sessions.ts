@@ -1,8 +1,17 @@
-import { type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely'
+import {
+  type ExpressionBuilder,
+  type Kysely,
+  type Selectable,
+  sql,
+  type UpdateQueryBuilder,
+  type UpdateResult,
+} from 'kysely'
 import type { DB, SessionsTable } from '../db/schema.js'
 import type { NewSession, Session } from '../domain/session.js'
 import type { User } from '../domain/user.js'
+import { atomically, type RepoEvents, silentEvents } from './changes.js'
 import { prepareQuery } from './prepared.js'
+import { lockFeed, writeRevocations } from './revocations.js'
 import { iso, toDate } from './row.js'
 import { toUser } from './users.js'
 
@@ -30,7 +39,50 @@ export function toSession(row: Selectable<SessionsTable>): Session {
 const selfAndChildren = (id: string) => (eb: ExpressionBuilder<DB, 'sessions'>) =>
   eb.or([eb('id', '=', id), eb('parent_id', '=', id)])
 
-export function createSessionsRepo(db: Kysely<DB>) {
+/** What the bearer guard needs to know of a session, to decide (and cache) its liveness. */
+export interface SessionLiveness {
+  user: User
+  maxExpiresAt: Date
+  pinnedJti: string | null
+}
+
+/**
+ * Revoking sessions publishes each in the revocation feed, in the same
+ * transaction (SPEC §11), and tells `events` once committed.
+ */
+export function createSessionsRepo(db: Kysely<DB>, events: RepoEvents = silentEvents) {
+  async function revokeWhere(
+    now: Date,
+    narrow: (q: UpdateQueryBuilder<DB, 'sessions', 'sessions', UpdateResult>) => typeof q,
+  ): Promise<number> {
+    const ids = await atomically(db, async (t) => {
+      await lockFeed(t)
+      const rows = await narrow(
+        t
+          .updateTable('sessions')
+          .set({ revoked_at: iso(now) })
+          .where('revoked_at', 'is', null),
+      )
+        .returning('id')
+        .execute()
+      const revoked = rows.map((r) => ({ sid: r.id }))
+      await writeRevocations(t, revoked, now, events.coverSeconds)
+      return revoked
+    })
+    if (ids.length > 0) await events.committed(ids)
+    return ids.length
+  }
+
+  const unrevoked = prepareQuery(db, ['sessionId'] as const, (p) =>
+    db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .selectAll('users')
+      .select(['sessions.max_expires_at as session_max_expires_at', 'sessions.pinned_jti'])
+      .where('sessions.id', '=', p.sessionId)
+      .where('sessions.revoked_at', 'is', null),
+  )
+
   // Runs on every authenticated request, so it is compiled once.
   const liveWithUser = prepareQuery(db, ['sessionId', 'userId', 'now', 'jti'] as const, (p) =>
     db
@@ -148,20 +200,43 @@ export function createSessionsRepo(db: Kysely<DB>) {
      * deleted, only `jti` is accepted from now on, and the session ends when
      * that token does (`until`).
      */
-    async pinToToken(id: string, jti: string, until: Date): Promise<void> {
+    /**
+     * The session's user, absolute limit and pinned token when it is not
+     * revoked: the guard checks the rest itself, so the answer can be cached.
+     */
+    async findUnrevoked(sessionId: string): Promise<SessionLiveness | undefined> {
+      const [row] = await unrevoked({ sessionId })
+      if (!row) return undefined
+      const { session_max_expires_at, pinned_jti, ...user } = row
+      return {
+        user: toUser(user),
+        maxExpiresAt: toDate(session_max_expires_at),
+        pinnedJti: pinned_jti,
+      }
+    },
+
+    async pinToToken(id: string, jti: string, until: Date, now: Date): Promise<void> {
       const end = iso(until)
-      await db.deleteFrom('refresh_tokens').where('session_id', '=', id).execute()
-      await db
-        .updateTable('sessions')
-        .set({
-          pinned_jti: jti,
-          // The earlier of the two, portably (SQLite has no LEAST, PostgreSQL's MIN is an aggregate).
-          expires_at: sql<string>`case when expires_at > ${end} then ${end} else expires_at end`,
-          max_expires_at: sql<string>`case when max_expires_at > ${end} then ${end} else max_expires_at end`,
-        })
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null)
-        .execute()
+      await atomically(db, async (t) => {
+        await lockFeed(t)
+        await t.deleteFrom('refresh_tokens').where('session_id', '=', id).execute()
+        const pinned = await t
+          .updateTable('sessions')
+          .set({
+            pinned_jti: jti,
+            // The earlier of the two, portably (SQLite has no LEAST, PostgreSQL's MIN is an aggregate).
+            expires_at: sql<string>`case when expires_at > ${end} then ${end} else expires_at end`,
+            max_expires_at: sql<string>`case when max_expires_at > ${end} then ${end} else max_expires_at end`,
+          })
+          .where('id', '=', id)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst()
+        // Downstream too, every other access token of the session stops.
+        if (pinned.numUpdatedRows > 0n) {
+          await writeRevocations(t, [{ sid: id, keepJti: jti }], now, events.coverSeconds)
+        }
+      })
+      await events.committed([{ sid: id }])
     },
 
     /**
@@ -170,51 +245,33 @@ export function createSessionsRepo(db: Kysely<DB>) {
      * True when anything was revoked.
      */
     async revoke(id: string, now: Date): Promise<boolean> {
-      const r = await db
-        .updateTable('sessions')
-        .set({ revoked_at: iso(now) })
-        .where(selfAndChildren(id))
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst()
-      return r.numUpdatedRows > 0n
+      return (await revokeWhere(now, (q) => q.where(selfAndChildren(id)))) > 0
     },
 
     /** Revokes every live session of a user, except `keepId` when given. */
     async revokeAllForUser(userId: string, now: Date, keepId?: string): Promise<void> {
-      let q = db
-        .updateTable('sessions')
-        .set({ revoked_at: iso(now) })
-        .where('user_id', '=', userId)
-        .where('revoked_at', 'is', null)
-      if (keepId !== undefined) q = q.where('id', '!=', keepId)
-      await q.execute()
+      await revokeWhere(now, (q) =>
+        keepId === undefined
+          ? q.where('user_id', '=', userId)
+          : q.where('user_id', '=', userId).where('id', '!=', keepId),
+      )
     },
 
     /** Revokes every live session issued to a client (the client is being deleted). */
     async revokeAllForClient(clientId: string, now: Date): Promise<number> {
-      const r = await db
-        .updateTable('sessions')
-        .set({ revoked_at: iso(now) })
-        .where('client_id', '=', clientId)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst()
-      return Number(r.numUpdatedRows)
+      return revokeWhere(now, (q) => q.where('client_id', '=', clientId))
     },
 
     /**
      * Revokes every live session a client holds for a user (consent withdrawn):
-     * their refresh families die with them, and their access tokens at the
-     * bearer guard's next session check. Answers how many were revoked.
+     * their refresh families die with them, their access tokens at the bearer
+     * guard's next session check, and the revocation feed tells resource
+     * servers (SPEC §11). Answers how many were revoked.
      */
     async revokeForClient(userId: string, clientId: string, now: Date): Promise<number> {
-      const r = await db
-        .updateTable('sessions')
-        .set({ revoked_at: iso(now) })
-        .where('user_id', '=', userId)
-        .where('client_id', '=', clientId)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst()
-      return Number(r.numUpdatedRows)
+      return revokeWhere(now, (q) =>
+        q.where('user_id', '=', userId).where('client_id', '=', clientId),
+      )
     },
 
     /** Records a refresh: last use and the new idle limit, unless the session was revoked. */
@@ -248,15 +305,13 @@ export function createSessionsRepo(db: Kysely<DB>) {
      * to `userId`; false when there is none such.
      */
     async revokeForUser(id: string, userId: string, now: Date): Promise<boolean> {
-      const r = await db
-        .updateTable('sessions')
-        .set({ revoked_at: iso(now) })
-        .where(selfAndChildren(id))
-        .where('user_id', '=', userId)
-        .where('revoked_at', 'is', null)
-        .where('expires_at', '>', iso(now))
-        .executeTakeFirst()
-      return r.numUpdatedRows > 0n
+      const n = await revokeWhere(now, (q) =>
+        q
+          .where(selfAndChildren(id))
+          .where('user_id', '=', userId)
+          .where('expires_at', '>', iso(now)),
+      )
+      return n > 0
     },
 
     /**

@@ -1,12 +1,15 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../db/schema.js'
 import { createAuditEventsRepo } from './audit-events.js'
+import { createAuthorizationCodesRepo } from './authorization-codes.js'
+import { type Change, type RepoEvents, silentEvents } from './changes.js'
 import { createClientsRepo } from './clients.js'
 import { createConsentsRepo } from './consents.js'
 import { createEmailTokensRepo, type EmailTokensRepo } from './email-tokens.js'
 import { createFactorsRepo } from './factors.js'
 import { createPasswordResetsRepo } from './password-resets.js'
 import { createRefreshTokensRepo } from './refresh-tokens.js'
+import { createRevocationsRepo } from './revocations.js'
 import { createSessionsRepo } from './sessions.js'
 import { createUsersRepo } from './users.js'
 
@@ -15,12 +18,19 @@ export interface TxRepos {
   users: ReturnType<typeof createUsersRepo>
   sessions: ReturnType<typeof createSessionsRepo>
   passwordResets: ReturnType<typeof createPasswordResetsRepo>
+  authorizationCodes: ReturnType<typeof createAuthorizationCodesRepo>
   clients: ReturnType<typeof createClientsRepo>
   refreshTokens: ReturnType<typeof createRefreshTokensRepo>
   /** `audit.record(event, now)`: the event commits or rolls back with the change */
   audit: ReturnType<typeof createAuditEventsRepo>
   emailTokens: EmailTokensRepo
   factors: ReturnType<typeof createFactorsRepo>
+  /**
+   * The revocation feed. A path that ends sessions or a user's tokens other
+   * than through `sessions.revoke*` (which record themselves) or
+   * `users.delete` adds one line: `await r.revocations.record({ sid } | { sub }, now)`.
+   */
+  revocations: ReturnType<typeof createRevocationsRepo>
   consents: ReturnType<typeof createConsentsRepo>
 }
 
@@ -30,20 +40,34 @@ export type Transact = <T>(work: (repos: TxRepos) => Promise<T>) => Promise<T>
  * Runs `work` in one transaction: committed when it resolves, rolled back when
  * it throws. Inside, use only the repos handed in (SQLite has one connection,
  * so a query on the outer handle would wait for this transaction forever).
+ * What the repos report to `events` is delivered after the commit, and not at
+ * all after a rollback.
  */
-export function createTransact(db: Kysely<DB>): Transact {
-  return (work) =>
-    db.transaction().execute((trx) =>
+export function createTransact(db: Kysely<DB>, events: RepoEvents = silentEvents): Transact {
+  return async (work) => {
+    const changes: Change[] = []
+    const collect: RepoEvents = {
+      coverSeconds: events.coverSeconds,
+      committed: (c) => {
+        changes.push(...c)
+      },
+    }
+    const result = await db.transaction().execute((trx) =>
       work({
-        users: createUsersRepo(trx),
-        sessions: createSessionsRepo(trx),
+        users: createUsersRepo(trx, collect),
+        sessions: createSessionsRepo(trx, collect),
         passwordResets: createPasswordResetsRepo(trx),
+        authorizationCodes: createAuthorizationCodesRepo(trx),
         clients: createClientsRepo(trx),
         refreshTokens: createRefreshTokensRepo(trx),
         audit: createAuditEventsRepo(trx),
         emailTokens: createEmailTokensRepo(trx),
         factors: createFactorsRepo(trx),
+        revocations: createRevocationsRepo(trx, collect),
         consents: createConsentsRepo(trx),
       }),
     )
+    if (changes.length > 0) await events.committed(changes)
+    return result
+  }
 }

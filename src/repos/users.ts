@@ -1,6 +1,8 @@
 import { type ExpressionBuilder, type Kysely, PostgresAdapter, type Selectable, sql } from 'kysely'
 import type { DB, UsersTable } from '../db/schema.js'
 import { type NewUser, normalizeEmail, normalizeUsername, type User } from '../domain/user.js'
+import { atomically, type RepoEvents, silentEvents } from './changes.js'
+import { writeRevocations } from './revocations.js'
 import { bit, iso, toBool, toDate } from './row.js'
 
 export interface UserChanges {
@@ -64,7 +66,11 @@ function toRow(user: NewUser) {
 // 11 columns a row: 1,000 rows bind 11,000 values, under SQLite's 32,766 and PostgreSQL's 65,535.
 const INSERT_CHUNK = 1000
 
-export function createUsersRepo(db: Kysely<DB>) {
+/**
+ * A change to a user tells `events` (cached liveness holds the user row);
+ * deleting one also publishes the user in the revocation feed.
+ */
+export function createUsersRepo(db: Kysely<DB>, events: RepoEvents = silentEvents) {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter
   return {
     async insert(user: NewUser): Promise<User> {
@@ -128,6 +134,7 @@ export function createUsersRepo(db: Kysely<DB>) {
         .set({ ...columns(changes), updated_at: iso(now) })
         .where('id', '=', id)
         .execute()
+      await events.committed([{ sub: id }])
       return this.findById(id)
     },
 
@@ -139,11 +146,19 @@ export function createUsersRepo(db: Kysely<DB>) {
         .where('id', '=', id)
         .where('hashed_password', '=', oldHash)
         .execute()
+      await events.committed([{ sub: id }])
     },
 
-    async delete(id: string): Promise<boolean> {
-      const result = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
-      return result.numDeletedRows > 0n
+    async delete(id: string, now: Date): Promise<boolean> {
+      const deleted = await atomically(db, async (t) => {
+        const result = await t.deleteFrom('users').where('id', '=', id).executeTakeFirst()
+        if (result.numDeletedRows === 0n) return false
+        // Its sessions go by cascade; their tokens must stop downstream too.
+        await writeRevocations(t, [{ sub: id }], now, events.coverSeconds)
+        return true
+      })
+      if (deleted) await events.committed([{ sub: id }])
+      return deleted
     },
 
     async list(limit: number, offset: number): Promise<{ items: User[]; total: number }> {

@@ -82,6 +82,29 @@ describe(`WEB_CONCURRENCY=2 (${testDialect})`, () => {
     }
   })
 
+  it('a logout on one worker is refused by every worker on the next request', async () => {
+    const user = { email: `wc-out-${tag}@example.com`, password: strongPassword() }
+    expect((await http(server.url, 'POST', '/api/v1/auth/signup', { json: user })).status).toBe(201)
+    const login = await http(server.url, 'POST', '/api/v1/auth/login', { json: user })
+    const headers = { authorization: `Bearer ${login.body.access_token}` }
+    // Both workers answer (and remember) the session first.
+    const warm = ids('warm', 10)
+    for (const id of warm) {
+      const res = await http(server.url, 'GET', '/api/v1/users/me', {
+        headers: { ...headers, 'x-request-id': id },
+      })
+      expect(res.status).toBe(200)
+    }
+    const served = forIds(warm, 'request completed')
+    await server.waitFor(() => server.lines.filter(served).length === warm.length)
+    expect(new Set(server.lines.filter(served).map((l) => l.pid)).size).toBe(2)
+
+    expect((await http(server.url, 'POST', '/api/v1/auth/logout', { headers })).status).toBe(204)
+    for (let i = 0; i < 10; i++) {
+      expect((await http(server.url, 'GET', '/api/v1/users/me', { headers })).status).toBe(401)
+    }
+  })
+
   it('restarts a worker that dies', { timeout: 90_000 }, async () => {
     const workerPids = server.lines.filter((l) => l.msg === 'worker listening')
     const victim = Number(workerPids[0]?.workerPid)

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { importJWK, SignJWT } from 'jose'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { keyFilePath, readKeyFile } from '../../src/services/keys/key-files.js'
-import { createUser, loginAs } from '../helpers/factories.js'
+import { createUser, loginAs, strongPassword } from '../helpers/factories.js'
 import { listeningApp, tempDataDir } from '../helpers/server.js'
 
 const PYTHON = '/usr/bin/python3'
@@ -28,14 +28,19 @@ async function freePort(): Promise<number> {
 }
 
 /** uvicorn serving the example; resolves once it answers. */
-async function startExample(issuer: string): Promise<string> {
+async function startExample(issuer: string, env: Record<string, string> = {}): Promise<string> {
   const port = await freePort()
   const child: ChildProcess = spawn(
     PYTHON,
     ['-m', 'uvicorn', 'app:app', '--host', '127.0.0.1', '--port', String(port)],
     {
       cwd: EXAMPLE,
-      env: { PATH: process.env.PATH, KEYGATE_ISSUER: issuer, PYTHONDONTWRITEBYTECODE: '1' },
+      env: {
+        PATH: process.env.PATH,
+        KEYGATE_ISSUER: issuer,
+        PYTHONDONTWRITEBYTECODE: '1',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )
@@ -141,5 +146,70 @@ describe.skipIf(probe.status !== 0)(`FastAPI example against a real Keygate${mis
       wwwAuthenticate: 'Bearer realm="keygate", error="insufficient_scope", scope="posts:write"',
     })
     expect((await post(await sign({ scope: 'posts:write' }))).status).toBe(200)
+  })
+  it('follows the revocation feed with the introspection secret: a logout is refused within a second', async () => {
+    const secret = 'introspection-secret-of-at-least-32-bytes!'
+    const k = await listeningApp({
+      jwtAlgorithm: 'EdDSA',
+      dataDir: tempDataDir(),
+      introspectionSecret: secret,
+    })
+    const user = await createUser(k.app)
+    // A revocation made before the example starts is applied when it catches up.
+    const early = (await loginAs(k.app, user)).tokens.access_token
+    await fetch(`${k.base}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${early}` },
+    })
+    const base = await startExample(k.base, { KEYGATE_INTROSPECTION_SECRET: secret })
+    const me = (token: string) =>
+      fetch(`${base}/me`, { headers: { authorization: `Bearer ${token}` } }).then(answer)
+    expect((await me(early)).status).toBe(401)
+
+    for (let i = 0; i < 3; i++) {
+      const { access_token } = (await loginAs(k.app, user)).tokens
+      expect((await me(access_token)).status).toBe(200)
+      const started = performance.now()
+      const out = await fetch(`${k.base}/api/v1/auth/logout`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${access_token}` },
+      })
+      expect(out.status).toBe(204)
+      let refused = await me(access_token)
+      while (refused.status === 200 && performance.now() - started < 5000) {
+        await new Promise((r) => setTimeout(r, 20))
+        refused = await me(access_token)
+      }
+      expect(refused).toEqual({
+        status: 401,
+        body: { detail: 'Could not validate credentials' },
+        wwwAuthenticate: 'Bearer realm="keygate", error="invalid_token"',
+      })
+      expect(performance.now() - started).toBeLessThan(1000)
+    }
+
+    // A password change keeps the changing token, and only it, in its session.
+    const session = (await loginAs(k.app, user)).tokens
+    const refreshed = await fetch(`${k.base}/api/v1/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: session.refresh_token }),
+    }).then((r) => r.json() as Promise<{ access_token: string }>)
+    expect((await me(session.access_token)).status).toBe(200)
+    const changed = await fetch(`${k.base}/api/v1/users/me/password`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${refreshed.access_token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ current_password: user.password, new_password: strongPassword() }),
+    })
+    expect(changed.status).toBeLessThan(300)
+    const started = performance.now()
+    while ((await me(session.access_token)).status === 200 && performance.now() - started < 5000) {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    expect((await me(session.access_token)).status).toBe(401)
+    expect((await me(refreshed.access_token)).status).toBe(200)
   })
 })

@@ -3,6 +3,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { onTestFinished } from 'vitest'
+import type { BuildOptions } from '../../src/app.js'
 import type { Config } from '../../src/config.js'
 import { systemClock } from '../../src/domain/time.js'
 import { buildTestApp } from './app.js'
@@ -25,14 +26,16 @@ async function freePort(): Promise<number> {
 
 /**
  * A real app listening on 127.0.0.1, with PUBLIC_URL/JWT_ISSUER equal to its
- * URL and the system clock (outside verifiers check `exp` against real time).
+ * URL and the system clock (outside verifiers check `exp` against real time)
+ * unless `options.clock` is given.
  */
-export async function listeningApp(overrides: Partial<Config> = {}) {
+export async function listeningApp(overrides: Partial<Config> = {}, options: BuildOptions = {}) {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const t = await buildTestApp(
     { host: '127.0.0.1', port, publicUrl: base, jwtIssuer: base, ...overrides },
-    { clock: systemClock },
+    // A test that computes TOTP codes passes a clock it moves (options.clock).
+    { clock: systemClock, ...options },
   )
   await t.app.listen({ host: '127.0.0.1', port })
   return { ...t, base }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { createDeps, type Deps } from '../../src/deps.js'
 import type { AuditEventType } from '../../src/domain/audit.js'
@@ -88,15 +89,16 @@ const AUDITED: Record<string, [AuditEventType, Scenario]> = {
     'logged_out',
     async (s, k) => {
       const u = await k.user()
-      const { session } = await s.browserSessions.signInWithPassword(u.email, u.password, ctx)
-      await s.browserSessions.signOut(session.id, ctx)
+      const { signedIn } = await s.browserSessions.signInWithPassword(u.email, u.password, ctx)
+      await s.browserSessions.signOut(must(signedIn).session.id, ctx)
     },
   ],
   'browserSessions.changePassword': [
     'password_changed',
     async (s, k) => {
       const u = await k.user()
-      const signedIn = await s.browserSessions.signInWithPassword(u.email, u.password, ctx)
+      const step = await s.browserSessions.signInWithPassword(u.email, u.password, ctx)
+      const signedIn = must(step.signedIn)
       const current = {
         session: signedIn.session,
         user: await s.users.get(signedIn.session.user_id),
@@ -136,6 +138,31 @@ const AUDITED: Record<string, [AuditEventType, Scenario]> = {
     'logged_out',
     async (s, k) => {
       await s.sessions.logout((await k.signedIn()).caller, false, ctx)
+    },
+  ],
+  'authorizationCodes.exchange': [
+    'sign_in_succeeded',
+    async (s, k) => {
+      const { caller } = await k.signedIn()
+      const browser = await s.browserSessions.signIn(caller.user, { amr: ['pwd'] }, ctx)
+      const { client } = await s.clients.create({
+        name: 'Coverage app',
+        type: 'public',
+        redirect_uris: ['https://app.example/cb'],
+      })
+      const verifier = 'v'.repeat(43)
+      const request = {
+        client,
+        redirectUri: 'https://app.example/cb',
+        scopes: ['openid'],
+        codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
+        prompt: [],
+      }
+      const code = await s.authorizationCodes.issue(request, { ...browser, user: caller.user }, [
+        'openid',
+      ])
+      const form = { code, redirect_uri: request.redirectUri, code_verifier: verifier }
+      await s.authorizationCodes.exchange(client, form, ctx)
     },
   ],
   'sessions.revoke': [
@@ -216,6 +243,18 @@ const AUDITED: Record<string, [AuditEventType, Scenario]> = {
       await s.passwordReset.confirm(token, strongPassword(), ctx)
     },
   ],
+  'browserSessions.completeSecondFactor': [
+    'sign_in_succeeded',
+    async (s, k) => {
+      const t = await k.withTotp()
+      const step = await s.browserSessions.signInWithPassword(t.user.email, t.user.password, ctx)
+      await s.browserSessions.completeSecondFactor(
+        must(step.challenge),
+        { otp: await t.code() },
+        ctx,
+      )
+    },
+  ],
   'auth.completeMfa': [
     'sign_in_succeeded',
     async (s, k) => {
@@ -278,6 +317,13 @@ const AUDITED: Record<string, [AuditEventType, Scenario]> = {
     'email_verification_requested',
     async (s, k) => {
       s.emailVerification.request(await k.user(), undefined, ctx)
+      await s.emailVerification.drain()
+    },
+  ],
+  'emailVerification.requestForLogin': [
+    'email_verification_requested',
+    async (s, k) => {
+      s.emailVerification.requestForLogin((await k.user()).email, undefined, ctx)
       await s.emailVerification.drain()
     },
   ],
@@ -359,6 +405,9 @@ const NOT_AUDITED: Record<string, string> = {
   'auth.pairWith': 'a step of login and refresh, which record the event',
   'sessions.list': 'reads',
   'sessions.prune': 'maintenance: deletes only sessions already dead',
+  'revocationFeed.page':
+    'reads the feed (the revocations themselves are audited where they happen)',
+  'revocationFeed.prune': 'maintenance: deletes only entries whose tokens have all expired',
   'introspection.authorizeCaller': 'reads',
   'introspection.introspect': 'reads',
   'users.get': 'reads',
@@ -395,7 +444,18 @@ const NOT_AUDITED: Record<string, string> = {
   'factors.status': 'reads',
   'factors.beginTotp': 'a pending secret, no factor until confirmTotp (factor_enrolled)',
   'factors.startChallenge': 'a step of auth.login; the second step records its outcome',
+  'factors.pendingChallenge': 'reads: whether the sign-in page has a second step to show',
+  'browserSessions.pendingSecondFactor':
+    'reads: whether the sign-in page has a second step to show',
+  'emailVerification.pendingChange': 'reads: the account page shows a change waiting for its link',
   'factors.drain': 'waits for the reset notice, audited at reset',
+  'authorize.authorize': 'issues a code; the exchange records the sign-in of the app',
+  'authorizationCodes.issue': 'a step of authorize; the exchange records the sign-in of the app',
+  'authorizationCodes.prune': 'maintenance: deletes only expired codes',
+  'idTokens.issue': 'a step of the code exchange, which records the event',
+  'idTokens.verifyHint': 'a check; the logout it allows records logged_out',
+  'rpLogout.request': 'ends sessions through browserSessions.signOut, which records logged_out',
+  'rpLogout.confirm': 'ends sessions through browserSessions.signOut, which records logged_out',
   'consents.needed': 'reads',
   'consents.decide': 'reads',
   'consents.list': 'reads',

@@ -19,6 +19,8 @@ const PAGES = [
   '/reset-password',
   '/signed-out',
   '/account',
+  '/verify-email',
+  '/signin/second-step',
 ]
 
 describe('hosted pages: headers', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bit } from '../../src/repos/row.js'
+import { buildAdminApp } from '../helpers/accounts.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, loginAs } from '../helpers/factories.js'
 import { must } from '../helpers/must.js'
@@ -84,15 +84,13 @@ describe('GET /api/v1/users/me', () => {
   })
 
   it('a deactivated user is refused on the very next request', async () => {
-    const { app, database } = await buildTestApp()
+    const { app, admin } = await buildAdminApp()
     const user = await createUser(app)
     const { headers } = await loginAs(app, user)
     expect((await app.inject({ ...me(), headers })).statusCode).toBe(200)
-    await database.db
-      .updateTable('users')
-      .set({ is_active: bit(false) })
-      .where('id', '=', user.id)
-      .execute()
+    // Through the admin API: the guard's cached liveness is told of the change.
+    const patch = { method: 'PATCH' as const, url: `/api/v1/users/${user.id}` }
+    await app.inject({ ...patch, headers: admin.headers, payload: { is_active: false } })
     const res = await app.inject({ ...me(), headers })
     expect(res.statusCode).toBe(401)
     expect(res.json()).toEqual(INVALID)

@@ -28,7 +28,16 @@ describe('my sessions', () => {
     expect(list.map((s: { current: boolean }) => s.current)).toEqual([true, false])
     const [mine, older] = list
     expect(Object.keys(mine).sort()).toEqual(
-      ['created_at', 'current', 'id', 'ip', 'last_used_at', 'user_agent'].sort(),
+      [
+        'client_id',
+        'client_name',
+        'created_at',
+        'current',
+        'id',
+        'ip',
+        'last_used_at',
+        'user_agent',
+      ].sort(),
     )
     expect(older.user_agent).toBe('FirstBrowser/1.0')
     expect(older.ip).toBe('127.0.0.1')

@@ -20,39 +20,86 @@ const me = (app: App, access: string) =>
     headers: { authorization: `Bearer ${access}` },
   })
 
-describe('/.well-known/oauth-authorization-server (RFC 8414)', () => {
-  it('names the issuer and every endpoint; no jwks_uri with HS256', async () => {
+describe('discovery: /.well-known/openid-configuration and oauth-authorization-server', () => {
+  it('serves one document under both names: issuer, every endpoint, what is supported', async () => {
     const { app } = await buildTestApp({
       publicUrl: 'https://auth.example.com',
       jwtIssuer: 'https://auth.example.com',
     })
-    const res = await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })
-    expect(res.statusCode).toBe(200)
-    const m = res.json()
-    expect(m).toMatchObject({
-      issuer: 'https://auth.example.com',
-      token_endpoint: 'https://auth.example.com/api/v1/auth/token',
-      revocation_endpoint: 'https://auth.example.com/api/v1/auth/revoke',
-      introspection_endpoint: 'https://auth.example.com/api/v1/auth/introspect',
+    const oidc = await app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })
+    const rfc8414 = await app.inject({
+      method: 'GET',
+      url: '/.well-known/oauth-authorization-server',
+    })
+    expect(oidc.statusCode).toBe(200)
+    expect(rfc8414.json()).toEqual(oidc.json())
+    const base = 'https://auth.example.com'
+    expect(oidc.json()).toMatchObject({
+      issuer: base,
+      authorization_endpoint: `${base}/oauth/authorize`,
+      token_endpoint: `${base}/api/v1/auth/token`,
+      userinfo_endpoint: `${base}/oauth/userinfo`,
+      end_session_endpoint: `${base}/oauth/logout`,
+      jwks_uri: `${base}/.well-known/jwks.json`,
+      revocation_endpoint: `${base}/api/v1/auth/revoke`,
+      introspection_endpoint: `${base}/api/v1/auth/introspect`,
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
       grant_types_supported: [
-        'password',
+        'authorization_code',
         'refresh_token',
+        'client_credentials',
+        'password',
         'urn:keygate:params:oauth:grant-type:mfa',
       ],
-      response_types_supported: [],
-      token_endpoint_auth_methods_supported: ['none'],
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      scopes_supported: [
+        'openid',
+        'profile',
+        'email',
+        'offline_access',
+        'posts:write',
+        'account',
+        'admin',
+      ],
+      subject_types_supported: ['public'],
+      // HS256 access tokens, but ID tokens are always asymmetric (OIDC Core §15.1).
+      id_token_signing_alg_values_supported: ['RS256'],
+      authorization_response_iss_parameter_supported: true,
+      prompt_values_supported: ['none', 'login', 'consent'],
+      request_uri_parameter_supported: false,
     })
-    expect(m.jwks_uri).toBeUndefined()
-    const keys = await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })
-    expect(keys.json()).toEqual({ keys: [] })
+    expect(oidc.json().claims_supported).toEqual(
+      expect.arrayContaining([
+        'sub',
+        'auth_time',
+        'nonce',
+        'sid',
+        'amr',
+        'email',
+        'email_verified',
+      ]),
+    )
   })
 
-  it('publishes jwks_uri with an asymmetric algorithm', async () => {
+  it('with HS256 publishes only the RS256 ID-token keys, never the secret', async () => {
+    const { app } = await buildTestApp({ dataDir: tempDataDir() })
+    const keys = await jwks(app)
+    expect(keys).toHaveLength(2)
+    for (const k of keys) {
+      expect(k).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' })
+      expect(k).not.toHaveProperty('d')
+      expect(k).not.toHaveProperty('k')
+    }
+  })
+
+  it('with an asymmetric algorithm the access-token keys sign ID tokens too', async () => {
     const { app } = await buildTestApp({ jwtAlgorithm: 'EdDSA', dataDir: tempDataDir() })
-    const m = (
-      await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })
-    ).json()
+    const m = (await app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json()
     expect(m.jwks_uri).toBe(`${m.issuer}/.well-known/jwks.json`)
+    expect(m.id_token_signing_alg_values_supported).toEqual(['EdDSA'])
+    expect((await jwks(app)).map((k) => k.alg)).toEqual(['EdDSA', 'EdDSA'])
   })
 })
 

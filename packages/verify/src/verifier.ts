@@ -27,10 +27,12 @@ export interface VerifierOptions {
   /** fetch implementation (default: the global one) */
   fetch?: Fetch
   /**
-   * The revocation feed (SPEC §11). NOT SERVED BY KEYGATE YET: createVerifier throws while
-   * the issuer does not answer it. Leave unset.
+   * The revocation feed (SPEC §11), followed by default when `introspectionSecret` is
+   * given: a logged-out session or deleted user is refused within about a second, and
+   * every token is refused (503) after `failClosedAfterSeconds` without a successful sync.
+   * `false` turns it off (tokens then stay valid until `exp` after a logout).
    */
-  feed?: FeedOptions
+  feed?: FeedOptions | false
 }
 
 export interface VerifyOptions {
@@ -79,7 +81,7 @@ function checkOptions(o: VerifierOptions): number {
   return skew
 }
 
-// Proposed metadata member; until Keygate publishes one, the feed sits beside introspection.
+// A metadata member naming the feed wins; Keygate serves it beside introspection.
 function feedUrl(metadata: IssuerMetadata): string {
   const named = metadata.keygate_revocation_feed_endpoint
   if (typeof named === 'string' && URL.canParse(named)) return named
@@ -138,12 +140,13 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
   }
 
   let feed: RevocationFeed | undefined
-  if (options.feed) {
+  const feedOptions = options.feed ?? (options.introspectionSecret ? {} : false)
+  if (feedOptions) {
     if (!options.introspectionSecret) {
       throw new TypeError('@keygate/verify: the revocation feed needs introspectionSecret')
     }
     feed = createRevocationFeed({
-      ...options.feed,
+      ...feedOptions,
       url: feedUrl(metadata),
       secret: options.introspectionSecret,
       fetch: fetchImpl,
@@ -178,7 +181,7 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     if (typeof sub !== 'string' || (sid !== undefined && typeof sid !== 'string')) {
       throw invalidToken()
     }
-    feed?.check({ sub, sid, iat: claims.iat })
+    feed?.check({ sub, sid, iat: claims.iat, jti: claims.jti })
     const granted = typeof scope === 'string' ? scope : ''
     requireScope(granted, opts.scope)
     return {

@@ -1,95 +1,186 @@
-// The revocation-feed consumer against a stub of the PROPOSED wire format (src/feed.ts):
-// Keygate does not serve the feed yet, so these tests pin the consumer's logic only.
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+// The revocation feed followed from a real Keygate (listening on a socket): logouts and
+// deletions are refused within about a second, a stale feed fails closed, and a cursor
+// the server cannot continue from (410) is recovered by starting over.
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { systemClock } from '../../../src/domain/time.js'
+import { buildTestApp } from '../../../test/helpers/app.js'
+import { createUser, loginAs } from '../../../test/helpers/factories.js'
 import { createRevocationFeed } from '../src/feed.js'
-import { createVerifier, VerifyError } from '../src/index.js'
-import { INTROSPECTION_SECRET, startKeygate } from './helpers.js'
+import { createVerifier, type Verifier, VerifyError } from '../src/index.js'
+import { INTROSPECTION_SECRET, type Keygate, logout, startKeygate } from './helpers.js'
 
-const SECRET = 'feed-secret'
-
-/** A stub feed: serves `items` after the cursor it is asked about. */
-async function stubFeed() {
-  const items: Record<string, unknown>[] = []
-  const state = { status: 200, asked: [] as (string | null)[], auth: [] as string[] }
-  const server = createServer((req, res) => {
-    const url = new URL(req.url!, 'http://x')
-    state.asked.push(url.searchParams.get('after'))
-    state.auth.push(req.headers.authorization ?? '')
-    if (state.status !== 200) return void res.writeHead(state.status).end()
-    const after = Number(url.searchParams.get('after') ?? 0)
-    res.setHeader('content-type', 'application/json')
-    res.end(JSON.stringify({ items: items.filter((i) => Number(i.cursor) > after) }))
+async function verifierFor(k: Keygate, failClosedAfterSeconds?: number): Promise<Verifier> {
+  const verifier = await createVerifier({
+    issuer: k.base,
+    audience: 'keygate',
+    introspectionSecret: INTROSPECTION_SECRET,
+    ...(failClosedAfterSeconds !== undefined && { feed: { failClosedAfterSeconds } }),
   })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  onTestFinished(() => new Promise<void>((r) => server.close(() => r())))
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/auth/revocations`
-  return { url, items, state }
+  onTestFinished(() => verifier.close())
+  return verifier
 }
 
-describe('revocation feed consumer (server side not in Keygate yet)', () => {
-  it('refuses revoked sessions and users, follows the cursor, and fails closed', async () => {
-    const stub = await stubFeed()
-    let now = 1_800_000_000_000
+/** Milliseconds until `verify` refuses the token with a 401 (or throws after `limitMs`). */
+async function refusedAfter(verifier: Verifier, token: string, since: number, limitMs = 5000) {
+  for (;;) {
+    try {
+      await verifier.verify(token)
+    } catch (err) {
+      if (err instanceof VerifyError && err.status === 401) return performance.now() - since
+      throw err
+    }
+    if (performance.now() - since > limitMs) throw new Error(`still accepted after ${limitMs} ms`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+describe('revocation feed, followed from a real Keygate', () => {
+  it('refuses a logged-out session within about a second, other sessions still pass', async () => {
+    const k = await startKeygate('EdDSA', { introspectionSecret: INTROSPECTION_SECRET })
+    const verifier = await verifierFor(k)
+    const kept = await k.login()
+    for (let i = 0; i < 5; i++) {
+      const { access_token } = await k.login()
+      expect((await verifier.verify(access_token)).sid).toBeTypeOf('string')
+      const started = performance.now()
+      await logout(k, access_token)
+      expect(await refusedAfter(verifier, access_token, started)).toBeLessThan(1000)
+    }
+    expect((await verifier.verify(kept.access_token)).sub).toBe(kept.user.id)
+  })
+
+  it('refuses a deleted user’s tokens (a `sub` entry), and a pre-existing revocation at start', async () => {
+    const k = await startKeygate('EdDSA', { introspectionSecret: INTROSPECTION_SECRET })
+    const early = await k.login()
+    await logout(k, early.access_token)
+    const verifier = await verifierFor(k)
+    await expect(verifier.verify(early.access_token)).rejects.toMatchObject({ status: 401 })
+
+    const { access_token, user } = await k.login()
+    await verifier.verify(access_token)
+    const started = performance.now()
+    const res = await fetch(`${k.base}/api/v1/users/me`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ password: user.password }),
+    })
+    expect(res.status).toBe(204)
+    expect(await refusedAfter(verifier, access_token, started)).toBeLessThan(1000)
+  })
+
+  it('after a password change: other sessions refused, and in the changing one all but its token', async () => {
+    const k = await startKeygate('EdDSA', { introspectionSecret: INTROSPECTION_SECRET })
+    const verifier = await verifierFor(k)
+    const other = await k.login()
+    const mine = await k.login()
+    // A second access token of the same session (a refresh): the one a thief would hold.
+    const refreshed = await fetch(`${k.base}/api/v1/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: mine.refresh_token }),
+    }).then((r) => r.json() as Promise<{ access_token: string }>)
+    for (const t of [other.access_token, mine.access_token, refreshed.access_token]) {
+      await verifier.verify(t)
+    }
+    const started = performance.now()
+    const res = await fetch(`${k.base}/api/v1/users/me/password`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${refreshed.access_token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        current_password: mine.user.password,
+        new_password: 'Another-Pass-9f3c-2026',
+      }),
+    })
+    expect(res.status).toBeLessThan(300)
+    expect(await refusedAfter(verifier, other.access_token, started)).toBeLessThan(1000)
+    expect(await refusedAfter(verifier, mine.access_token, started)).toBeLessThan(1000)
+    // The token that made the change stays valid until it expires, as on Keygate.
+    expect((await verifier.verify(refreshed.access_token)).sub).toBe(mine.user.id)
+    const keygate = await fetch(`${k.base}/api/v1/users/me`, {
+      headers: { authorization: `Bearer ${refreshed.access_token}` },
+    })
+    expect(keygate.status).toBe(200)
+  })
+
+  it('fails closed (503) once the feed has been unreachable for failClosedAfterSeconds', async () => {
+    const k = await startKeygate('EdDSA', { introspectionSecret: INTROSPECTION_SECRET })
+    const verifier = await verifierFor(k, 2)
+    const { access_token } = await k.login()
+    await verifier.verify(access_token)
+    await k.app.close()
+    // Within the bound it still accepts (signature and claims are checked locally)…
+    await verifier.verify(access_token)
+    await new Promise((r) => setTimeout(r, 2500))
+    // …after it, every token is refused as the service being unavailable, not as invalid.
+    await expect(verifier.verify(access_token)).rejects.toMatchObject({
+      status: 503,
+      detail: 'Service temporarily unavailable',
+    })
+  }, 20_000)
+
+  it('starts over when Keygate cannot continue from its cursor (410)', async () => {
+    const k = await startKeygate('EdDSA', { introspectionSecret: INTROSPECTION_SECRET })
+    for (let i = 0; i < 3; i++) await logout(k, (await k.login()).access_token)
+    // Later the same URL answers from another database (a restore, a new deployment),
+    // whose feed is behind the follower's cursor: Keygate says 410.
+    const other = await buildTestApp(
+      { introspectionSecret: INTROSPECTION_SECRET },
+      { clock: systemClock },
+    )
+    const user = await createUser(other.app)
+    const { tokens } = await loginAs(other.app, user)
+    await other.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    })
+    let moved = false
+    const asked: string[] = []
+    const switching: typeof fetch = async (input, init) => {
+      const u = new URL(String(input))
+      asked.push(u.search)
+      if (!moved) return fetch(input, init)
+      const res = await other.app.inject({
+        method: 'GET',
+        url: `${u.pathname}${u.search}`,
+        headers: init?.headers as Record<string, string>,
+      })
+      return new Response(res.body, { status: res.statusCode })
+    }
     const feed = createRevocationFeed({
-      url: stub.url,
-      secret: SECRET,
-      fetch,
+      url: `${k.base}/api/v1/auth/revocations`,
+      secret: INTROSPECTION_SECRET,
+      fetch: switching,
       timeoutMs: 2000,
-      failClosedAfterSeconds: 10,
-      now: () => now,
       follow: false,
     })
     await feed.start()
-    const sec = now / 1000
-    const token = { sub: 'u1', sid: 's1', iat: sec - 60 }
-    feed.check(token)
-
-    stub.items.push({ cursor: '1', sid: 's1', until: sec + 600 })
-    stub.items.push({ cursor: '2', sub: 'u2', until: sec + 600, at: sec - 10 })
-    await feed.syncNow()
-    expect(stub.state.asked).toEqual([null, null])
-    expect(stub.state.auth.every((a) => a === `Bearer ${SECRET}`)).toBe(true)
+    expect(asked.at(-1)).toBe('?after=3&wait=0')
+    moved = true
+    const sid = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString())
+      .sid as string
+    const token = { sub: user.id, sid, iat: Math.floor(Date.now() / 1000) - 1 }
+    expect(() => feed.check(token)).not.toThrow()
+    expect(await feed.syncNow()).toBe(1)
+    expect(asked.slice(-2)).toEqual(['?after=3&wait=0', '?wait=0'])
     expect(() => feed.check(token)).toThrow(VerifyError)
-    expect(() => feed.check({ ...token, sid: 's2' })).not.toThrow()
-    // A user entry covers tokens issued up to the revocation, not a later sign-in.
-    expect(() => feed.check({ sub: 'u2', sid: 's9', iat: sec - 20 })).toThrow(VerifyError)
-    expect(() => feed.check({ sub: 'u2', sid: 's9', iat: sec })).not.toThrow()
-
-    await feed.syncNow()
-    expect(stub.state.asked.at(-1)).toBe('2')
-    // Entries go once every token they cover has expired.
-    now += 601_000
-    await feed.syncNow()
-    expect(() => feed.check({ ...token, iat: sec + 590 })).not.toThrow()
-
-    stub.state.status = 502
-    await expect(feed.syncNow()).rejects.toThrow(/502/)
-    now += 9_000
-    feed.check({ ...token, sid: 's3' })
-    now += 2_000
-    let stale: unknown
-    try {
-      feed.check({ ...token, sid: 's3' })
-    } catch (err) {
-      stale = err
-    }
-    expect(stale).toMatchObject({ status: 503, detail: 'Service temporarily unavailable' })
     feed.close()
   })
 
-  it('createVerifier with a feed refuses to start while Keygate does not serve one', async () => {
+  it('refuses to start with a wrong secret, and says what to check', async () => {
     const k = await startKeygate('EdDSA', { introspectionSecret: INTROSPECTION_SECRET })
-    await expect(
-      createVerifier({
-        issuer: k.base,
-        audience: 'keygate',
-        introspectionSecret: INTROSPECTION_SECRET,
-        feed: { failClosedAfterSeconds: 10 },
-      }),
-    ).rejects.toThrow(
-      /revocation feed unavailable at .*\/api\/v1\/auth\/revocations.*does not serve it yet/,
+    const feed = createRevocationFeed({
+      url: `${k.base}/api/v1/auth/revocations`,
+      secret: `${INTROSPECTION_SECRET}-wrong`,
+      fetch,
+      timeoutMs: 2000,
+      follow: false,
+    })
+    await expect(feed.start()).rejects.toThrow(
+      /revocation feed unavailable at .*\/api\/v1\/auth\/revocations \(.*answered 401\)/,
     )
   })
 })

@@ -8,7 +8,9 @@ import * as m0006 from './0006_session_hardening.js'
 import * as m0007 from './0007_clients.js'
 import * as m0008 from './0008_session_scope.js'
 import * as m0009 from './0009_browser_sessions.js'
+import * as m0010 from './0010_authorization_codes.js'
 import * as m0011 from './0011_audit_events.js'
+import * as m0012 from './0012_revocation_feed.js'
 import * as m0013 from './0013_email_and_factors.js'
 import * as m0015 from './0015_consents.js'
 
@@ -23,7 +25,9 @@ export const migrations: Record<string, Migration> = {
   '0007_clients': m0007,
   '0008_session_scope': m0008,
   '0009_browser_sessions': m0009,
+  '0010_authorization_codes': m0010,
   '0011_audit_events': m0011,
   '0013_email_and_factors': m0013,
+  '0012_revocation_feed': m0012,
   '0015_consents': m0015,
 }

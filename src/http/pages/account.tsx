@@ -8,6 +8,14 @@ import { browserCaller } from '../../services/sessions/browser-sessions.js'
 import { clientContext } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
 import {
+  accountSecurityRoutes,
+  loadSecurityView,
+  SECURITY_DONE,
+  type SecurityErrors,
+  SecuritySections,
+  type SecurityView,
+} from './account-security.js'
+import {
   clearBrowserSessionCookie,
   currentBrowserSession,
   setBrowserSessionCookie,
@@ -30,6 +38,7 @@ const DONE: Record<string, string> = {
   profile: 'Your profile was saved.',
   password: 'Your password was changed. Every other session was signed out.',
   session: 'That session was signed out.',
+  ...SECURITY_DONE,
   app: 'That app no longer has access to your account.',
 }
 
@@ -43,6 +52,9 @@ interface AccountView {
   done?: string
   profile?: { email?: string; username?: string; errors: FieldErrors }
   password?: FieldErrors
+  /** email and two-step verification (account-security.tsx) */
+  securityView: SecurityView
+  security?: SecurityErrors
 }
 
 function AccountPage(props: AccountView) {
@@ -113,6 +125,8 @@ function AccountPage(props: AccountView) {
         <button type="submit">Change password</button>
       </Form>
 
+      <SecuritySections user={props.user} view={props.securityView} errors={props.security} />
+
       <h2 id="sessions">Sessions</h2>
       <ul class="sessions">
         {props.sessions.map((s) => (
@@ -165,6 +179,7 @@ export const accountPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
   ) {
     const caller = browserCaller(current)
     const sessions = await services.sessions.list(caller)
+    const securityView = await loadSecurityView(deps, current.user)
     const apps = await services.consents.list(current.user)
     return sendPage(
       request,
@@ -174,11 +189,14 @@ export const accountPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
         user={current.user}
         current={current.session.id}
         sessions={sessions}
+        securityView={securityView}
         apps={apps}
         {...view}
       />,
     )
   }
+
+  accountSecurityRoutes(app, deps, { signedIn, show })
 
   app.get(
     '/account',
@@ -209,7 +227,7 @@ export const accountPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
         show(request, reply, current, { profile: { email, username, errors } }, 400)
       if (Object.keys(invalid).length > 0) return again(invalid)
       const caller = browserCaller(current)
-      const { errors } = await attempt(
+      const { ok: saved, errors } = await attempt(
         services.account.updateProfile(
           caller,
           { email, username: username || null, current_password: body.current_password },
@@ -225,8 +243,10 @@ export const accountPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
           USERNAME_TAKEN: ['username', 'This username is taken.'],
         },
       )
-      if (errors) return again(errors)
-      return redirectAfterPost(request, reply, '/account?done=profile')
+      if (!saved) return again(errors)
+      // With SMTP a new address waits for its link (SPEC §9): the old one stays until then.
+      const pending = saved.email !== email
+      return redirectAfterPost(request, reply, `/account?done=${pending ? 'email' : 'profile'}`)
     },
   )
 

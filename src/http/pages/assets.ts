@@ -29,6 +29,10 @@ button.secondary{background:#fff;color:#0b57d0}
 .sessions form{margin-top:.5rem}
 .muted{color:#4a5361;font-size:.9rem}
 .links{margin-top:1.5rem}
+h3{font-size:1rem;margin:1.25rem 0 .25rem}
+code{font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all}
+img.qr{display:block;width:12.5rem;height:12.5rem;margin:0 0 1rem;background:#fff}
+.codes{font-size:1.05rem;columns:2;margin:0 0 1rem}
 .admin-nav{display:flex;gap:1rem;margin:0 0 1rem}
 table.admin{display:block;overflow-x:auto;border-collapse:collapse;font-size:.9rem;margin:0 0 1rem}
 table.admin th,table.admin td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #d9dde3;vertical-align:top}

@@ -70,6 +70,8 @@ export function Field(props: {
   /** the element id, when one page has two fields of one name */
   id?: string
   autofocus?: boolean
+  /** the on-screen keyboard: digits for one-time codes */
+  inputmode?: 'numeric'
 }) {
   const id = props.id ?? props.name
   const described = [props.hint && `${id}-hint`, props.error && `${id}-error`]
@@ -92,6 +94,7 @@ export function Field(props: {
         value={props.value}
         required={props.required}
         autofocus={props.autofocus}
+        inputmode={props.inputmode}
         maxLength={1024}
         aria-invalid={props.error ? 'true' : undefined}
         aria-describedby={described || undefined}

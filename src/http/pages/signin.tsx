@@ -1,24 +1,44 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
+import { NOTICES } from '../../errors.js'
 import { clientContext, setDeviceCookie } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
 import { currentBrowserSession, safeReturnTo, setBrowserSessionCookie } from './browser-session.js'
 import { attempt } from './form-errors.js'
 import { Field, type FieldErrors, Form, Link, Notice, sendPage } from './layout.js'
 import { afterSignIn, withReturnTo } from './redirects.js'
+import { startSecondStep } from './signin-second-step.js'
 
 const Text = Type.Optional(Type.String({ maxLength: 2048 }))
 const SigninQuery = Type.Object({ return_to: Text, login_hint: Text })
 const SigninIn = Type.Object({ username: Text, password: Text, return_to: Text })
+const ResendIn = Type.Object({ username: Text })
 
 // One sentence for an unknown account and a wrong password alike (SPEC §8).
 const WRONG = 'The email, username or password is incorrect.'
+// REQUIRE_VERIFIED_EMAIL: said only after a correct password (SPEC §9).
+const UNVERIFIED = 'Your email address is not verified yet. Follow the link we mailed you.'
+
+/** "Resend the link" for an unverified account (the answer is the same whatever the state). */
+function ResendVerification(props: { username: string }) {
+  return (
+    <Form action="/signin/resend-verification" label="Resend the verification link">
+      <input type="hidden" name="username" value={props.username} />
+      <button type="submit" class="secondary">
+        Resend the link
+      </button>
+    </Form>
+  )
+}
 
 function SigninForm(props: { username?: string; returnTo?: string; errors?: FieldErrors }) {
   const errors = props.errors ?? {}
   return (
     <>
       {errors[''] && <Notice kind="error">{errors['']}</Notice>}
+      {errors[''] === UNVERIFIED && props.username && (
+        <ResendVerification username={props.username} />
+      )}
       <Form action="/signin" label="Sign in">
         {props.returnTo && <input type="hidden" name="return_to" value={props.returnTo} />}
         <Field
@@ -104,12 +124,40 @@ export const signinRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
         {
           INVALID_CREDENTIALS: ['', WRONG],
           INACTIVE_USER: ['', 'This account has been deactivated.'],
+          EMAIL_NOT_VERIFIED: ['', UNVERIFIED],
         },
       )
       if (!signedIn) return again(errors, errors[''] === WRONG ? 400 : 403)
-      setBrowserSessionCookie(reply, config.publicUrl, signedIn.cookie)
-      setDeviceCookie(reply, signedIn.device, config.publicUrl.startsWith('https:'))
+      // An account with a second factor: no browser session until the code.
+      if (signedIn.secondFactor) {
+        return startSecondStep(request, reply, config.publicUrl, signedIn.challenge, returnTo)
+      }
+      setBrowserSessionCookie(reply, config.publicUrl, signedIn.signedIn.cookie)
+      setDeviceCookie(reply, signedIn.signedIn.device, config.publicUrl.startsWith('https:'))
       return afterSignIn(request, reply, returnTo)
+    },
+  )
+
+  app.post(
+    '/signin/resend-verification',
+    { config: { rateLimited: true }, schema: { hide: true, body: ResendIn } },
+    async (request, reply) => {
+      const username = (request.body as { username?: string }).username?.trim() ?? ''
+      // In the background, and per account spaced out: the answer says nothing.
+      if (username !== '')
+        services.emailVerification.requestForLogin(username, request.log, clientContext(request))
+      return sendPage(
+        request,
+        reply,
+        { title: 'Check your email' },
+        <>
+          <Notice kind="info">{NOTICES.VERIFICATION_REQUESTED}</Notice>
+          <p>The link works once and expires in 24 hours.</p>
+          <p class="links">
+            <Link href="/signin">Back to sign in</Link>
+          </p>
+        </>,
+      )
     },
   )
 }

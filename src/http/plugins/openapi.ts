@@ -33,6 +33,7 @@ export default fp(async function openapiPlugin(app: FastifyInstance) {
         { name: 'clients', description: 'Registered OAuth clients (superuser)' },
         { name: 'health', description: 'Liveness, readiness, discovery' },
         { name: 'audit', description: "The audit log and the caller's own security events" },
+        { name: 'oidc', description: 'OpenID Connect: UserInfo' },
       ],
       components: {
         securitySchemes: {

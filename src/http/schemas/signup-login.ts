@@ -31,6 +31,10 @@ export const TokenRequestIn = Type.Object({
   mfa_token: Type.Optional(Type.String({ maxLength: 256 })),
   otp: Type.Optional(Type.String({ maxLength: 64 })),
   recovery_code: Type.Optional(Type.String({ maxLength: 64 })),
+  // The authorization code grant's; a wrong code or verifier is invalid_grant, not a 422.
+  code: Type.Optional(Type.String()),
+  redirect_uri: Type.Optional(Type.String()),
+  code_verifier: Type.Optional(Type.String()),
 })
 
 /** The JSON second step of a sign-in: the first step's mfa_token and one code. */
@@ -63,4 +67,7 @@ export const TokenEndpointOut = Type.Object({
   expires_in: Type.Integer(),
   refresh_token: Type.Optional(Type.String()),
   scope: Type.Optional(Type.String()),
+  id_token: Type.Optional(
+    Type.String({ description: 'OIDC ID token, when `openid` was granted (authorization_code)' }),
+  ),
 })

@@ -44,10 +44,14 @@ export const SessionOut = Type.Object({
   user_agent: Type.Union([Type.String(), Type.Null()]),
   ip: Type.Union([Type.String(), Type.Null()]),
   current: Type.Boolean(),
+  client_id: Type.String({ description: 'the client the session was opened for' }),
+  client_name: Type.Union([Type.String(), Type.Null()]),
 })
 export type SessionOut = Static<typeof SessionOut>
 
-export function toSessionOut(s: Session & { current: boolean }): SessionOut {
+export function toSessionOut(
+  s: Session & { current: boolean; client_name: string | null },
+): SessionOut {
   return {
     id: s.id,
     created_at: s.created_at.toISOString(),
@@ -55,5 +59,7 @@ export function toSessionOut(s: Session & { current: boolean }): SessionOut {
     user_agent: s.user_agent,
     ip: s.ip,
     current: s.current,
+    client_id: s.client_id,
+    client_name: s.client_name,
   }
 }

@@ -65,7 +65,7 @@ export function createAdminService(deps: AdminServiceDeps) {
       await transact(async (r) => {
         await lockTargetKeepingASuperuser(r, id, true)
         // Sessions, refresh tokens, posts and reset tokens go by ON DELETE CASCADE.
-        await r.users.delete(id)
+        await r.users.delete(id, clock.now())
         const details = { via: 'admin' }
         await r.audit.record({ type: 'user_deleted', userId: id, source: by, details }, clock.now())
       })

@@ -105,6 +105,20 @@ export function createEmailVerificationService(deps: EmailVerificationDeps) {
     },
 
     /**
+     * Another verification mail for the account a login names (the sign-in
+     * page's "resend the link" under REQUIRE_VERIFIED_EMAIL). Nothing waits
+     * for the look-up: the answer is the same for an unknown login, a verified
+     * address, and one just mailed.
+     */
+    requestForLogin(login: string, log: ErrorLogger = quiet, source: AuditSource = {}): void {
+      if (!mailer) return
+      background(async () => {
+        const user = await users.findByLogin(login)
+        if (user?.is_active) await mailVerification(user, source)
+      }, log)
+    },
+
+    /**
      * A change of address: a link to the new one (the change happens when it
      * is followed) and a notice to the old one, which stays the login until
      * then. The new address must be free now (409), and again when confirmed.
@@ -149,6 +163,11 @@ export function createEmailVerificationService(deps: EmailVerificationDeps) {
           ]),
         )
       }, log)
+    },
+
+    /** The new address a change waits on (its link not yet followed), if any. */
+    pendingChange(user: Pick<User, 'id'>): Promise<string | undefined> {
+      return transact((r) => r.emailTokens.findPendingChange(user.id, clock.now()))
     },
 
     /** Whether a change can go by mail (SMTP configured). */

@@ -127,7 +127,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         await r.sessions.revokeAllForUser(auth.user.id, now, auth.sessionId)
         if (auth.tokenId !== undefined && auth.tokenExpiresAt !== undefined) {
           const until = new Date(auth.tokenExpiresAt * 1000)
-          await r.sessions.pinToToken(auth.sessionId, auth.tokenId, until)
+          await r.sessions.pinToToken(auth.sessionId, auth.tokenId, until, now)
         } else {
           await r.sessions.revoke(auth.sessionId, now)
         }
@@ -142,7 +142,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       await checkPassword(auth.user, password, ctx)
       await transact(async (r) => {
         await lockTargetKeepingASuperuser(r, auth.user.id, true)
-        await r.users.delete(auth.user.id)
+        await r.users.delete(auth.user.id, clock.now())
         const event = { type: 'user_deleted' as const, userId: auth.user.id, source: ctx }
         await r.audit.record({ ...event, details: { via: 'self' } }, clock.now())
       })

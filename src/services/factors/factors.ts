@@ -250,6 +250,19 @@ export function createFactorsService(deps: FactorsServiceDeps) {
     },
 
     /**
+     * The user a live mfa_token of this client waits for, without spending it
+     * (the sign-in page's second step shows itself only while its challenge lives).
+     */
+    async pendingChallenge(mfaToken: string, clientId: string): Promise<string | undefined> {
+      const challenge = await factors.findChallenge(
+        hashChallenge(mfaToken),
+        clock.now(),
+        MFA_TOKEN_MAX_FAILURES,
+      )
+      return challenge?.client_id === clientId ? challenge.user_id : undefined
+    },
+
+    /**
      * The user an mfa_token and a code prove, spending the token; INVALID_MFA
      * for a dead, foreign-client or exhausted token and for a wrong or
      * replayed code (which counts toward the token's 5 and the account's throttle).

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import {
   type CryptoKey,
@@ -81,6 +81,23 @@ export async function writeKeyFile(path: string, keys: StoredJwk[]): Promise<voi
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
   await writeFile(tmp, `${JSON.stringify({ keys }, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
   await rename(tmp, path)
+}
+
+/**
+ * Writes the key set only if no file is there: the link fails when another
+ * process created the file first, and that one's keys are kept.
+ */
+export async function writeKeyFileOnce(path: string, keys: StoredJwk[]): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
+  await writeFile(tmp, `${JSON.stringify({ keys }, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
+  try {
+    await link(tmp, path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  } finally {
+    await unlink(tmp)
+  }
 }
 
 export async function exists(path: string): Promise<boolean> {

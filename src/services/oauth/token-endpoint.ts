@@ -5,6 +5,7 @@ import { type ErrorName, fieldIssue, KeygateError, ValidationError } from '../..
 import type { TokenService } from '../crypto/access-tokens.js'
 import type { AuthService } from '../sessions/authentication.js'
 import type { SessionsService } from '../sessions/sessions.js'
+import type { AuthorizationCodesService, CodeTokenAnswer } from './authorization-codes.js'
 import type { ClientsService } from './clients.js'
 
 /** The form of RFC 6749 §4.3 / §4.4 / §6 token requests, already stripped of empty values. */
@@ -20,6 +21,10 @@ export interface TokenRequest {
   mfa_token?: string
   otp?: string
   recovery_code?: string
+  /** grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.5) */
+  code?: string
+  redirect_uri?: string
+  code_verifier?: string
 }
 
 /** RFC 6749 §4.4.3: a client_credentials answer has no refresh token, and names the scope. */
@@ -60,6 +65,7 @@ const missing = (fields: (string | false)[]) =>
 
 /** The grants the token endpoint knows; anything else is unsupported_grant_type. */
 const SUPPORTED_GRANTS: readonly (GrantType | typeof MFA_GRANT)[] = [
+  'authorization_code',
   'password',
   'refresh_token',
   'client_credentials',
@@ -78,11 +84,12 @@ export interface OAuthServiceDeps {
   sessions: SessionsService
   clients: ClientsService
   tokens: TokenService
+  codes: Pick<AuthorizationCodesService, 'exchange'>
 }
 
 /** The OAuth2 token endpoint's grants. */
 export function createOAuthService(deps: OAuthServiceDeps) {
-  const { auth, sessions, clients, tokens } = deps
+  const { auth, sessions, clients, tokens, codes } = deps
 
   /**
    * The authenticated client of a token request (RFC 6749 §2.3): from a Basic
@@ -150,7 +157,7 @@ export function createOAuthService(deps: OAuthServiceDeps) {
       form: TokenRequest,
       ctx: ClientContext,
       headers: { authorization?: string },
-    ): Promise<SignIn | ClientTokenAnswer> {
+    ): Promise<SignIn | ClientTokenAnswer | CodeTokenAnswer> {
       const grantType = form.grant_type ?? 'password'
       if (!isSupported(grantType)) throw new KeygateError('UNSUPPORTED_GRANT_TYPE')
       const client = await authenticateClient(form, headers)
@@ -158,6 +165,7 @@ export function createOAuthService(deps: OAuthServiceDeps) {
       const registeredAs = grantType === MFA_GRANT ? 'password' : grantType
       if (!client.grant_types.includes(registeredAs)) throw new KeygateError('UNAUTHORIZED_CLIENT')
       if (grantType === 'client_credentials') return clientCredentials(client, form)
+      if (grantType === 'authorization_code') return codes.exchange(client, form, ctx)
       const exchange = exchangeFor(grantType, form, { ...ctx, clientId: client.client_id }, client)
       // An unknown scope is refused before any password is checked (RFC 6749 §5.2).
       parseRequestedScope(form.scope)

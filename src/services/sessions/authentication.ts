@@ -26,7 +26,7 @@ import { KeygateError } from '../../errors.js'
 import type { AuditEventsRepo } from '../../repos/audit-events.js'
 import type { ClientsRepo } from '../../repos/clients.js'
 import type { RefreshTokensRepo } from '../../repos/refresh-tokens.js'
-import type { SessionsRepo } from '../../repos/sessions.js'
+import type { SessionLiveness, SessionsRepo } from '../../repos/sessions.js'
 import type { Transact } from '../../repos/transaction.js'
 import type { UsersRepo } from '../../repos/users.js'
 import { signInFailure } from '../audit/sign-in-failure.js'
@@ -61,6 +61,8 @@ export interface AuthServiceDeps {
   failureFloor?: FailureFloor
   /** second factors: a correct password on an account with one asks for it (SPEC §9) */
   secondFactors?: Pick<FactorsService, 'hasFactor' | 'startChallenge' | 'completeChallenge'>
+  /** the guard's session read, cached (liveness.ts); default: the database every time */
+  liveness?: { find(sessionId: string): Promise<SessionLiveness | undefined> }
 }
 
 export function createAuthService(deps: AuthServiceDeps) {
@@ -69,6 +71,7 @@ export function createAuthService(deps: AuthServiceDeps) {
   const { audit, transact } = deps
 
   const failureFloor = deps.failureFloor ?? createFailureFloor()
+  const liveness = deps.liveness ?? { find: (sid: string) => sessions.findUnrevoked(sid) }
 
   /**
    * The user whose password this is; INVALID_CREDENTIALS otherwise. An unknown
@@ -270,9 +273,16 @@ export function createAuthService(deps: AuthServiceDeps) {
           throw new KeygateError('INVALID_TOKEN')
         throw new KeygateError('FORBIDDEN')
       }
-      const now = clock.now()
-      const user = await sessions.findLiveWithUser(claims.sid, claims.sub, now, claims.jti)
-      if (!user?.is_active) throw new KeygateError('INVALID_TOKEN')
+      const live = await liveness.find(claims.sid)
+      if (
+        !live?.user.is_active ||
+        live.user.id !== claims.sub ||
+        live.maxExpiresAt <= clock.now() ||
+        (live.pinnedJti !== null && live.pinnedJti !== claims.jti)
+      ) {
+        throw new KeygateError('INVALID_TOKEN')
+      }
+      const { user } = live
       return {
         user,
         sessionId: claims.sid,

@@ -44,9 +44,12 @@ import {
 } from '../../domain/session.js'
 import { type Clock, DAY_MS } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
+import { KeygateError } from '../../errors.js'
 import type { SessionsRepo } from '../../repos/sessions.js'
 import type { Transact } from '../../repos/transaction.js'
+import type { UsersRepo } from '../../repos/users.js'
 import type { AccountService } from '../accounts/profile.js'
+import type { FactorsService, SecondFactor } from '../factors/factors.js'
 import type { AuthService } from './authentication.js'
 import type { KnownDevices } from './known-device.js'
 
@@ -78,7 +81,26 @@ export interface BrowserSessionsDeps {
   sessions: SessionsRepo
   devices: KnownDevices
   transact: Transact
+  /** the second step of a sign-in (SPEC §9): the mfa challenge the API uses too */
+  factors: Pick<
+    FactorsService,
+    'hasFactor' | 'startChallenge' | 'completeChallenge' | 'pendingChallenge'
+  >
+  users: Pick<UsersRepo, 'findById'>
 }
+
+/**
+ * The client a sign-in page's challenge is bound to: it is not an mfa_token
+ * of the API (completeChallenge refuses it for any other client), and an API
+ * mfa_token does not open the page's second step.
+ */
+export const SIGNIN_PAGE_CHALLENGE_CLIENT = 'keygate:signin-page'
+
+/** What a correct password on the sign-in page leads to. */
+export type PasswordSignIn =
+  | { secondFactor: false; signedIn: BrowserSignIn & { device: string }; challenge?: undefined }
+  /** the account has a factor: no session yet; `challenge` is a secret (an HttpOnly cookie, never a URL) */
+  | { secondFactor: true; challenge: string; signedIn?: undefined }
 
 export interface BrowserSignIn {
   /** the cookie's value: set it, never log or store it */
@@ -98,7 +120,7 @@ export const browserCaller = (current: { session: Session; user: User }): AuthCo
 })
 
 export function createBrowserSessionsService(deps: BrowserSessionsDeps) {
-  const { config, clock, auth, account, sessions, devices, transact } = deps
+  const { config, clock, auth, account, sessions, devices, transact, factors, users } = deps
 
   /**
    * A new browser session for the user, with a new cookie. When the browser
@@ -155,17 +177,62 @@ export function createBrowserSessionsService(deps: BrowserSessionsDeps) {
 
     /**
      * The hosted sign-in form: the token endpoint's password check (same
-     * throttles, same answer for an unknown account and a wrong password),
-     * then a browser session, and a known-device marker for the next sign-in.
+     * throttles, same answer for an unknown account and a wrong password).
+     * An account with a second factor gets a challenge and no session yet
+     * (only a correct password learns that a factor exists); any other gets
+     * a browser session and a known-device marker for the next sign-in.
      */
     async signInWithPassword(
       login: string,
       password: string,
       ctx: ClientContext,
       replacing?: Session,
-    ): Promise<BrowserSignIn & { device: string }> {
+    ): Promise<PasswordSignIn> {
       const user = await auth.verifyLogin(login, password, ctx)
+      if (await factors.hasFactor(user.id)) {
+        const challenge = await factors.startChallenge(user.id, SIGNIN_PAGE_CHALLENGE_CLIENT)
+        return { secondFactor: true, challenge }
+      }
       const signedIn = await signIn(user, { amr: ['pwd'] }, ctx, replacing)
+      return { secondFactor: false, signedIn: { ...signedIn, device: devices.issue(user.id) } }
+    },
+
+    /**
+     * The user a sign-in page's live challenge waits for (without spending
+     * it), else undefined: what the second step shows itself for, and what a
+     * passkey as second factor would look up credentials of.
+     */
+    async pendingSecondFactor(challenge: string | undefined): Promise<User | undefined> {
+      if (challenge === undefined || !COOKIE_VALUE.test(challenge)) return undefined
+      const userId = await factors.pendingChallenge(challenge, SIGNIN_PAGE_CHALLENGE_CLIENT)
+      const user = userId === undefined ? undefined : await users.findById(userId)
+      return user?.is_active ? user : undefined
+    },
+
+    /**
+     * The second step: the challenge and a TOTP or recovery code (throttled
+     * like the API's; 5 wrong codes or 5 minutes kill the challenge, both
+     * INVALID_MFA), then the browser session, amr pwd+otp+mfa (RFC 8176).
+     * Passkeys as a second factor extend `SecondFactor` (factors.ts
+     * verifyEither) and pass their amr here.
+     */
+    async completeSecondFactor(
+      challenge: string,
+      proof: SecondFactor,
+      ctx: ClientContext,
+      replacing?: Session,
+      amr: Amr[] = ['pwd', 'otp', 'mfa'],
+    ): Promise<BrowserSignIn & { device: string }> {
+      if (!COOKIE_VALUE.test(challenge)) throw new KeygateError('INVALID_MFA')
+      const user = await factors.completeChallenge(
+        challenge,
+        proof,
+        SIGNIN_PAGE_CHALLENGE_CLIENT,
+        ctx,
+        async (id) => await users.findById(id),
+      )
+      if (!user.is_active) throw new KeygateError('INACTIVE_USER')
+      const signedIn = await signIn(user, { amr }, ctx, replacing)
       return { ...signedIn, device: devices.issue(user.id) }
     },
 

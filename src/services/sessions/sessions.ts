@@ -24,6 +24,8 @@ export interface SessionsServiceDeps {
   auth: AuthService
   users: UsersRepo
   sessions: SessionsRepo
+  /** names the client of each session in the user's list (SPEC §7) */
+  clients?: { find(clientId: string): Promise<{ client: { name: string } } | undefined> }
   refreshTokens: RefreshTokensRepo
   transact: Transact
   metrics?: { refreshReuseDetected(): void }
@@ -152,9 +154,20 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     },
 
     /** The caller's live sessions, the one in use marked `current`. */
-    async list(caller: AuthContext): Promise<(Session & { current: boolean })[]> {
+    async list(
+      caller: AuthContext,
+    ): Promise<(Session & { current: boolean; client_name: string | null })[]> {
       const live = await sessions.listLive(caller.user.id, clock.now())
-      return live.map((s) => ({ ...s, current: s.id === caller.sessionId }))
+      const names = new Map<string, string>()
+      for (const id of new Set(live.map((s) => s.client_id))) {
+        const stored = await deps.clients?.find(id)
+        if (stored) names.set(id, stored.client.name)
+      }
+      return live.map((s) => ({
+        ...s,
+        current: s.id === caller.sessionId,
+        client_name: names.get(s.client_id) ?? null,
+      }))
     },
 
     /** Revokes one of the caller's own sessions; someone else's is a 404, like a missing one. */
