@@ -29,6 +29,7 @@ import { accountPages } from './http/pages/account.js'
 import { adminConsole } from './http/pages/admin/console.js'
 import { assetRoutes } from './http/pages/assets.js'
 import { connectedAppsPages } from './http/pages/connected-apps.js'
+import { consentPages } from './http/pages/consent.js'
 import { hostedPages } from './http/pages/page-context.js'
 import { passwordResetPages } from './http/pages/password-reset.js'
 import { signinRoutes } from './http/pages/signin.js'
@@ -211,6 +212,7 @@ export async function buildApp(
       verifyEmailPages,
       logoutPages,
       connectedAppsPages,
+      consentPages,
       adminConsole,
     ],
   })

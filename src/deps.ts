@@ -2,8 +2,9 @@ import cluster from 'node:cluster'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
-import type { ClientContext } from './domain/session.js'
+import type { ClientContext, Session } from './domain/session.js'
 import { type Clock, systemClock } from './domain/time.js'
+import type { User } from './domain/user.js'
 import { createAuditEventsRepo } from './repos/audit-events.js'
 import { createAuthorizationCodesRepo } from './repos/authorization-codes.js'
 import type { RepoEvents } from './repos/changes.js'
@@ -40,6 +41,8 @@ import { countSignIns, countThrottleDecisions } from './services/metrics/instrum
 import { loadMetrics } from './services/metrics/load.js'
 import type { Metrics } from './services/metrics/metrics.js'
 import { createAuthorizationCodesService } from './services/oauth/authorization-codes.js'
+import type { AuthorizeParams } from './services/oauth/authorization-request.js'
+import type { AuthorizeOutcome } from './services/oauth/authorize.js'
 import { createAuthorizeService } from './services/oauth/authorize.js'
 import { createClientsService } from './services/oauth/clients.js'
 import { createConsentService } from './services/oauth/consent.js'
@@ -264,6 +267,23 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     throttle,
     emailVerification,
   })
+  const consents = createConsentsService({ clock, consents: repos.consents, transact })
+  const consentRequests = createConsentRequests(serverSecret.key('consent-request'), clock)
+  const consent = createConsentService({
+    publicUrl: config.publicUrl,
+    issuer: config.jwtIssuer,
+    clients,
+    redirectUriMatches,
+    consents,
+    consentRequests,
+    // The authorization endpoint is built below, with this step inside it.
+    authorize: {
+      authorize: (
+        params: AuthorizeParams,
+        browser: { session: Session; user: User },
+      ): Promise<AuthorizeOutcome> => services.authorize.authorize(params, browser),
+    },
+  })
   const services = {
     auth,
     sessions,
@@ -297,8 +317,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     factors,
     admin: createAdminService({ clock, users: repos.users, transact }),
     passwordReset,
-    consents: createConsentsService({ clock, consents: repos.consents, transact }),
-    consentRequests: createConsentRequests(serverSecret.key('consent-request'), clock),
+    consents,
+    consentRequests,
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
     discovery: createDiscoveryService({ config, keys, idTokenKeys }),
@@ -310,8 +330,9 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       clients,
       redirectUriMatches,
       codes: authorizationCodes,
-      consent: createConsentService(),
+      consent,
     }),
+    consent,
     rpLogout: createRpLogoutService({
       clients,
       idTokens,

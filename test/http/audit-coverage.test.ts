@@ -461,6 +461,9 @@ const NOT_AUDITED: Record<string, string> = {
   'consents.list': 'reads',
   'consentRequests.seal': 'a MAC over a pending request; nothing stored',
   'consentRequests.open': 'a check of a sealed request',
+  'consent.decide': 'reads: whether the consent page is needed',
+  'consent.pending': 'reads: the request a consent page shows',
+  'consent.answer': 'allow grants through consents.grant, which records consent_granted',
 }
 
 /** Every `service.method` the app is built with. */

@@ -120,3 +120,5 @@ export function createConsentsService(deps: ConsentsServiceDeps) {
     },
   }
 }
+
+export type ConsentsService = ReturnType<typeof createConsentsService>
