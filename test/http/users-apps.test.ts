@@ -139,6 +139,16 @@ describe('DELETE /users/me/apps/{client_id}', () => {
       client_id: ACME.client_id,
       details: { sessions_revoked: 2 },
     })
+    // Resource servers hear of it through the revocation feed (SPEC §11).
+    const sidOf = (token: string) =>
+      JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()).sid as string
+    const feed = (await database.db.selectFrom('revocations').select('sid').execute()).map(
+      (r) => r.sid,
+    )
+    expect(feed).toEqual(
+      expect.arrayContaining([sidOf(acme1.pair.access_token), sidOf(acme2.pair.access_token)]),
+    )
+    expect(feed).not.toContain(sidOf(other.pair.access_token))
 
     for (const { pair, headers } of [acme1, acme2]) {
       expect(await meStatus(app, headers)).toBe(401)
