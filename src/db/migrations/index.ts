@@ -27,7 +27,7 @@ export const migrations: Record<string, Migration> = {
   '0009_browser_sessions': m0009,
   '0010_authorization_codes': m0010,
   '0011_audit_events': m0011,
-  '0013_email_and_factors': m0013,
   '0012_revocation_feed': m0012,
+  '0013_email_and_factors': m0013,
   '0015_consents': m0015,
 }
