@@ -128,10 +128,51 @@ describe('the consent page', () => {
     expect(tokens.json().refresh_token).toBeTypeOf('string')
   })
 
-  it('a first-party client is never asked', async () => {
+  it('a first-party client is never asked, not even with prompt=consent or prompt=none', async () => {
     const { browser, client } = await oidcSetup({}, { first_party: true }, { consented: false })
-    const res = await browser.get(request(client.client_id, { prompt: 'consent' }).url)
-    expect(redirectQuery(res).query.code).toBeTypeOf('string')
+    for (const prompt of ['consent', 'none']) {
+      const res = await browser.get(request(client.client_id, { prompt }).url)
+      expect(redirectQuery(res).query.code, prompt).toBeTypeOf('string')
+    }
+  })
+
+  it('prompt=consent asks even when all was consented; allowing it then gives a code, not the page again', async () => {
+    const { app, browser, client } = await oidcSetup()
+    const flow = request(client.client_id, { prompt: 'consent' })
+    const { path, sealed, page } = await toConsentPage(browser, flow.url)
+    expect(page.body).not.toContain('(new)')
+    const res = await browser.post(
+      '/consent',
+      { request: sealed, decision: 'allow' },
+      { from: path },
+    )
+    const { query } = redirectQuery(res)
+    expect(query.state).toBe('st-9')
+    const tokens = await exchangeCode(app, {
+      client_id: client.client_id,
+      code: query.code as string,
+      code_verifier: flow.verifier,
+    })
+    expect(tokens.json().scope).toBe('openid email')
+  })
+
+  it('widening marks only the new scopes; admin is never offered to a user who may not hold it', async () => {
+    const { browser, client } = await oidcSetup(
+      {},
+      { scopes: ['openid', 'email', 'posts:write', 'admin'] },
+      { consented: false },
+    )
+    const first = await toConsentPage(browser, request(client.client_id).url)
+    await browser.post(
+      '/consent',
+      { request: first.sealed, decision: 'allow' },
+      { from: first.path },
+    )
+    const wider = request(client.client_id, { scope: 'openid email posts:write admin' })
+    const { page } = await toConsentPage(browser, wider.url)
+    expect(page.body).toContain('Create, edit and delete your posts (new)')
+    expect(page.body).toContain('Sign you in with your Keygate account</li>')
+    expect(page.body).not.toContain('Manage every user and client')
   })
 
   it('refuses a forged, foreign, expired or missing request, a bad decision, and no CSRF token', async () => {
