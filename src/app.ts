@@ -9,6 +9,7 @@ import { MIGRATIONS_LOG_MESSAGE } from './db/migrate.js'
 import { createDeps, type Deps, type DepsOverrides } from './deps.js'
 import { isValidEmail } from './domain/user.js'
 import { adminRoutes } from './http/api/admin-users.js'
+import { appsRoutes } from './http/api/apps.js'
 import { auditRoutes } from './http/api/audit.js'
 import { clientsRoutes } from './http/api/clients.js'
 import { emailVerificationRoutes } from './http/api/email-verification.js'
@@ -29,6 +30,8 @@ import { accountPages } from './http/pages/account.js'
 import { adminConsole } from './http/pages/admin/console.js'
 import { assetRoutes } from './http/pages/assets.js'
 import { browserScriptRoutes } from './http/pages/browser-scripts.js'
+import { connectedAppsPages } from './http/pages/connected-apps.js'
+import { consentPages } from './http/pages/consent.js'
 import { hostedPages } from './http/pages/page-context.js'
 import { passkeyCeremonyRoutes } from './http/pages/passkey-ceremonies.js'
 import { passkeyPages } from './http/pages/passkey-pages.js'
@@ -213,6 +216,8 @@ export async function buildApp(
       passkeyPages,
       verifyEmailPages,
       logoutPages,
+      connectedAppsPages,
+      consentPages,
       adminConsole,
     ],
   })
@@ -232,6 +237,7 @@ export async function buildApp(
   await app.register(usersRoutes, { prefix: '/api/v1/users', ...routeDeps })
   await app.register(sessionsRoutes, { prefix: '/api/v1/users/me/sessions', ...routeDeps })
   await app.register(passkeysRoutes, { prefix: '/api/v1/users/me/passkeys', ...routeDeps })
+  await app.register(appsRoutes, { prefix: '/api/v1/users/me/apps', ...routeDeps })
   await app.register(adminRoutes, { prefix: '/api/v1/users', ...routeDeps })
   await app.register(mfaRoutes, { prefix: '/api/v1/users', ...routeDeps })
   await app.register(postsRoutes, { prefix: '/api/v1/posts', ...routeDeps })

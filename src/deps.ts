@@ -2,12 +2,14 @@ import cluster from 'node:cluster'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
-import type { ClientContext } from './domain/session.js'
+import type { ClientContext, Session } from './domain/session.js'
 import { type Clock, systemClock } from './domain/time.js'
+import type { User } from './domain/user.js'
 import { createAuditEventsRepo } from './repos/audit-events.js'
 import { createAuthorizationCodesRepo } from './repos/authorization-codes.js'
 import type { RepoEvents } from './repos/changes.js'
 import { createClientsRepo } from './repos/clients.js'
+import { createConsentsRepo } from './repos/consents.js'
 import { createEmailTokensRepo } from './repos/email-tokens.js'
 import { createFactorsRepo } from './repos/factors.js'
 import { createPasskeysRepo } from './repos/passkeys.js'
@@ -41,9 +43,13 @@ import { countSignIns, countThrottleDecisions } from './services/metrics/instrum
 import { loadMetrics } from './services/metrics/load.js'
 import type { Metrics } from './services/metrics/metrics.js'
 import { createAuthorizationCodesService } from './services/oauth/authorization-codes.js'
+import type { AuthorizeParams } from './services/oauth/authorization-request.js'
+import type { AuthorizeOutcome } from './services/oauth/authorize.js'
 import { createAuthorizeService } from './services/oauth/authorize.js'
 import { createClientsService } from './services/oauth/clients.js'
 import { createConsentService } from './services/oauth/consent.js'
+import { createConsentRequests } from './services/oauth/consent-requests.js'
+import { createConsentsService } from './services/oauth/consents.js'
 import { createDiscoveryService } from './services/oauth/discovery.js'
 import { createIdTokenService } from './services/oauth/id-tokens.js'
 import { createIntrospectionService } from './services/oauth/introspection.js'
@@ -159,6 +165,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     emailTokens: createEmailTokensRepo(database.db),
     factors: createFactorsRepo(database.db),
     passkeys: createPasskeysRepo(database.db),
+    consents: createConsentsRepo(database.db),
   }
   const serverSecret = await loadServerSecret(
     config.secretKey,
@@ -264,6 +271,23 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     throttle,
     emailVerification,
   })
+  const consents = createConsentsService({ clock, consents: repos.consents, transact })
+  const consentRequests = createConsentRequests(serverSecret.key('consent-request'), clock)
+  const consent = createConsentService({
+    publicUrl: config.publicUrl,
+    issuer: config.jwtIssuer,
+    clients,
+    redirectUriMatches,
+    consents,
+    consentRequests,
+    // The authorization endpoint is built below, with this step inside it.
+    authorize: {
+      authorize: (
+        params: AuthorizeParams,
+        browser: { session: Session; user: User },
+      ): Promise<AuthorizeOutcome> => services.authorize.authorize(params, browser),
+    },
+  })
   const services = {
     auth,
     sessions,
@@ -298,6 +322,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
     admin: createAdminService({ clock, users: repos.users, transact }),
     passwordReset,
     passkeys: createPasskeysService({ config, clock, transact, ...repos }),
+    consents,
+    consentRequests,
     throttle,
     posts: createPostsService({ clock, posts: repos.posts }),
     discovery: createDiscoveryService({ config, keys, idTokenKeys }),
@@ -309,8 +335,9 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}) 
       clients,
       redirectUriMatches,
       codes: authorizationCodes,
-      consent: createConsentService(),
+      consent,
     }),
+    consent,
     rpLogout: createRpLogoutService({
       clients,
       idTokens,

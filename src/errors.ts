@@ -115,6 +115,12 @@ export const ERRORS = Object.freeze({
   SESSION_NOT_FOUND: { status: 404, detail: 'Session not found' },
   // The revocation feed cannot continue from this cursor: start over without one.
   CURSOR_EXPIRED: { status: 410, detail: 'Revocation feed cursor expired; resync without after' },
+  APP_NOT_FOUND: { status: 404, detail: 'App not found' },
+  // The consent page's request is sealed to one browser session for ten minutes.
+  CONSENT_REQUEST_EXPIRED: {
+    status: 400,
+    detail: 'This request has expired or is no longer valid. Go back to the app and try again.',
+  },
   WRONG_PASSWORD: { status: 400, detail: 'Incorrect password' },
   CURRENT_PASSWORD_REQUIRED: { status: 400, detail: 'Current password required' },
   INVALID_RESET_TOKEN: { status: 400, detail: 'Invalid or expired token' },

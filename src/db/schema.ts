@@ -104,6 +104,15 @@ export interface ClientsTable {
   updated_at: Timestamp
 }
 
+export interface ConsentsTable {
+  user_id: string
+  client_id: string
+  /** the scopes the user granted this client, space-separated: the union of every grant */
+  scope: string
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
 export interface AuditEventsTable {
   /** grows only: the pagination cursor */
   id: Generated<number>
@@ -238,4 +247,5 @@ export interface DB {
   revocations: RevocationsTable
   passkeys: PasskeysTable
   webauthn_challenges: WebauthnChallengesTable
+  consents: ConsentsTable
 }

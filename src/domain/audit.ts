@@ -35,6 +35,8 @@ export const AUDIT_EVENT_TYPES = [
   'factor_used',
   'recovery_code_used',
   'recovery_codes_regenerated',
+  'consent_granted',
+  'consent_withdrawn',
 ] as const
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]

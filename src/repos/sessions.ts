@@ -262,6 +262,18 @@ export function createSessionsRepo(db: Kysely<DB>, events: RepoEvents = silentEv
       return revokeWhere(now, (q) => q.where('client_id', '=', clientId))
     },
 
+    /**
+     * Revokes every live session a client holds for a user (consent withdrawn):
+     * their refresh families die with them, their access tokens at the bearer
+     * guard's next session check, and the revocation feed tells resource
+     * servers (SPEC §11). Answers how many were revoked.
+     */
+    async revokeForClient(userId: string, clientId: string, now: Date): Promise<number> {
+      return revokeWhere(now, (q) =>
+        q.where('user_id', '=', userId).where('client_id', '=', clientId),
+      )
+    },
+
     /** Records a refresh: last use and the new idle limit, unless the session was revoked. */
     async touch(id: string, now: Date, expiresAt: Date): Promise<boolean> {
       const r = await db

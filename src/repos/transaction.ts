@@ -4,6 +4,7 @@ import { createAuditEventsRepo } from './audit-events.js'
 import { createAuthorizationCodesRepo } from './authorization-codes.js'
 import { type Change, type RepoEvents, silentEvents } from './changes.js'
 import { createClientsRepo } from './clients.js'
+import { createConsentsRepo } from './consents.js'
 import { createEmailTokensRepo, type EmailTokensRepo } from './email-tokens.js'
 import { createFactorsRepo } from './factors.js'
 import { createPasskeysRepo, type PasskeysRepo } from './passkeys.js'
@@ -32,6 +33,7 @@ export interface TxRepos {
    */
   revocations: ReturnType<typeof createRevocationsRepo>
   passkeys: PasskeysRepo
+  consents: ReturnType<typeof createConsentsRepo>
 }
 
 export type Transact = <T>(work: (repos: TxRepos) => Promise<T>) => Promise<T>
@@ -65,6 +67,7 @@ export function createTransact(db: Kysely<DB>, events: RepoEvents = silentEvents
         factors: createFactorsRepo(trx),
         revocations: createRevocationsRepo(trx, collect),
         passkeys: createPasskeysRepo(trx),
+        consents: createConsentsRepo(trx),
       }),
     )
     if (changes.length > 0) await events.committed(changes)

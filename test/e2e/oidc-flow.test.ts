@@ -84,9 +84,12 @@ describe.skipIf(!hasChromium)('sign in with openid-client through a real browser
         await page.goto(url.href)
         await page.fill('input[name=username]', user.email)
         await page.fill('input[name=password]', user.password)
+        await page.click('button[type=submit]')
+        // A third-party client: the consent page comes first (SPEC §7).
+        await page.waitForURL(`${t.base}/consent**`, { timeout: 30_000 })
         await Promise.all([
           page.waitForURL(`${rp.base}/callback**`, { timeout: 30_000 }),
-          page.click('button[type=submit]'),
+          page.click('button[name=decision][value=allow]'),
         ])
         const callback = new URL(page.url())
         expect(callback.searchParams.get('iss')).toBe(t.base)

@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { expect } from 'vitest'
 import type { Config } from '../../src/config.js'
+import { createDeps } from '../../src/deps.js'
+import { SCOPES } from '../../src/domain/scopes.js'
 import { buildAdminApp } from './accounts.js'
 import { registerClient, tokenRequest } from './clients.js'
 import { createUser } from './factories.js'
@@ -16,10 +18,15 @@ export function pkce() {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') }
 }
 
-/** A test app with an admin, a registered client and a user signed in on the hosted page. */
+/**
+ * A test app with an admin, a registered client and a user signed in on the
+ * hosted page. The user has consented to every scope the client allows,
+ * unless `consented: false` (then a third-party client gets the consent page).
+ */
 export async function oidcSetup(
   overrides: Partial<Config> = {},
   client: Record<string, unknown> = {},
+  { consented = true }: { consented?: boolean } = {},
 ) {
   const t = await buildAdminApp(overrides)
   const registered = await registerClient(t.app, t.admin.headers, {
@@ -30,6 +37,15 @@ export async function oidcSetup(
     ...client,
   })
   const user = await createUser(t.app, { username: `u${randomBytes(4).toString('hex')}` })
+  if (consented) {
+    const deps = await createDeps(t.config, { database: t.database, clock: t.clock })
+    try {
+      const found = await deps.services.clients.get(registered.client_id)
+      await deps.services.consents.grant(user, found, [...SCOPES])
+    } finally {
+      await deps.close()
+    }
+  }
   const browser = pageClient(t.app, t.config.publicUrl)
   await signInPage(browser, user)
   return { ...t, client: registered, user, browser }

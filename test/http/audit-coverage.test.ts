@@ -393,6 +393,22 @@ const AUDITED: Record<string, [AuditEventType, Scenario]> = {
       await s.clients.rotateSecret((await k.client()).client.client_id, { actorId: 'admin' })
     },
   ],
+  'consents.grant': [
+    'consent_granted',
+    async (s, k) => {
+      const { client } = await k.client()
+      await s.consents.grant(await k.user(), client, ['openid'], ctx)
+    },
+  ],
+  'consents.withdraw': [
+    'consent_withdrawn',
+    async (s, k) => {
+      const { client } = await k.client()
+      const u = await k.user()
+      await s.consents.grant(u, client, ['openid'], ctx)
+      await s.consents.withdraw(u, client.client_id, ctx)
+    },
+  ],
   'importUsers.run': [
     'users_imported',
     (s) =>
@@ -477,6 +493,14 @@ const NOT_AUDITED: Record<string, string> = {
   'idTokens.verifyHint': 'a check; the logout it allows records logged_out',
   'rpLogout.request': 'ends sessions through browserSessions.signOut, which records logged_out',
   'rpLogout.confirm': 'ends sessions through browserSessions.signOut, which records logged_out',
+  'consents.needed': 'reads',
+  'consents.decide': 'reads',
+  'consents.list': 'reads',
+  'consentRequests.seal': 'a MAC over a pending request; nothing stored',
+  'consentRequests.open': 'a check of a sealed request',
+  'consent.decide': 'reads: whether the consent page is needed',
+  'consent.pending': 'reads: the request a consent page shows',
+  'consent.answer': 'allow grants through consents.grant, which records consent_granted',
 }
 
 /** Every `service.method` the app is built with. */

@@ -13,6 +13,7 @@ import * as m0011 from './0011_audit_events.js'
 import * as m0012 from './0012_revocation_feed.js'
 import * as m0013 from './0013_email_and_factors.js'
 import * as m0014 from './0014_passkeys.js'
+import * as m0015 from './0015_consents.js'
 
 /** Every migration, in order. Listed, not scanned, so tsx, dist/ and bundles agree. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0012_revocation_feed': m0012,
   '0013_email_and_factors': m0013,
   '0014_passkeys': m0014,
+  '0015_consents': m0015,
 }

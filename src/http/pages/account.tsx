@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import type { ConnectedApp } from '../../domain/consent.js'
 import type { Passkey } from '../../domain/passkey.js'
 import type { Session } from '../../domain/session.js'
 import type { User } from '../../domain/user.js'
@@ -20,6 +21,7 @@ import {
   currentBrowserSession,
   setBrowserSessionCookie,
 } from './browser-session.js'
+import { ConnectedApps } from './connected-apps.js'
 import { attempt } from './form-errors.js'
 import { Field, type FieldErrors, Form, Notice, sendPage } from './layout.js'
 import { PASSKEY_DONE, PasskeysScript, PasskeysSection } from './passkey-pages.js'
@@ -40,6 +42,7 @@ const DONE: Record<string, string> = {
   session: 'That session was signed out.',
   ...PASSKEY_DONE,
   ...SECURITY_DONE,
+  app: 'That app no longer has access to your account.',
 }
 
 const when = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16)
@@ -51,6 +54,7 @@ interface AccountView {
   fresh: boolean
   current: string
   sessions: (Session & { current: boolean })[]
+  apps: ConnectedApp[]
   done?: string
   profile?: { email?: string; username?: string; errors: FieldErrors }
   password?: FieldErrors
@@ -150,6 +154,7 @@ function AccountPage(props: AccountView) {
           </li>
         ))}
       </ul>
+      <ConnectedApps apps={props.apps} />
       <Form action="/signout" label="Sign out of this browser">
         <button type="submit">Sign out of this browser</button>
       </Form>
@@ -183,6 +188,7 @@ export const accountPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
     const sessions = await services.sessions.list(caller)
     const passkeys = await services.passkeys.list(current.user.id)
     const securityView = await loadSecurityView(deps, current.user)
+    const apps = await services.consents.list(current.user)
     return sendPage(
       request,
       reply,
@@ -194,6 +200,7 @@ export const accountPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
         passkeys={passkeys}
         fresh={services.passkeys.canRegister(current.session.auth_time)}
         securityView={securityView}
+        apps={apps}
         {...view}
       />,
     )

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Config } from '../../config.js'
 import type { Client } from '../../domain/client.js'
+import { getsRefreshToken } from '../../domain/consent.js'
 import { formatScope, type Scope } from '../../domain/scopes.js'
 import { type ClientContext, idleExpiry, isLive, type Session } from '../../domain/session.js'
 import { type Clock, DAY_MS } from '../../domain/time.js'
@@ -175,7 +176,7 @@ export function createAuthorizationCodesService(deps: AuthorizationCodesDeps) {
         throw invalid()
       }
       // OIDC Core §11: a refresh token for a first-party client, or one granted offline_access.
-      const withRefresh = client.first_party || scope.includes('offline_access')
+      const withRefresh = getsRefreshToken(client, scope)
       const pair = withRefresh
         ? // RFC 8176 amr of the browser sign-in (a passkey: hwk/swk + user), not a default pwd.
           await auth.issuePair(user, sessionId, client.client_id, max, scope, found.amr)

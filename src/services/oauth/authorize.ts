@@ -42,7 +42,7 @@ export interface AuthorizeDeps {
   clients: { find(clientId: string | undefined): Promise<Client | undefined> }
   redirectUriMatches: (registered: string[], presented: string) => boolean
   codes: Pick<AuthorizationCodesService, 'issue'>
-  consent: ConsentService
+  consent: Pick<ConsentService, 'decide'>
 }
 
 /** The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2) as a decision. */
@@ -116,7 +116,9 @@ export function createAuthorizeService(deps: AuthorizeDeps) {
         }
         throw err
       }
-      await consent.decide(request, browser.user)
+      const consented = await consent.decide(params, request, browser, scopes)
+      if (consented.kind === 'required') return refuse(request, 'CONSENT_REQUIRED')
+      if (consented.kind === 'ask') return { kind: 'redirect', location: consented.location }
       const code = await codes.issue(request, browser, scopes)
       return { kind: 'redirect', location: toClient(request, { code }) }
     },
