@@ -29,6 +29,8 @@ export interface LocalVerifierOptions {
   clockToleranceSeconds: number
   fetch: Fetch
   timeoutMs: number
+  /** the access-token algorithms the issuer names; its other keys (ID tokens) never verify one */
+  accessTokenAlgs?: readonly string[]
 }
 
 /** Verification against the issuer's published keys, fetched once and refetched on a new `kid`. */
@@ -52,7 +54,12 @@ export function createLocalVerifier(opts: LocalVerifierOptions) {
   function published(): Set<string> {
     const algs = new Set<string>()
     for (const key of keys.jwks()?.keys ?? []) {
-      if (key.alg && ASYMMETRIC.has(key.alg) && (key.use === undefined || key.use === 'sig')) {
+      if (
+        key.alg &&
+        ASYMMETRIC.has(key.alg) &&
+        (key.use === undefined || key.use === 'sig') &&
+        (opts.accessTokenAlgs === undefined || opts.accessTokenAlgs.includes(key.alg))
+      ) {
         algs.add(key.alg)
       }
     }

@@ -110,8 +110,13 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
   )
   const common = { issuer, audience, clockToleranceSeconds, fetch: fetchImpl, timeoutMs }
 
+  // Keygate names its access-token algorithm; under HS256 the JWKS holds only ID-token keys.
   const local = metadata.jwks_uri
-    ? createLocalVerifier({ ...common, jwksUri: metadata.jwks_uri })
+    ? createLocalVerifier({
+        ...common,
+        jwksUri: metadata.jwks_uri,
+        accessTokenAlgs: accessTokenAlgs(metadata),
+      })
     : undefined
   const localAlgs =
     (await startup(`keys at ${metadata.jwks_uri}`, async () => local?.load())) ?? new Set<string>()
@@ -198,4 +203,10 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     verifyRequest: async (req, opts) => verify(bearerToken(req), opts),
     close: async () => feed?.close(),
   }
+}
+
+/** `access_token_signing_alg_values_supported` when the issuer publishes it (a Keygate extension). */
+function accessTokenAlgs(metadata: IssuerMetadata): string[] | undefined {
+  const algs = metadata.access_token_signing_alg_values_supported
+  return Array.isArray(algs) && algs.every((a) => typeof a === 'string') ? algs : undefined
 }

@@ -73,6 +73,9 @@ export function createDiscoveryService(deps: {
     claims_supported: CLAIMS_SUPPORTED,
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [idTokenKeys.alg],
+    // A Keygate extension (RFC 8414 §2 allows them): how access tokens are signed,
+    // so a resource server knows the JWKS's ID-token key does not sign them (HS256).
+    access_token_signing_alg_values_supported: [keys.alg],
     // RFC 9207: the authorization response names its issuer (mix-up defence).
     authorization_response_iss_parameter_supported: true,
     prompt_values_supported: ['none', 'login', 'consent'],
