@@ -8,7 +8,7 @@ import {
   checkAuthorizationRequest,
   errorRedirect,
   toAuthorizeParams,
-} from '../../src/services/oauth/authorization-request.js'
+} from '../../src/services/oidc/authorization-request.js'
 
 const REDIRECT = 'https://app.example.com/callback'
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'

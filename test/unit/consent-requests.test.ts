@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   CONSENT_REQUEST_SECONDS,
   createConsentRequests,
-} from '../../src/services/oauth/consent-requests.js'
+} from '../../src/services/oidc/consent-requests.js'
 import { createTestClock } from '../helpers/clock.js'
 
 const KEY = Buffer.alloc(32, 7)

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { ERRORS } from '../../errors.js'
+import { OIDC_PATHS } from '../../services/oauth/discovery.js'
 import {
   type AuthorizeParams,
   toAuthorizeParams,
-} from '../../services/oauth/authorization-request.js'
-import { OIDC_PATHS } from '../../services/oauth/discovery.js'
-import { currentBrowserSession } from '../pages/browser-session.js'
-import { sendErrorPage } from '../pages/error-page.js'
+} from '../../services/oidc/authorization-request.js'
+import { currentBrowserSession } from '../pages/kit/browser-session.js'
+import { sendErrorPage } from '../pages/kit/error-page.js'
 import type { RouteDeps } from '../route-config.js'
 
 /** A parsed form body as name/value pairs; anything but text (a JSON body's objects) is dropped. */

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { OIDC_PATHS } from '../../services/oauth/discovery.js'
-import type { LogoutOutcome, LogoutParams } from '../../services/oauth/rp-logout.js'
+import type { LogoutOutcome, LogoutParams } from '../../services/oidc/rp-logout.js'
 import { clientContext } from '../client-context.js'
-import { clearBrowserSessionCookie, currentBrowserSession } from '../pages/browser-session.js'
-import { Form, Link, sendPage } from '../pages/layout.js'
+import { clearBrowserSessionCookie, currentBrowserSession } from '../pages/kit/browser-session.js'
+import { Form, Link, sendPage } from '../pages/kit/layout.js'
 import type { RouteDeps } from '../route-config.js'
 
 const Text = Type.Optional(Type.String({ maxLength: 4096 }))

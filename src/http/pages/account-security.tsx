@@ -5,9 +5,9 @@ import type { User } from '../../domain/user.js'
 import { NOTICES } from '../../errors.js'
 import { clientContext } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
-import { attempt, type ExpectedErrors } from './form-errors.js'
-import { Field, type FieldErrors, Form, Link, Notice, sendPage } from './layout.js'
-import { redirectAfterPost } from './redirects.js'
+import { attempt, type ExpectedErrors } from './kit/form-errors.js'
+import { Field, type FieldErrors, Form, Link, Notice, sendPage } from './kit/layout.js'
+import { redirectAfterPost } from './kit/redirects.js'
 
 const Text = Type.Optional(Type.String({ maxLength: 2048 }))
 const PasswordIn = Type.Object({ password: Text })

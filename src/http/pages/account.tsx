@@ -16,16 +16,16 @@ import {
   SecuritySections,
   type SecurityView,
 } from './account-security.js'
+import { ConnectedApps } from './connected-apps.js'
 import {
   clearBrowserSessionCookie,
   currentBrowserSession,
   setBrowserSessionCookie,
-} from './browser-session.js'
-import { ConnectedApps } from './connected-apps.js'
-import { attempt } from './form-errors.js'
-import { Field, type FieldErrors, Form, Notice, sendPage } from './layout.js'
+} from './kit/browser-session.js'
+import { attempt } from './kit/form-errors.js'
+import { Field, type FieldErrors, Form, Notice, sendPage } from './kit/layout.js'
+import { redirectAfterPost, withReturnTo } from './kit/redirects.js'
 import { PASSKEY_DONE, PasskeysScript, PasskeysSection } from './passkey-pages.js'
-import { redirectAfterPost, withReturnTo } from './redirects.js'
 
 const Text = Type.Optional(Type.String({ maxLength: 2048 }))
 const AccountQuery = Type.Object({ done: Text })

@@ -4,9 +4,9 @@ import type { ConnectedApp } from '../../domain/consent.js'
 import { SCOPE_DESCRIPTIONS } from '../../domain/scopes.js'
 import { clientContext } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
-import { currentBrowserSession } from './browser-session.js'
-import { Form } from './layout.js'
-import { redirectAfterPost, withReturnTo } from './redirects.js'
+import { currentBrowserSession } from './kit/browser-session.js'
+import { Form } from './kit/layout.js'
+import { redirectAfterPost, withReturnTo } from './kit/redirects.js'
 
 const AppParams = Type.Object({ client_id: Type.String({ minLength: 1, maxLength: 255 }) })
 
@@ -45,7 +45,7 @@ export function ConnectedApps(props: { apps: ConnectedApp[] }) {
 
 /**
  * POST /account/apps/{client_id}/remove: withdraws the consent and revokes
- * every token the app holds for the user (services/oauth/consents.ts), as
+ * every token the app holds for the user (services/oidc/consents.ts), as
  * `DELETE /api/v1/users/me/apps/{client_id}` does.
  */
 export const connectedAppsPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => {

@@ -2,12 +2,12 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { SCOPE_DESCRIPTIONS, type Scope } from '../../domain/scopes.js'
 import { ERRORS } from '../../errors.js'
-import type { PendingConsent } from '../../services/oauth/consent.js'
+import type { PendingConsent } from '../../services/oidc/consent.js'
 import { clientContext } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
-import { currentBrowserSession } from './browser-session.js'
-import { sendErrorPage } from './error-page.js'
-import { Form, sendPage } from './layout.js'
+import { currentBrowserSession } from './kit/browser-session.js'
+import { sendErrorPage } from './kit/error-page.js'
+import { Form, sendPage } from './kit/layout.js'
 
 // Sealed requests are bounded by consent-requests.ts; this only keeps junk out.
 const Sealed = Type.Optional(Type.String({ maxLength: 32_768 }))
@@ -74,7 +74,7 @@ function ConsentPage(props: { pending: PendingConsent; sealed: string; email: st
  * /consent: the page the authorization endpoint sends a browser to when a
  * third-party client asks for more than the user consented to (or for
  * prompt=consent). The request travels sealed to this browser session
- * (services/oauth/consent-requests.ts) and is checked again on every use.
+ * (services/oidc/consent-requests.ts) and is checked again on every use.
  */
 export const consentPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   const { services } = deps

@@ -6,9 +6,13 @@ import { CHALLENGE_TTL_MS } from '../../services/accounts/webauthn-challenges.js
 import { clientContext } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
 import { PasskeyName, toPasskeyOut } from '../schemas/passkeys.js'
-import { currentBrowserSession, safeReturnTo, setBrowserSessionCookie } from './browser-session.js'
-import { attempt } from './form-errors.js'
-import { csrfCookie } from './page-context.js'
+import {
+  currentBrowserSession,
+  safeReturnTo,
+  setBrowserSessionCookie,
+} from './kit/browser-session.js'
+import { attempt } from './kit/form-errors.js'
+import { csrfCookie } from './kit/page-context.js'
 import { pendingChallengeOf, SECOND_STEP_PATH, settleSecondStep } from './signin-second-step.js'
 
 // What the browser sends back from navigator.credentials (@simplewebauthn/browser's

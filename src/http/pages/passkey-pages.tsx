@@ -3,9 +3,9 @@ import { Type } from 'typebox'
 import { PASSKEY_NAME_MAX_LENGTH, type Passkey } from '../../domain/passkey.js'
 import { clientContext } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
-import { currentBrowserSession } from './browser-session.js'
-import { Form, Link, usePage } from './layout.js'
-import { redirectAfterPost, withReturnTo } from './redirects.js'
+import { currentBrowserSession } from './kit/browser-session.js'
+import { Form, Link, usePage } from './kit/layout.js'
+import { redirectAfterPost, withReturnTo } from './kit/redirects.js'
 
 const when = (d: Date) => `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC`
 

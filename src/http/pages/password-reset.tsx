@@ -3,9 +3,9 @@ import { Type } from 'typebox'
 import { isValidEmail } from '../../domain/user.js'
 import { NOTICES } from '../../errors.js'
 import type { RouteDeps } from '../route-config.js'
-import { clearBrowserSessionCookie } from './browser-session.js'
-import { attempt } from './form-errors.js'
-import { Field, type FieldErrors, Form, Link, Notice, pageEnvOf, sendPage } from './layout.js'
+import { clearBrowserSessionCookie } from './kit/browser-session.js'
+import { attempt } from './kit/form-errors.js'
+import { Field, type FieldErrors, Form, Link, Notice, pageEnvOf, sendPage } from './kit/layout.js'
 
 const Text = Type.Optional(Type.String({ maxLength: 2048 }))
 const ForgotIn = Type.Object({ email: Text })

@@ -4,11 +4,15 @@ import { MFA_TOKEN_TTL_MS } from '../../services/factors/factors.js'
 import type { BrowserSignIn } from '../../services/sessions/browser-sessions.js'
 import { clientContext, setDeviceCookie } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
-import { currentBrowserSession, safeReturnTo, setBrowserSessionCookie } from './browser-session.js'
-import { attempt } from './form-errors.js'
-import { Field, Form, Link, Notice, pageEnvOf, sendPage } from './layout.js'
+import {
+  currentBrowserSession,
+  safeReturnTo,
+  setBrowserSessionCookie,
+} from './kit/browser-session.js'
+import { attempt } from './kit/form-errors.js'
+import { Field, Form, Link, Notice, pageEnvOf, sendPage } from './kit/layout.js'
+import { afterSignIn, withReturnTo } from './kit/redirects.js'
 import { PasskeyButton, PasskeysScript } from './passkey-pages.js'
-import { afterSignIn, withReturnTo } from './redirects.js'
 
 const Text = Type.Optional(Type.String({ maxLength: 2048 }))
 const StepQuery = Type.Object({ return_to: Text, method: Text })

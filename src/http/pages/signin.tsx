@@ -3,11 +3,15 @@ import { Type } from 'typebox'
 import { NOTICES } from '../../errors.js'
 import { clientContext, setDeviceCookie } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
-import { currentBrowserSession, safeReturnTo, setBrowserSessionCookie } from './browser-session.js'
-import { attempt } from './form-errors.js'
-import { Field, type FieldErrors, Form, Link, Notice, sendPage } from './layout.js'
+import {
+  currentBrowserSession,
+  safeReturnTo,
+  setBrowserSessionCookie,
+} from './kit/browser-session.js'
+import { attempt } from './kit/form-errors.js'
+import { Field, type FieldErrors, Form, Link, Notice, sendPage } from './kit/layout.js'
+import { afterSignIn, withReturnTo } from './kit/redirects.js'
 import { PasskeyButton, PasskeysScript } from './passkey-pages.js'
-import { afterSignIn, withReturnTo } from './redirects.js'
 import { startSecondStep } from './signin-second-step.js'
 
 const Text = Type.Optional(Type.String({ maxLength: 2048 }))

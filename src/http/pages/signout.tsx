@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { clientContext } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
-import { clearBrowserSessionCookie, currentBrowserSession } from './browser-session.js'
-import { Link, Notice, sendPage } from './layout.js'
-import { redirectAfterPost } from './redirects.js'
+import { clearBrowserSessionCookie, currentBrowserSession } from './kit/browser-session.js'
+import { Link, Notice, sendPage } from './kit/layout.js'
+import { redirectAfterPost } from './kit/redirects.js'
 
 /** POST /signout ends this browser's session and every session opened from it; /signed-out says so. */
 export const signoutPages: FastifyPluginAsync<RouteDeps> = async (app, deps) => {

@@ -3,10 +3,14 @@ import { Type } from 'typebox'
 import { isValidEmail, isValidUsername } from '../../domain/user.js'
 import { clientContext } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
-import { currentBrowserSession, safeReturnTo, setBrowserSessionCookie } from './browser-session.js'
-import { attempt } from './form-errors.js'
-import { Field, type FieldErrors, Form, Link, Notice, sendPage } from './layout.js'
-import { afterSignIn, withReturnTo } from './redirects.js'
+import {
+  currentBrowserSession,
+  safeReturnTo,
+  setBrowserSessionCookie,
+} from './kit/browser-session.js'
+import { attempt } from './kit/form-errors.js'
+import { Field, type FieldErrors, Form, Link, Notice, sendPage } from './kit/layout.js'
+import { afterSignIn, withReturnTo } from './kit/redirects.js'
 
 const Text = Type.Optional(Type.String({ maxLength: 2048 }))
 const SignupQuery = Type.Object({ return_to: Text })

@@ -2,8 +2,8 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { clientContext } from '../client-context.js'
 import type { RouteDeps } from '../route-config.js'
-import { attempt } from './form-errors.js'
-import { Form, Link, Notice, pageEnvOf, sendPage } from './layout.js'
+import { attempt } from './kit/form-errors.js'
+import { Form, Link, Notice, pageEnvOf, sendPage } from './kit/layout.js'
 
 const Text = Type.Optional(Type.String({ maxLength: 2048 }))
 const VerifyQuery = Type.Object({ token: Text })

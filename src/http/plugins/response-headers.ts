@@ -41,7 +41,7 @@ export function hostedPageCsp(formAction: string[] = []): string {
   ].join('; ')
 }
 
-/** The headers of every hosted page (set by http/pages/page-context.ts for its routes). */
+/** The headers of every hosted page (set by http/pages/kit/page-context.ts for its routes). */
 export const HOSTED_PAGE_HEADERS = {
   ...API_HEADERS,
   'content-security-policy': hostedPageCsp(),

@@ -8,7 +8,7 @@ const SECRET = /^[A-Za-z0-9_-]{43}$/
  * browser holds a random secret in an HttpOnly cookie, and every form carries
  * HMAC(server key, secret). A site that cannot read the cookie cannot forge
  * the field, and one that plants a cookie cannot sign it. The HTTP side (the
- * cookie, the `Origin` check) lives in http/pages/page-context.ts.
+ * cookie, the `Origin` check) lives in http/pages/kit/page-context.ts.
  */
 export function createCsrfTokens(key: Uint8Array) {
   const sign = (secret: string) =>

@@ -35,6 +35,6 @@ export async function loadIdTokenKeys(config: Config, access: SigningKeys): Prom
 /** `keygate keys rotate --id-token`: the RS256 set, or the access-token keys that sign ID tokens. */
 export function rotateIdTokenKeys(config: Config, options: { now?: Date } = {}) {
   if (config.jwtAlgorithm !== 'HS256') return rotateKeys(config, options)
-  // ID tokens live as long as access tokens (services/oauth/id-tokens.ts).
+  // ID tokens live as long as access tokens (services/oidc/id-tokens.ts).
   return rotateKeySet(idTokenKeySet(config), config.accessTokenExpireMinutes * 60, options)
 }

@@ -3,9 +3,9 @@ import { parseRequestedScope } from '../../domain/scopes.js'
 import type { ClientContext, SignIn } from '../../domain/session.js'
 import { type ErrorName, fieldIssue, KeygateError, ValidationError } from '../../errors.js'
 import type { TokenService } from '../crypto/access-tokens.js'
+import type { AuthorizationCodesService, CodeTokenAnswer } from '../oidc/authorization-codes.js'
 import type { AuthService } from '../sessions/authentication.js'
 import type { SessionsService } from '../sessions/sessions.js'
-import type { AuthorizationCodesService, CodeTokenAnswer } from './authorization-codes.js'
 import type { ClientsService } from './clients.js'
 
 /** The form of RFC 6749 §4.3 / §4.4 / §6 token requests, already stripped of empty values. */

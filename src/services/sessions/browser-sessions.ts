@@ -19,7 +19,7 @@
  *   /signin the same way; signing in again keeps the same session id (its
  *   children stay attached) with a new cookie and a new `auth_time`.
  * - Read the session with `currentBrowserSession(request, deps)` from
- *   src/http/pages/browser-session.ts, or
+ *   src/http/pages/kit/browser-session.ts, or
  *   `services.browserSessions.current(request.cookies[browserSessionCookie(publicUrl)])`:
  *   `{ session, user }` (live session, active user) or null. `session.auth_time`
  *   and `session.amr` feed the ID token's `auth_time` and `amr`; `session.id` is its `sid`.
@@ -28,7 +28,7 @@
  *   and `amr` copied. `signOut(session.id)` then ends the browser session and
  *   every child in one statement, as does revoking it from the session list.
  * - Pages: an error page is `sendErrorPage(request, reply, 400, sentence)`
- *   (http/pages/error-page.tsx); a page with a form (consent) belongs in the
+ *   (http/pages/kit/error-page.tsx); a page with a form (consent) belongs in the
  *   `hostedPages` context (app.ts) and, when its post redirects to a client,
  *   names that origin with `sendPage(..., { formAction: [origin] })`.
  */

@@ -4,9 +4,9 @@ import type { Session } from '../../../domain/session.js'
 import type { User } from '../../../domain/user.js'
 import { clientContext } from '../../client-context.js'
 import type { RouteDeps } from '../../route-config.js'
-import { currentBrowserSession } from '../browser-session.js'
-import { sendErrorPage } from '../error-page.js'
-import { redirectAfterPost, withReturnTo } from '../redirects.js'
+import { currentBrowserSession } from '../kit/browser-session.js'
+import { sendErrorPage } from '../kit/error-page.js'
+import { redirectAfterPost, withReturnTo } from '../kit/redirects.js'
 
 interface SignedAdmin {
   session: Session

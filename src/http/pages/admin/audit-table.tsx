@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../../../domain/audit.js'
-import { Link } from '../layout.js'
+import { Link } from '../kit/layout.js'
 import { when } from './controls.js'
 
 /** Audit events, newest first: what, about whom, by whom, from where. */

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import { AUDIT_EVENT_TYPES, type AuditFilter } from '../../../domain/audit.js'
 import type { RouteDeps } from '../../route-config.js'
-import { Field, type FieldErrors, Link, Notice, sendPage } from '../layout.js'
+import { Field, type FieldErrors, Link, Notice, sendPage } from '../kit/layout.js'
 import { AuditTable } from './audit-table.js'
 import { AdminNav, QueryForm } from './controls.js'
 

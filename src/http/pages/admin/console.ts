@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { RouteDeps } from '../../route-config.js'
-import { redirectAfterPost } from '../redirects.js'
+import { redirectAfterPost } from '../kit/redirects.js'
 import { adminGuard } from './admin-session.js'
 import { adminAuditPages } from './audit.js'
 import { adminClientPages } from './clients.js'

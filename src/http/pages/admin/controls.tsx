@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact'
-import { Link, usePage } from '../layout.js'
+import { Link, usePage } from '../kit/layout.js'
 
 // What every admin page shares: the console's navigation, GET forms, times.
 

@@ -5,10 +5,10 @@ import type {
   FastifyRequest,
   HookHandlerDoneFunction,
 } from 'fastify'
-import { isDatabaseUnavailable } from '../../db/unavailable.js'
-import { KeygateError } from '../../errors.js'
-import { HOSTED_PAGE_HEADERS } from '../plugins/response-headers.js'
-import type { RouteDeps } from '../route-config.js'
+import { isDatabaseUnavailable } from '../../../db/unavailable.js'
+import { KeygateError } from '../../../errors.js'
+import { HOSTED_PAGE_HEADERS } from '../../plugins/response-headers.js'
+import type { RouteDeps } from '../../route-config.js'
 import { sendErrorPage } from './error-page.js'
 
 /** The cookie holding the browser's CSRF secret (services/crypto/csrf.ts). */

@@ -1,4 +1,4 @@
-import { type ErrorName, KeygateError, ValidationError } from '../../errors.js'
+import { type ErrorName, KeygateError, ValidationError } from '../../../errors.js'
 import type { FieldErrors } from './layout.js'
 
 /**

@@ -10,6 +10,7 @@ import {
   type ErrorName,
   KeygateError,
 } from '../../errors.js'
+import { OIDC_PATHS } from '../oauth/discovery.js'
 import type { AuthorizationCodesService } from './authorization-codes.js'
 import {
   type AuthorizationRequest,
@@ -19,7 +20,6 @@ import {
   redirectWith,
 } from './authorization-request.js'
 import type { ConsentService } from './consent.js'
-import { OIDC_PATHS } from './discovery.js'
 
 /**
  * Keygate's own marker on the authorization URL it sends through the sign-in

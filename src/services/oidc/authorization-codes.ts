@@ -12,10 +12,10 @@ import type { SessionsRepo } from '../../repos/sessions.js'
 import type { Transact } from '../../repos/transaction.js'
 import type { UsersRepo } from '../../repos/users.js'
 import type { TokenService } from '../crypto/access-tokens.js'
+import { pkceMatches } from '../oauth/pkce.js'
 import type { AuthService } from '../sessions/authentication.js'
 import type { AuthorizationRequest } from './authorization-request.js'
 import type { IdTokenService } from './id-tokens.js'
-import { pkceMatches } from './pkce.js'
 
 /** RFC 6749 §4.1.2 recommends at most 10 minutes; SPEC §7 says 60 seconds. */
 const CODE_TTL_MS = 60_000

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Session } from '../../domain/session.js'
-import type { User } from '../../domain/user.js'
-import { browserSessionCookie } from '../../services/sessions/browser-sessions.js'
-import type { RouteDeps } from '../route-config.js'
+import type { Session } from '../../../domain/session.js'
+import type { User } from '../../../domain/user.js'
+import { browserSessionCookie } from '../../../services/sessions/browser-sessions.js'
+import type { RouteDeps } from '../../route-config.js'
 
 /**
  * The browser session of a request: `{ session, user }` when its cookie opens

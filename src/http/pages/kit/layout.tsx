@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type ComponentChildren, createContext } from 'preact'
 import { useContext } from 'preact/hooks'
 import { render } from 'preact-render-to-string'
-import { HOSTED_PAGE_HEADERS, hostedPageCsp } from '../plugins/response-headers.js'
+import { HOSTED_PAGE_HEADERS, hostedPageCsp } from '../../plugins/response-headers.js'
 
 // Every page is a Preact tree rendered to a string: text and attributes are
 // escaped by the renderer, never by hand. No inline script or style (the CSP
@@ -12,7 +12,7 @@ import { HOSTED_PAGE_HEADERS, hostedPageCsp } from '../plugins/response-headers.
 export interface PageEnv {
   /** PUBLIC_URL's path without the trailing slash ('' at the root) */
   base: string
-  /** the CSRF token every form carries (http/pages/page-context.ts) */
+  /** the CSRF token every form carries (http/pages/kit/page-context.ts) */
   csrf: string
 }
 
