@@ -14,7 +14,7 @@ rmSync(outdir, { recursive: true, force: true })
 
 // The hosted pages' browser script (passkeys, with @simplewebauthn/browser), bundled
 // first and written into the server bundle as a constant: dist/ needs no asset files.
-// Options as BROWSER_BUNDLE in src/http/pages/browser-scripts.ts.
+// Options as BROWSER_BUNDLE in src/http/pages/kit/browser-scripts.ts.
 const passkeys = await build({
   entryPoints: ['src/http/pages/browser/passkeys.ts'],
   bundle: true,

@@ -69,19 +69,28 @@ it.skipIf(!hasChromium)(
     await page.goto(url('/account'))
     await page.waitForURL(url('/signin?return_to=%2Faccount'))
 
-    // Keyboard order: the username field has focus, then password, the button, the links.
+    // Keyboard order: the username field has focus, then password, the button, the
+    // passkey button, the links.
     await page.goto(url('/signin'))
+    // The passkey button is shown by the page's script once it sees WebAuthn.
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor()
     const active = () =>
       page.evaluate(() => {
         const el = document.activeElement
         return el?.getAttribute('name') ?? el?.textContent ?? ''
       })
     const focused = [await active()]
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 4; i++) {
       await page.keyboard.press('Tab')
       focused.push(await active())
     }
-    expect(focused).toEqual(['username', 'password', 'Sign in', 'Forgot your password?'])
+    expect(focused).toEqual([
+      'username',
+      'password',
+      'Sign in',
+      'Sign in with a passkey',
+      'Forgot your password?',
+    ])
 
     // Unknown account and wrong password read the same.
     const other = await createUser(t.app)

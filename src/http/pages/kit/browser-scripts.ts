@@ -24,7 +24,7 @@ let bundled: Promise<string> | undefined
 export function passkeysScript(): Promise<string> {
   if (typeof KEYGATE_PASSKEYS_JS === 'string') return Promise.resolve(KEYGATE_PASSKEYS_JS)
   bundled ??= import('esbuild').then(async ({ build }) => {
-    const entry = fileURLToPath(new URL('./browser/passkeys.ts', import.meta.url))
+    const entry = fileURLToPath(new URL('../browser/passkeys.ts', import.meta.url))
     const result = await build({ ...BROWSER_BUNDLE, entryPoints: [entry] })
     return result.outputFiles[0]?.text ?? ''
   })
