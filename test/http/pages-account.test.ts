@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { createDeps } from '../../src/deps.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { createUser, loginAs, strongPassword } from '../helpers/factories.js'
@@ -18,6 +18,8 @@ async function setup() {
 /** The repos and services on the test app's database, as the provider engineer's code sees them. */
 async function depsOf(t: TestApp) {
   const deps = await createDeps(t.config, { database: t.database, clock: t.clock })
+  // Its change bus holds a PostgreSQL connection (LISTEN) until closed.
+  onTestFinished(() => deps.close())
   return deps
 }
 

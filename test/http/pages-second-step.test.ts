@@ -22,7 +22,12 @@ async function setup(overrides = {}) {
 /** The browser session a cookie opens, as the provider reads it. */
 async function sessionOf(t: TestApp, cookie: string | undefined) {
   const deps = await createDeps(t.config, { database: t.database, clock: t.clock })
-  return deps.services.browserSessions.current(cookie)
+  try {
+    return await deps.services.browserSessions.current(cookie)
+  } finally {
+    // Its change bus holds a PostgreSQL connection (LISTEN) until closed.
+    await deps.close()
+  }
 }
 
 type Client = ReturnType<typeof pageClient>

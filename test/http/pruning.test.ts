@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { createDeps } from '../../src/deps.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, loginAs, type Tokens } from '../helpers/factories.js'
@@ -8,7 +8,9 @@ const DAY = 86_400
 describe('pruning', () => {
   it('deletes revoked and expired sessions and expired refresh tokens, keeps what reuse detection needs', async () => {
     const { app, database, clock, config } = await buildTestApp({ refreshTokenExpireDays: 2 })
-    const { services } = await createDeps(config, { database, clock })
+    const deps = await createDeps(config, { database, clock })
+    onTestFinished(() => deps.close())
+    const { services } = deps
     const count = async () => ({
       sessions: (await database.db.selectFrom('sessions').select('id').execute()).length,
       tokens: (await database.db.selectFrom('refresh_tokens').select('token_hash').execute())
@@ -48,7 +50,9 @@ describe('pruning', () => {
 
   it('keeps a spent token while its session lives, so a late replay is still caught', async () => {
     const { app, database, clock, config } = await buildTestApp()
-    const { services } = await createDeps(config, { database, clock })
+    const deps = await createDeps(config, { database, clock })
+    onTestFinished(() => deps.close())
+    const { services } = deps
     const { tokens } = await loginAs(app, await createUser(app))
     const refresh = (token: string) =>
       app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: token } })
