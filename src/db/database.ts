@@ -166,31 +166,34 @@ async function listenOn(
   onEnd: () => void,
 ): Promise<() => Promise<void>> {
   if (!CHANNEL.test(channel)) throw new Error(`invalid channel name ${channel}`)
-  const client = await pool.connect()
+  // A connection of its own, outside the pool: it takes no query's place, and
+  // closing the pool never waits for a listener that is still open.
+  const pg = createRequire(import.meta.url)('pg') as typeof import('pg')
+  const client = new pg.Client(pool.options)
   let ended = false
-  const end = (err?: Error) => {
+  const end = () => {
     if (ended) return
     ended = true
-    client.release(err ?? true)
+    client.end().catch(() => {})
     onEnd()
   }
   client.on('notification', (m) => {
     if (m.channel === channel && m.payload !== undefined) onMessage(m.payload)
   })
-  client.on('error', (err) => end(err))
-  client.on('end', () => end(new Error('connection ended')))
+  client.on('error', () => end())
+  client.on('end', () => end())
   try {
+    await client.connect()
     await client.query(`listen ${channel}`)
   } catch (err) {
     ended = true
-    client.release(err as Error)
+    await client.end().catch(() => {})
     throw err
   }
   return async () => {
     if (ended) return
     ended = true
-    // Released destroyed: a connection that listened is not handed to queries.
-    client.release(true)
+    await client.end().catch(() => {})
   }
 }
 
