@@ -189,7 +189,6 @@ export async function buildApp(
   })
   await app.register(bodyParsingPlugin)
   // Parses Cookie for the hosted pages (browser session, CSRF secret); no signing: the values are opaque.
-  await app.register(cookie)
   await app.register(openapiPlugin)
   await app.register(authPlugin)
   await app.register(scopeCheckPlugin)
@@ -204,29 +203,34 @@ export async function buildApp(
   const routeDeps = { config: deps.config, services: deps.services }
   await app.register(healthRoutes, routeDeps)
   await app.register(assetRoutes)
-  await app.register(hostedPages, {
-    ...routeDeps,
-    pages: [
-      signinRoutes,
-      secondStepPages,
-      signupRoutes,
-      passwordResetPages,
-      signoutPages,
-      accountPages,
-      passkeyPages,
-      verifyEmailPages,
-      logoutPages,
-      connectedAppsPages,
-      consentPages,
-      adminConsole,
-    ],
+  // Cookies belong to the browser-facing routes alone: the API never reads one,
+  // and @fastify/cookie's onSend hook would cost every API response.
+  await app.register(async (browser) => {
+    await browser.register(cookie)
+    await browser.register(hostedPages, {
+      ...routeDeps,
+      pages: [
+        signinRoutes,
+        secondStepPages,
+        signupRoutes,
+        passwordResetPages,
+        signoutPages,
+        accountPages,
+        passkeyPages,
+        verifyEmailPages,
+        logoutPages,
+        connectedAppsPages,
+        consentPages,
+        adminConsole,
+      ],
+    })
+    await browser.register(passkeyCeremonyRoutes, routeDeps)
+    // The OpenID provider's browser endpoints that other sites may post to (outside the pages' CSRF check).
+    await browser.register(authorizeRoutes, routeDeps)
+    await browser.register(rpLogoutRoutes, routeDeps)
   })
   await app.register(browserScriptRoutes)
-  await app.register(passkeyCeremonyRoutes, routeDeps)
   await app.register(wellKnownRoutes, routeDeps)
-  // The OpenID provider's browser endpoints that other sites may post to (outside the pages' CSRF check).
-  await app.register(authorizeRoutes, routeDeps)
-  await app.register(rpLogoutRoutes, routeDeps)
   await app.register(userinfoRoutes, routeDeps)
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...routeDeps })
   await app.register(tokenRoutes, { prefix: '/api/v1/auth', ...routeDeps })
