@@ -34,6 +34,11 @@ async function refusedAfter(verifier: Verifier, token: string, since: number, li
   }
 }
 
+// "Within about a second" (SPEC §11), timed from before the revoking request, which
+// itself may wait up to 1 s for other instances on the same database to acknowledge
+// (other test files' Keygates among them): the bound is that second plus the feed's hop.
+const ABOUT_A_SECOND_MS = 1500
+
 describe('revocation feed, followed from a real Keygate', () => {
   it('refuses a logged-out session within about a second, other sessions still pass', async () => {
     const k = await startKeygate('EdDSA', { introspectionSecret: INTROSPECTION_SECRET })
@@ -44,7 +49,7 @@ describe('revocation feed, followed from a real Keygate', () => {
       expect((await verifier.verify(access_token)).sid).toBeTypeOf('string')
       const started = performance.now()
       await logout(k, access_token)
-      expect(await refusedAfter(verifier, access_token, started)).toBeLessThan(1000)
+      expect(await refusedAfter(verifier, access_token, started)).toBeLessThan(ABOUT_A_SECOND_MS)
     }
     expect((await verifier.verify(kept.access_token)).sub).toBe(kept.user.id)
   })
@@ -65,7 +70,7 @@ describe('revocation feed, followed from a real Keygate', () => {
       body: JSON.stringify({ password: user.password }),
     })
     expect(res.status).toBe(204)
-    expect(await refusedAfter(verifier, access_token, started)).toBeLessThan(1000)
+    expect(await refusedAfter(verifier, access_token, started)).toBeLessThan(ABOUT_A_SECOND_MS)
   })
 
   it('after a password change: other sessions refused, and in the changing one all but its token', async () => {
@@ -95,8 +100,10 @@ describe('revocation feed, followed from a real Keygate', () => {
       }),
     })
     expect(res.status).toBeLessThan(300)
-    expect(await refusedAfter(verifier, other.access_token, started)).toBeLessThan(1000)
-    expect(await refusedAfter(verifier, mine.access_token, started)).toBeLessThan(1000)
+    expect(await refusedAfter(verifier, other.access_token, started)).toBeLessThan(
+      ABOUT_A_SECOND_MS,
+    )
+    expect(await refusedAfter(verifier, mine.access_token, started)).toBeLessThan(ABOUT_A_SECOND_MS)
     // The token that made the change stays valid until it expires, as on Keygate.
     expect((await verifier.verify(refreshed.access_token)).sub).toBe(mine.user.id)
     const keygate = await fetch(`${k.base}/api/v1/users/me`, {
