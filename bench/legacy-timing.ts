@@ -11,7 +11,7 @@ import { hash as bcryptHash } from '@node-rs/bcrypt'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { createDatabase } from '../src/db/database.js'
-import { createUsersRepo } from '../src/repos/users.js'
+import { createUsersRepo } from '../src/repos/accounts/users.js'
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '10' }, flush: { type: 'string', default: '70' } },

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { type Kysely, type Selectable, sql } from 'kysely'
 import type { AuditEventsTable, DB } from '../db/schema.js'
 import type { AuditEvent, AuditFilter, NewAuditEvent } from '../domain/audit.js'
-import { iso, toDate } from './row.js'
+import { iso, toDate } from './support/row.js'
 
 export function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
   return {

@@ -1,7 +1,7 @@
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely'
 import type { DB, PostsTable } from '../db/schema.js'
 import type { Post } from '../domain/post.js'
-import { bit, iso, toBool, toDate } from './row.js'
+import { bit, iso, toBool, toDate } from './support/row.js'
 
 export interface PostChanges {
   title?: string

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createDatabase } from '../../src/db/database.js'
-import { createUsersRepo } from '../../src/repos/users.js'
+import { createUsersRepo } from '../../src/repos/accounts/users.js'
 import { buildTestApp } from '../helpers/app.js'
 import { cliEnv, fakeTty, runKeygate } from '../helpers/cli.js'
 import { loginAs } from '../helpers/factories.js'

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { migrateToLatest } from '../../src/db/migrate.js'
-import { createAuthorizationCodesRepo } from '../../src/repos/authorization-codes.js'
-import { createUsersRepo } from '../../src/repos/users.js'
+import { createUsersRepo } from '../../src/repos/accounts/users.js'
+import { createAuthorizationCodesRepo } from '../../src/repos/oauth/authorization-codes.js'
 import { createTestDatabase } from '../helpers/db.js'
 
 const T0 = new Date('2026-01-01T00:00:00Z')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { systemClock } from '../../src/domain/time.js'
-import { createTransact } from '../../src/repos/transaction.js'
+import { createTransact } from '../../src/repos/support/transaction.js'
 import { createPasswordHasher } from '../../src/services/crypto/passwords.js'
 import { createImportUsersService } from '../../src/services/import/import-users.js'
 import { parseRows } from '../../src/services/import/parse.js'

@@ -4,9 +4,9 @@ import { sql } from 'kysely'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { cachingStatements } from '../../src/db/database.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
-import { prepareQuery } from '../../src/repos/prepared.js'
-import { createSessionsRepo } from '../../src/repos/sessions.js'
-import { createUsersRepo } from '../../src/repos/users.js'
+import { createUsersRepo } from '../../src/repos/accounts/users.js'
+import { createSessionsRepo } from '../../src/repos/sessions/sessions.js'
+import { prepareQuery } from '../../src/repos/support/prepared.js'
 import { createTestDatabase } from '../helpers/db.js'
 
 const NOW = new Date('2025-01-01T00:00:00.000Z')

@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { migrateToLatest } from '../../src/db/migrate.js'
-import { createServerSecretsRepo } from '../../src/repos/server-secrets.js'
+import { createServerSecretsRepo } from '../../src/repos/support/server-secrets.js'
 import { loadServerSecret } from '../../src/services/crypto/server-secret.js'
 import { createHmacKeys } from '../../src/services/keys/signing-keys.js'
 import { buildTestApp } from '../helpers/app.js'

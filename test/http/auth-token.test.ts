@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { bit } from '../../src/repos/row.js'
+import { bit } from '../../src/repos/support/row.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, form } from '../helpers/factories.js'
 

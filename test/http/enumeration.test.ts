@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
-import { createUsersRepo } from '../../src/repos/users.js'
+import { createUsersRepo } from '../../src/repos/accounts/users.js'
 import passlibUsers from '../fixtures/passlib-users.json' with { type: 'json' }
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, form, randomEmail } from '../helpers/factories.js'

@@ -5,7 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import type { Config } from '../../src/config.js'
 import { createDatabase, type Database } from '../../src/db/database.js'
 import { createDeps, type Deps } from '../../src/deps.js'
-import type { SessionLiveness } from '../../src/repos/sessions.js'
+import type { SessionLiveness } from '../../src/repos/sessions/sessions.js'
 import {
   createChangeBus,
   type Transport,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { bit } from '../../src/repos/row.js'
+import { bit } from '../../src/repos/support/row.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createPost, createUser, loginAs } from '../helpers/factories.js'
 

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { Database } from '../../src/db/database.js'
-import { createPasskeysRepo } from '../../src/repos/passkeys.js'
+import { createPasskeysRepo } from '../../src/repos/accounts/passkeys.js'
 import { ADMIN, buildAdminApp } from '../helpers/accounts.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createUser, loginAs } from '../helpers/factories.js'

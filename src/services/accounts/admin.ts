@@ -2,8 +2,8 @@ import type { AuditEventType, AuditSource } from '../../domain/audit.js'
 import type { Clock } from '../../domain/time.js'
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
-import type { Transact } from '../../repos/transaction.js'
-import type { UsersRepo } from '../../repos/users.js'
+import type { UsersRepo } from '../../repos/accounts/users.js'
+import type { Transact } from '../../repos/support/transaction.js'
 import { lockTargetKeepingASuperuser } from './last-superuser.js'
 
 export interface AdminChanges {

@@ -1,6 +1,6 @@
 import type { User } from '../../domain/user.js'
 import { KeygateError } from '../../errors.js'
-import type { TxRepos } from '../../repos/transaction.js'
+import type { TxRepos } from '../../repos/support/transaction.js'
 
 /**
  * Reads `userId` inside the caller's transaction after locking the active

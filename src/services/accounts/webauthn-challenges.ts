@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Clock } from '../../domain/time.js'
 import { KeygateError } from '../../errors.js'
-import type { PasskeysRepo, WebauthnChallenge } from '../../repos/passkeys.js'
+import type { PasskeysRepo, WebauthnChallenge } from '../../repos/accounts/passkeys.js'
 
 /** Challenges live 5 minutes, the ceremony timeout the browser is given too. */
 export const CHALLENGE_TTL_MS = 5 * 60_000

@@ -6,7 +6,7 @@ import {
 } from '@simplewebauthn/server'
 import type { Passkey } from '../../domain/passkey.js'
 import { KeygateError } from '../../errors.js'
-import type { WebauthnChallenge } from '../../repos/passkeys.js'
+import type { WebauthnChallenge } from '../../repos/accounts/passkeys.js'
 
 /** Where a ceremony must have happened: PUBLIC_URL's origin and host (the RP ID). */
 export interface RelyingParty {

@@ -1,6 +1,6 @@
 import { hkdfSync, randomBytes } from 'node:crypto'
 import type { Clock } from '../../domain/time.js'
-import type { ServerSecretsRepo } from '../../repos/server-secrets.js'
+import type { ServerSecretsRepo } from '../../repos/support/server-secrets.js'
 
 /** Keys for Keygate's own MACs and seals, each derived for one purpose from the server secret. */
 export interface ServerSecret {

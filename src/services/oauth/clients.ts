@@ -17,8 +17,8 @@ import {
   KeygateError,
   ValidationError,
 } from '../../errors.js'
-import type { ClientsRepo } from '../../repos/clients.js'
-import type { Transact } from '../../repos/transaction.js'
+import type { ClientsRepo } from '../../repos/oauth/clients.js'
+import type { Transact } from '../../repos/support/transaction.js'
 import { redirectUriProblem } from './redirect-uris.js'
 
 /** SPEC §6 defaults for a newly registered client. */

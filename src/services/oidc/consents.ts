@@ -4,8 +4,8 @@ import type { ConnectedApp } from '../../domain/consent.js'
 import { formatScope, type Scope } from '../../domain/scopes.js'
 import type { Clock } from '../../domain/time.js'
 import { KeygateError } from '../../errors.js'
-import type { ConsentsRepo } from '../../repos/consents.js'
-import type { Transact } from '../../repos/transaction.js'
+import type { ConsentsRepo } from '../../repos/oauth/consents.js'
+import type { Transact } from '../../repos/support/transaction.js'
 
 export interface ConsentsServiceDeps {
   clock: Clock

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Change } from '../../repos/changes.js'
+import type { Change } from '../../repos/sessions/changes.js'
 
 /** What a bus delivers: committed changes, and "you may have missed some". */
 export interface ChangeListener {

@@ -1,6 +1,6 @@
 import type { Clock } from '../../domain/time.js'
 import { KeygateError } from '../../errors.js'
-import type { Revocation, RevocationsRepo } from '../../repos/revocations.js'
+import type { Revocation, RevocationsRepo } from '../../repos/sessions/revocations.js'
 import type { ChangeBus } from './change-bus.js'
 
 /** Longest a follower's request is held open (`wait` is capped to it). */

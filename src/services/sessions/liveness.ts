@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import type { SessionLiveness } from '../../repos/sessions.js'
+import type { SessionLiveness } from '../../repos/sessions/sessions.js'
 import type { ChangeBus } from '../revocations/change-bus.js'
 
 export interface LivenessCacheOptions {

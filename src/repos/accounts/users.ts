@@ -1,9 +1,9 @@
 import { type ExpressionBuilder, type Kysely, PostgresAdapter, type Selectable, sql } from 'kysely'
-import type { DB, UsersTable } from '../db/schema.js'
-import { type NewUser, normalizeEmail, normalizeUsername, type User } from '../domain/user.js'
-import { atomically, type RepoEvents, silentEvents } from './changes.js'
-import { writeRevocations } from './revocations.js'
-import { bit, iso, toBool, toDate } from './row.js'
+import type { DB, UsersTable } from '../../db/schema.js'
+import { type NewUser, normalizeEmail, normalizeUsername, type User } from '../../domain/user.js'
+import { atomically, type RepoEvents, silentEvents } from '../sessions/changes.js'
+import { writeRevocations } from '../sessions/revocations.js'
+import { bit, iso, toBool, toDate } from '../support/row.js'
 
 export interface UserChanges {
   email?: string

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely'
-import type { DB, PasskeysTable } from '../db/schema.js'
-import type { NewPasskey, Passkey } from '../domain/passkey.js'
-import { bit, iso, toBool, toDate } from './row.js'
+import type { DB, PasskeysTable } from '../../db/schema.js'
+import type { NewPasskey, Passkey } from '../../domain/passkey.js'
+import { bit, iso, toBool, toDate } from '../support/row.js'
 
 function toPasskey(row: Selectable<PasskeysTable>): Passkey {
   return {

@@ -6,14 +6,14 @@ import {
   type UpdateQueryBuilder,
   type UpdateResult,
 } from 'kysely'
-import type { DB, SessionsTable } from '../db/schema.js'
-import type { NewSession, Session } from '../domain/session.js'
-import type { User } from '../domain/user.js'
+import type { DB, SessionsTable } from '../../db/schema.js'
+import type { NewSession, Session } from '../../domain/session.js'
+import type { User } from '../../domain/user.js'
+import { toUser } from '../accounts/users.js'
+import { prepareQuery } from '../support/prepared.js'
+import { iso, toDate } from '../support/row.js'
 import { atomically, type RepoEvents, silentEvents } from './changes.js'
-import { prepareQuery } from './prepared.js'
 import { lockFeed, writeRevocations } from './revocations.js'
-import { iso, toDate } from './row.js'
-import { toUser } from './users.js'
 
 export function toSession(row: Selectable<SessionsTable>): Session {
   return {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import type { DB } from '../db/schema.js'
+import type { DB } from '../../db/schema.js'
 import { iso } from './row.js'
 
 export function createServerSecretsRepo(db: Kysely<DB>) {

@@ -1,7 +1,7 @@
 import { type Kysely, PostgresAdapter, type Selectable, sql } from 'kysely'
-import type { DB, RevocationsTable } from '../db/schema.js'
+import type { DB, RevocationsTable } from '../../db/schema.js'
+import { iso, toDate } from '../support/row.js'
 import { atomically, type Change, type RepoEvents, silentEvents } from './changes.js'
-import { iso, toDate } from './row.js'
 
 /** One entry of the revocation feed (SPEC §11). */
 export interface Revocation {

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely'
-import type { AuthorizationCodesTable, DB } from '../db/schema.js'
-import { iso, toDate } from './row.js'
+import type { AuthorizationCodesTable, DB } from '../../db/schema.js'
+import { iso, toDate } from '../support/row.js'
 
 /** An authorization code as services see it; the code itself is never stored. */
 export interface AuthorizationCode {

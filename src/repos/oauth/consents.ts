@@ -1,8 +1,8 @@
 import type { Kysely, Selectable } from 'kysely'
-import type { ConsentsTable, DB } from '../db/schema.js'
-import type { ConnectedApp, Consent } from '../domain/consent.js'
-import { formatScope, type Scope, scopesIn } from '../domain/scopes.js'
-import { iso, toDate } from './row.js'
+import type { ConsentsTable, DB } from '../../db/schema.js'
+import type { ConnectedApp, Consent } from '../../domain/consent.js'
+import { formatScope, type Scope, scopesIn } from '../../domain/scopes.js'
+import { iso, toDate } from '../support/row.js'
 
 const toConsent = (row: Selectable<ConsentsTable>): Consent => ({
   user_id: row.user_id,

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely'
-import type { ClientsTable, DB } from '../db/schema.js'
-import type { Client, GrantType } from '../domain/client.js'
-import { bit, iso, toBool, toDate } from './row.js'
+import type { ClientsTable, DB } from '../../db/schema.js'
+import type { Client, GrantType } from '../../domain/client.js'
+import { bit, iso, toBool, toDate } from '../support/row.js'
 
 /** A client as stored: the domain client and the hash of its secret (confidential only). */
 export interface StoredClient {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
-import type { DB } from '../db/schema.js'
-import { iso } from './row.js'
+import type { DB } from '../../db/schema.js'
+import { iso } from '../support/row.js'
 
 export interface NewEmailToken {
   token_hash: string

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
-import type { DB } from '../db/schema.js'
-import { iso, toDate } from './row.js'
+import type { DB } from '../../db/schema.js'
+import { iso, toDate } from '../support/row.js'
 
 export interface TotpFactor {
   user_id: string

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import type { DB } from '../db/schema.js'
+import type { DB } from '../../db/schema.js'
 
 /** A session (`sid`) or every session of a user (`sub`) whose cached liveness is stale. */
 export type Change = { sid: string } | { sub: string }
